@@ -1,0 +1,13 @@
+/**
+ * System-managed annotation keys the server sets on every VCluster. They live in the
+ * contract's `annotations` map so that clients generated from the original proto keep
+ * working unchanged.
+ */
+export const Annotations = {
+  /** The object's resource version: a decimal string that grows with every change. */
+  resourceVersion: "vcluster.open-vcluster.io/resource-version",
+  /** The spec generation, incremented by every spec change. */
+  generation: "vcluster.open-vcluster.io/generation",
+  /** The id of the last operation that changed the object. */
+  operationId: "vcluster.open-vcluster.io/operation-id",
+} as const;
