@@ -1,0 +1,16 @@
+export {
+  type BuildKubeconfigInput,
+  type BuiltKubeconfig,
+  buildKubeconfig,
+  DEFAULT_TOKEN_VALIDITY_HOURS,
+  EXEC_COMMAND,
+  type KubeconfigFormat,
+  kubeconfigEntryName,
+  MAX_TOKEN_VALIDITY_HOURS,
+} from "./build-kubeconfig.js";
+export {
+  issueKubeconfigToken,
+  type KubeconfigTokenClaims,
+  type KubeconfigTokenVerification,
+  verifyKubeconfigToken,
+} from "./kubeconfig-token.js";

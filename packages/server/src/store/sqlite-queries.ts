@@ -1,0 +1,134 @@
+import type { SQLInputValue } from "node:sqlite";
+import type { SnapshotCursor, SnapshotFilter, VClusterCursor, VClusterFilter, VClusterOrder } from "./types.js";
+
+/**
+ * SQL for the list operations. The text depends only on which filters are present, never on
+ * their values (lists travel as one JSON parameter read with json_each), so the prepared
+ * statement cache stays small however callers combine filters.
+ */
+export interface Query {
+  sql: string;
+  params: SQLInputValue[];
+}
+
+interface Conditions {
+  clauses: string[];
+  params: SQLInputValue[];
+}
+
+function vclusterConditions(filter: VClusterFilter): Conditions {
+  const clauses: string[] = [];
+  const params: SQLInputValue[] = [];
+  const add = (clause: string, ...values: SQLInputValue[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (filter.namespace !== undefined) add("namespace = ?", filter.namespace);
+  if (filter.name !== undefined) add("name = ?", filter.name);
+  if (filter.phases !== undefined && filter.phases.length > 0) {
+    add("phase IN (SELECT value FROM json_each(?))", JSON.stringify(filter.phases));
+  }
+  if (filter.owner !== undefined) add("owner = ?", filter.owner);
+  if (filter.project !== undefined) add("project = ?", filter.project);
+  if (filter.visibleTo !== undefined) {
+    add(
+      "(owner = ? OR project IN (SELECT value FROM json_each(?)))",
+      filter.visibleTo.owner,
+      JSON.stringify(filter.visibleTo.projects),
+    );
+  }
+  return { clauses, params };
+}
+
+function snapshotConditions(filter: SnapshotFilter): Conditions {
+  const clauses: string[] = [];
+  const params: SQLInputValue[] = [];
+  const add = (clause: string, ...values: SQLInputValue[]) => {
+    clauses.push(clause);
+    params.push(...values);
+  };
+  if (filter.namespace !== undefined) add("namespace = ?", filter.namespace);
+  if (filter.vclusterName !== undefined) add("vcluster_name = ?", filter.vclusterName);
+  if (filter.vclusterId !== undefined) add("vcluster_id = ?", filter.vclusterId);
+  if (filter.visibleVClusterIds !== undefined) {
+    add("vcluster_id IN (SELECT value FROM json_each(?))", JSON.stringify([...filter.visibleVClusterIds]));
+  }
+  return { clauses, params };
+}
+
+function where(clauses: string[]): string {
+  return clauses.length === 0 ? "" : ` WHERE ${clauses.join(" AND ")}`;
+}
+
+// Row-value comparisons let SQLite seek straight into the matching index.
+const VCLUSTER_ORDERS: Record<
+  VClusterOrder,
+  { after: string; orderBy: string; key: (c: VClusterCursor) => SQLInputValue[] }
+> = {
+  name: { after: "(namespace, name) > (?, ?)", orderBy: "namespace, name", key: (c) => [c.namespace, c.name] },
+  create_time: {
+    after: "(create_time_ms, id) > (?, ?)",
+    orderBy: "create_time_ms, id",
+    key: (c) => [c.createTimeMs, c.id],
+  },
+  "-create_time": {
+    after: "(create_time_ms, id) < (?, ?)",
+    orderBy: "create_time_ms DESC, id DESC",
+    key: (c) => [c.createTimeMs, c.id],
+  },
+};
+
+/**
+ * The rows of one page, in order, starting after the cursor. With `limit` the query stops at
+ * that many rows; without it the caller filters rows itself and stops iterating when done.
+ */
+export function vclusterPageQuery(
+  filter: VClusterFilter,
+  order: VClusterOrder,
+  after: VClusterCursor | undefined,
+  limit: number | undefined,
+): Query {
+  const { clauses, params } = vclusterConditions(filter);
+  const ordering = VCLUSTER_ORDERS[order];
+  if (after !== undefined) {
+    clauses.push(ordering.after);
+    params.push(...ordering.key(after));
+  }
+  let sql = `SELECT labels_json, data FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
+  if (limit !== undefined) {
+    sql += " LIMIT ?";
+    params.push(limit);
+  }
+  return { sql, params };
+}
+
+/** COUNT(*) of the matching rows, or, when a label predicate must run in JS, their labels. */
+export function vclusterCountQuery(filter: VClusterFilter): Query {
+  const { clauses, params } = vclusterConditions(filter);
+  const columns = filter.labels === undefined ? "COUNT(*) AS count" : "labels_json";
+  return { sql: `SELECT ${columns} FROM vclusters${where(clauses)}`, params };
+}
+
+export function snapshotPageQuery(
+  filter: SnapshotFilter,
+  after: SnapshotCursor | undefined,
+  limit: number | undefined,
+): Query {
+  const { clauses, params } = snapshotConditions(filter);
+  if (after !== undefined) {
+    clauses.push("(create_time_ms, id) < (?, ?)");
+    params.push(after.createTimeMs, after.id);
+  }
+  let sql = `SELECT labels_json, data FROM snapshots${where(clauses)} ORDER BY create_time_ms DESC, id DESC`;
+  if (limit !== undefined) {
+    sql += " LIMIT ?";
+    params.push(limit);
+  }
+  return { sql, params };
+}
+
+export function snapshotCountQuery(filter: SnapshotFilter): Query {
+  const { clauses, params } = snapshotConditions(filter);
+  const columns = filter.labels === undefined ? "COUNT(*) AS count" : "labels_json";
+  return { sql: `SELECT ${columns} FROM snapshots${where(clauses)}`, params };
+}

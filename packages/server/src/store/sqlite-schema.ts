@@ -1,0 +1,114 @@
+import type { DatabaseSync } from "node:sqlite";
+
+/**
+ * Schema migrations, applied in order. PRAGMA user_version records how many have run, so a
+ * database is only ever moved forward, each step in its own transaction. Append new steps;
+ * never edit a released one.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE meta (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    current_version INTEGER NOT NULL,
+    oldest_retained_version INTEGER NOT NULL
+  );
+  INSERT INTO meta (id, current_version, oldest_retained_version) VALUES (1, 0, 0);
+
+  -- data is the VCluster protobuf; the other columns duplicate the fields lists filter and
+  -- sort on, so that rows can be rejected without decoding them.
+  CREATE TABLE vclusters (
+    id TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    create_time_ms INTEGER NOT NULL,
+    phase INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    project TEXT NOT NULL,
+    labels_json TEXT NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (namespace, name)
+  );
+  CREATE INDEX vclusters_by_create_time ON vclusters (create_time_ms, id);
+
+  -- One row per resource version: the vcluster as written by it.
+  CREATE TABLE events (
+    resource_version INTEGER PRIMARY KEY,
+    type INTEGER NOT NULL,
+    data BLOB NOT NULL
+  );
+
+  CREATE TABLE snapshots (
+    id TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    vcluster_id TEXT NOT NULL,
+    vcluster_name TEXT NOT NULL,
+    create_time_ms INTEGER NOT NULL,
+    expire_time_ms INTEGER,
+    labels_json TEXT NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (namespace, name)
+  );
+  CREATE INDEX snapshots_newest_first ON snapshots (create_time_ms DESC, id DESC);
+  CREATE INDEX snapshots_by_vcluster ON snapshots (vcluster_id);
+  CREATE INDEX snapshots_by_expiry ON snapshots (expire_time_ms, id) WHERE expire_time_ms IS NOT NULL;
+
+  -- Content lives apart from the snapshot rows so that listing never drags large blobs
+  -- through the page cache; the foreign key removes it with its snapshot.
+  CREATE TABLE snapshot_contents (
+    snapshot_id TEXT PRIMARY KEY REFERENCES snapshots (id) ON DELETE CASCADE,
+    content BLOB NOT NULL
+  );
+
+  CREATE TABLE idempotency (
+    key TEXT PRIMARY KEY,
+    fingerprint TEXT NOT NULL,
+    response BLOB NOT NULL,
+    create_time_ms INTEGER NOT NULL
+  );
+  CREATE INDEX idempotency_by_create_time ON idempotency (create_time_ms);
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Connection settings; they are per connection, so they run on every open. */
+export function configureConnection(db: DatabaseSync, options: { inMemory: boolean }): void {
+  // Wait for another process's write lock instead of failing at once.
+  db.exec("PRAGMA busy_timeout = 5000");
+  db.exec("PRAGMA foreign_keys = ON");
+  if (!options.inMemory) {
+    const row = db.prepare("PRAGMA journal_mode = WAL").get();
+    if (String(row?.journal_mode).toLowerCase() !== "wal") {
+      throw new Error(`could not enable WAL journal mode (got ${String(row?.journal_mode)})`);
+    }
+  }
+  // FULL syncs the WAL on every commit: an acknowledged write survives a crash or power loss.
+  db.exec("PRAGMA synchronous = FULL");
+}
+
+export function migrate(db: DatabaseSync): void {
+  for (;;) {
+    // Read the version under the write lock: another process may be migrating the same file.
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const current = Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
+      if (current > SCHEMA_VERSION) {
+        throw new Error(
+          `database schema version ${current} is newer than this server supports (${SCHEMA_VERSION}); upgrade the server`,
+        );
+      }
+      if (current === SCHEMA_VERSION) {
+        db.exec("COMMIT");
+        return;
+      }
+      db.exec(MIGRATIONS[current] ?? "");
+      // PRAGMA takes no parameters; the value is an integer computed here.
+      db.exec(`PRAGMA user_version = ${current + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      if (db.isTransaction) db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { create } from "@bufbuild/protobuf";
+import { Annotations, SnapshotSchema, VClusterSchema } from "@open-vcluster/api";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { SqliteStore } from "./sqlite.js";
+import { SCHEMA_VERSION } from "./sqlite-schema.js";
+
+let dir = "";
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "store-sqlite-"));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const vcluster = (name: string) => create(VClusterSchema, { id: `id-${name}`, name, namespace: "default" });
+const snapshot = (id: string) => create(SnapshotSchema, { id, name: id, namespace: "default", vclusterId: "v" });
+
+function withRawDatabase<T>(path: string, read: (db: DatabaseSync) => T): T {
+  const db = new DatabaseSync(path);
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe("sqlite store file", () => {
+  it("keeps data, history and versions across reopening", () => {
+    const path = join(dir, "nested", "state.db");
+    const first = new SqliteStore(path);
+    first.putVCluster(vcluster("a"));
+    first.putVCluster(vcluster("b"));
+    first.deleteVCluster("id-a");
+    first.putSnapshot(snapshot("s1"), new Uint8Array([5]));
+    first.close();
+
+    const second = new SqliteStore(path);
+    expect(second.currentVersion()).toBe(3);
+    expect(second.getVCluster("default", "b")?.annotations[Annotations.resourceVersion]).toBe("2");
+    expect(second.getVClusterById("id-a")).toBeUndefined();
+    expect(second.getSnapshotContent("s1")).toEqual(new Uint8Array([5]));
+    expect(second.eventsAfter(0).map((e) => e.resourceVersion)).toEqual([1, 2, 3]);
+    expect(second.putVCluster(vcluster("c")).annotations[Annotations.resourceVersion]).toBe("4");
+    second.close();
+  });
+
+  it("applies a lowered history limit when reopened", () => {
+    const path = join(dir, "state.db");
+    const first = new SqliteStore(path);
+    for (const name of ["a", "b", "c", "d"]) first.putVCluster(vcluster(name));
+    first.close();
+    const second = new SqliteStore(path, { historyLimit: 1 });
+    expect(second.oldestRetainedVersion()).toBe(3);
+    expect(second.eventsAfter(3).map((e) => e.resourceVersion)).toEqual([4]);
+    second.close();
+    expect(withRawDatabase(path, (db) => db.prepare("SELECT COUNT(*) AS n FROM events").get()?.n)).toBe(1);
+  });
+
+  it("records its schema version, uses WAL, and refuses a newer schema", () => {
+    const path = join(dir, "state.db");
+    new SqliteStore(path).close();
+    withRawDatabase(path, (db) => {
+      expect(db.prepare("PRAGMA user_version").get()?.user_version).toBe(SCHEMA_VERSION);
+      expect(db.prepare("PRAGMA journal_mode").get()?.journal_mode).toBe("wal");
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+    });
+    expect(() => new SqliteStore(path)).toThrow(/newer than this server supports/);
+  });
+
+  it("keeps every acknowledged write when the writing process is killed mid-burst", async () => {
+    const path = join(dir, "crash.db");
+    const acknowledged = await runWriterUntilKilled(path, 40);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+
+    expect(withRawDatabase(path, (db) => db.prepare("PRAGMA integrity_check").get()?.integrity_check)).toBe("ok");
+    const store = new SqliteStore(path);
+    try {
+      for (const i of acknowledged) {
+        expect(store.getVClusterById(`a-${i}`), `a-${i}`).toBeDefined();
+        expect(store.getVClusterById(`b-${i}`), `b-${i}`).toBeDefined();
+      }
+      // Each burst step wrote a pair in one transaction: a pair is all there or all gone.
+      const all = store.listVClusters({}, "name", undefined, 100_000).items;
+      const names = new Set(all.map((v) => v.name));
+      for (const v of all) expect(names.has(v.name.replace(/^./, (c) => (c === "a" ? "b" : "a")))).toBe(true);
+      expect(store.currentVersion()).toBe(all.length);
+      const next = store.putVCluster(vcluster("after-crash"));
+      expect(next.annotations[Annotations.resourceVersion]).toBe(String(all.length + 1));
+    } finally {
+      store.close();
+    }
+  });
+});
+
+/**
+ * The child runs this module's sibling sqlite.ts directly (Node strips the types). Its
+ * imports name ".js" files, as compiled output does, so a resolve hook maps them to ".ts".
+ */
+const WRITER = `
+import { registerHooks } from "node:module";
+registerHooks({
+  resolve(specifier, context, next) {
+    try {
+      return next(specifier, context);
+    } catch (error) {
+      if (error?.code !== "ERR_MODULE_NOT_FOUND" || !specifier.startsWith(".") || !specifier.endsWith(".js")) throw error;
+      return next(specifier.slice(0, -3) + ".ts", context);
+    }
+  },
+});
+const { SqliteStore } = await import(process.env.STORE_MODULE);
+const { create } = await import("@bufbuild/protobuf");
+const { VClusterSchema } = await import("@open-vcluster/api");
+const store = new SqliteStore(process.env.STORE_PATH);
+const padding = "x".repeat(4096);
+for (let i = 0; ; i++) {
+  store.transaction((tx) => {
+    for (const side of ["a", "b"]) {
+      const id = side + "-" + i;
+      tx.putVCluster(create(VClusterSchema, { id, name: id, namespace: "default", spec: { helmValues: padding } }));
+    }
+  });
+  process.stdout.write(i + "\\n");
+}
+`;
+
+/** Starts a writer, lets it acknowledge at least `count` transactions, then SIGKILLs it. */
+function runWriterUntilKilled(path: string, count: number): Promise<number[]> {
+  const storeModule = pathToFileURL(fileURLToPath(new URL("./sqlite.ts", import.meta.url))).href;
+  const child = spawn(process.execPath, ["--no-warnings", "--input-type=module", "--eval", WRITER], {
+    // Bare imports in the script resolve from here, i.e. this package's dependencies.
+    cwd: fileURLToPath(new URL(".", import.meta.url)),
+    env: { ...process.env, STORE_MODULE: storeModule, STORE_PATH: path },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  return new Promise((resolve, reject) => {
+    const acknowledged: number[] = [];
+    let buffered = "";
+    let stderr = "";
+    let killed = false;
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString();
+      const lines = buffered.split("\n");
+      buffered = lines.pop() ?? "";
+      for (const line of lines) acknowledged.push(Number(line));
+      if (!killed && acknowledged.length >= count) {
+        killed = true;
+        child.kill("SIGKILL");
+      }
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (signal === "SIGKILL" && killed) resolve(acknowledged);
+      else reject(new Error(`writer exited early (code ${code}, signal ${signal}): ${stderr}`));
+    });
+  });
+}
