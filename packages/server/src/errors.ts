@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorDetailSchema } from "@open-vcluster/api";
 
@@ -21,8 +22,7 @@ export function apiError(code: Code, reason: string, message: string, extra: Api
     metadata: extra.metadata ?? {},
   });
   if (extra.retryDelayMs !== undefined) {
-    const ms = Math.max(0, Math.round(extra.retryDelayMs));
-    detail.retryDelay = { $typeName: "google.protobuf.Duration", seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1_000_000 };
+    detail.retryDelay = durationFromMs(Math.max(0, Math.round(extra.retryDelayMs)));
   }
   return new ConnectError(message, code, undefined, [{ desc: ErrorDetailSchema, value: detail }]);
 }

@@ -1,1 +1,30 @@
-export {};
+export { type ApiServer, type ApiServerOptions, createApiServer, type FaultInjector } from "./api-server.js";
+export {
+  ANONYMOUS_ADMIN,
+  type Authenticator,
+  canAccess,
+  loadTokensFile,
+  PROJECT_LABEL,
+  type Principal,
+  parseTokensFile,
+  principalKey,
+  type StaticToken,
+  StaticTokenAuthenticator,
+} from "./auth/index.js";
+export { type Clock, ManualClock, systemClock } from "./clock.js";
+export { apiError } from "./errors.js";
+export type { RpcFault, RpcFaults } from "./http/interceptors.js";
+export { type RunningServer, type ServerOptions, startServer } from "./http/start-server.js";
+export { createInProcessTransport } from "./in-process.js";
+export {
+  DEFAULT_DURATIONS_MS,
+  type OperationKind,
+  type Provider,
+  ProviderError,
+  type ProviderFault,
+  ProviderFaults,
+  type ProviderOperation,
+  type ProviderResult,
+  SimulatedProvider,
+} from "./provider/index.js";
+export { openStore, type Store, type StoreSpec } from "./store/index.js";

@@ -1,0 +1,161 @@
+import { randomUUID } from "node:crypto";
+import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import { SnapshotService, VClusterService } from "@open-vcluster/api";
+import { unauthenticated } from "./auth/authenticator.js";
+import { type Authenticator, loadTokensFile, principalKey } from "./auth/index.js";
+import { type Clock, systemClock } from "./clock.js";
+import { InFlight, loggingInterceptor, RpcFaults } from "./http/interceptors.js";
+import { type Logger, resolveLogger } from "./logger.js";
+import { type Provider, ProviderFaults, SimulatedProvider } from "./provider/index.js";
+import { deriveKey, resolveRootSecret } from "./secrets.js";
+import {
+  DEFAULT_LIMITS,
+  OperationRunner,
+  type ServiceDeps,
+  snapshotServiceImpl,
+  startHousekeeping,
+  sweepExpired,
+  vclusterServiceImpl,
+  WatchHub,
+} from "./service/index.js";
+import { openStore, type Store, type StoreSpec } from "./store/index.js";
+
+export interface ApiServerOptions {
+  /** "memory" (default), "sqlite:<path>", or an open Store. */
+  store?: StoreSpec | Store;
+  /** Multiplies simulated provider durations; 0 = instant. Default 1. */
+  timeScale?: number;
+  /** Static bearer tokens file (YAML/JSON). Absent (and no authenticator) = no auth. */
+  authTokensFile?: string;
+  authenticator?: Authenticator;
+  heartbeatIntervalMs?: number;
+  historyLimit?: number;
+  maxWatchersPerPrincipal?: number;
+  watchQueueLimit?: number;
+  /** Largest accepted request message (default 4 MiB). */
+  maxRequestBytes?: number;
+  /** Root secret for page tokens and kubeconfig tokens; see README for the default. */
+  secret?: string;
+  logger?: false | Logger;
+  clock?: Clock;
+  /** Replace the simulated provider (e.g. with a Kubernetes one). */
+  provider?: Provider;
+  /** How long close() waits for in-flight calls before cancelling them (default 10 s). */
+  shutdownGraceMs?: number;
+}
+
+export interface FaultInjector {
+  provider: ProviderFaults;
+  rpc: RpcFaults;
+}
+
+export interface ApiServer {
+  /** Mount into connectNodeAdapter, @connectrpc/connect-fastify or @connectrpc/connect-express. */
+  routes: (router: ConnectRouter) => void;
+  store: Store;
+  faults: FaultInjector;
+  clock: Clock;
+  authEnabled: boolean;
+  /** True until close() starts; /readyz reports it. */
+  isReady(): boolean;
+  /** Resolves once no background lifecycle work runs. */
+  idle(): Promise<void>;
+  /** Runs the snapshot-expiry / request-id clean-up now. */
+  sweep(): { snapshots: number; requestIds: number };
+  /** Ends watches, waits for in-flight calls, stops background work, closes the store. */
+  close(): Promise<void>;
+}
+
+export function createApiServer(options: ApiServerOptions = {}): ApiServer {
+  const logger = resolveLogger(options.logger);
+  const clock = options.clock ?? systemClock;
+  const storeSpec = typeof options.store === "string" ? options.store : options.store ? undefined : "memory";
+  const store =
+    typeof options.store === "object"
+      ? options.store
+      : openStore(storeSpec as StoreSpec, options.historyLimit ? { historyLimit: options.historyLimit } : {});
+  const root = resolveRootSecret({
+    ...(options.secret ? { secret: options.secret } : {}),
+    ...(storeSpec ? { storeSpec } : {}),
+  });
+  const faults: FaultInjector = { provider: new ProviderFaults(), rpc: new RpcFaults() };
+  const provider =
+    options.provider ?? new SimulatedProvider({ clock, faults: faults.provider, timeScale: options.timeScale ?? 1 });
+  const limits = {
+    ...DEFAULT_LIMITS,
+    ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
+    ...(options.maxWatchersPerPrincipal ? { maxWatchersPerPrincipal: options.maxWatchersPerPrincipal } : {}),
+    ...(options.watchQueueLimit ? { watchQueueLimit: options.watchQueueLimit } : {}),
+  };
+  const operations = new OperationRunner(store, provider, clock, logger);
+  const watchHub = new WatchHub(store, {
+    queueLimit: limits.watchQueueLimit,
+    maxPerSubject: limits.maxWatchersPerPrincipal,
+  });
+  const deps: ServiceDeps = {
+    store,
+    clock,
+    logger,
+    operations,
+    watchHub,
+    limits,
+    pageTokenKey: deriveKey(root, "page-token"),
+    kubeconfigKey: deriveKey(root, "kubeconfig"),
+    newId: randomUUID,
+  };
+  const authenticator =
+    options.authenticator ?? (options.authTokensFile ? loadTokensFile(options.authTokensFile) : undefined);
+  const inFlight = new InFlight();
+  const shutdown = new AbortController();
+  let ready = true;
+
+  // Authentication runs before the request body is read, so unauthenticated callers cost little.
+  const requestGate = authenticator
+    ? async (ctx: HandlerContext) => {
+        const principal = await authenticator.authenticate(ctx.requestHeader);
+        if (!principal) throw unauthenticated();
+        ctx.values.set(principalKey, principal);
+      }
+    : undefined;
+  const handlerOptions = {
+    interceptors: [loggingInterceptor(logger), inFlight.interceptor(), faults.rpc.interceptor()],
+    ...(requestGate ? { requestGate } : {}),
+    readMaxBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
+    shutdownSignal: shutdown.signal,
+  };
+  const routes = (router: ConnectRouter) => {
+    router.service(VClusterService, vclusterServiceImpl(deps), handlerOptions);
+    router.service(SnapshotService, snapshotServiceImpl(deps), handlerOptions);
+  };
+
+  const resumed = operations.resumeInterrupted();
+  if (resumed > 0) logger.info({ resumed }, "resumed interrupted operations");
+  const stopHousekeeping = startHousekeeping(store, clock, logger);
+
+  let closing: Promise<void> | undefined;
+  return {
+    routes,
+    store,
+    faults,
+    clock,
+    authEnabled: authenticator !== undefined,
+    isReady: () => ready,
+    idle: () => operations.idle(),
+    sweep: () => sweepExpired(store, clock, logger),
+    close() {
+      closing ??= (async () => {
+        ready = false;
+        watchHub.close();
+        const grace = options.shutdownGraceMs ?? 10_000;
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([inFlight.drained(), new Promise<void>((r) => (timer = setTimeout(r, grace)))]);
+        clearTimeout(timer);
+        shutdown.abort();
+        stopHousekeeping();
+        await operations.shutdown();
+        store.close();
+      })();
+      return closing;
+    },
+  };
+}

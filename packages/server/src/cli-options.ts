@@ -1,0 +1,80 @@
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import type { ServerOptions } from "./http/start-server.js";
+
+export const USAGE = `Usage: vcluster-api-server [options]
+
+  --host <host>                 listen address (env VCLUSTER_API_HOST, default 127.0.0.1)
+  --port <port>                 listen port (env VCLUSTER_API_PORT, default 8080; 0 = any)
+  --store <spec>                memory | sqlite:<path> (env VCLUSTER_API_STORE, default sqlite:.data/vcluster.db)
+  --auth-tokens <file>          static bearer tokens, YAML or JSON (env VCLUSTER_API_AUTH_TOKENS)
+  --cors-origin <origin>        allow browser calls from origin; repeatable (env VCLUSTER_API_CORS_ORIGINS, comma-separated)
+  --time-scale <n>              multiply simulated durations; 0 = instant (env VCLUSTER_API_TIME_SCALE, default 1)
+  --heartbeat-interval <ms>     watch heartbeat interval (env VCLUSTER_API_HEARTBEAT_INTERVAL, default 5000)
+  --history-limit <n>           watch events kept for resumption (env VCLUSTER_API_HISTORY_LIMIT, default 10000)
+  --secret <text>               root secret for page and kubeconfig tokens (env VCLUSTER_API_SECRET)
+  --tls-cert <file> --tls-key <file>   serve HTTPS (h2 + http/1.1 via ALPN)
+  --allow-remote-without-auth   allow a non-loopback host without auth
+  --help                        show this help
+`;
+
+function number(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === "") return undefined;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name}: expected a non-negative number, got "${text}"`);
+  return value;
+}
+
+/** Flags win over environment variables, which win over defaults. */
+export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerOptions | "help" {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      host: { type: "string" },
+      port: { type: "string" },
+      store: { type: "string" },
+      "auth-tokens": { type: "string" },
+      "cors-origin": { type: "string", multiple: true },
+      "time-scale": { type: "string" },
+      "heartbeat-interval": { type: "string" },
+      "history-limit": { type: "string" },
+      secret: { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
+      "allow-remote-without-auth": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) return "help";
+  const store = values.store ?? env.VCLUSTER_API_STORE ?? "sqlite:.data/vcluster.db";
+  if (store !== "memory" && !store.startsWith("sqlite:"))
+    throw new Error(`--store: expected memory or sqlite:<path>, got "${store}"`);
+  const cors =
+    values["cors-origin"] ??
+    (env.VCLUSTER_API_CORS_ORIGINS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const authTokensFile = values["auth-tokens"] ?? env.VCLUSTER_API_AUTH_TOKENS;
+  const secret = values.secret ?? env.VCLUSTER_API_SECRET;
+  const certFile = values["tls-cert"];
+  const keyFile = values["tls-key"];
+  if ((certFile === undefined) !== (keyFile === undefined)) throw new Error("--tls-cert and --tls-key go together");
+  const options: ServerOptions = {
+    host: values.host ?? env.VCLUSTER_API_HOST ?? "127.0.0.1",
+    port: number("--port", values.port ?? env.VCLUSTER_API_PORT) ?? 8080,
+    store: store as ServerOptions["store"] & string,
+    timeScale: number("--time-scale", values["time-scale"] ?? env.VCLUSTER_API_TIME_SCALE) ?? 1,
+    corsOrigins: cors,
+    allowRemoteWithoutAuth: values["allow-remote-without-auth"] === true,
+  };
+  const heartbeat = number("--heartbeat-interval", values["heartbeat-interval"] ?? env.VCLUSTER_API_HEARTBEAT_INTERVAL);
+  if (heartbeat) options.heartbeatIntervalMs = heartbeat;
+  const history = number("--history-limit", values["history-limit"] ?? env.VCLUSTER_API_HISTORY_LIMIT);
+  if (history) options.historyLimit = history;
+  if (authTokensFile) options.authTokensFile = authTokensFile;
+  if (secret) options.secret = secret;
+  if (certFile && keyFile) options.tls = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
+  return options;
+}

@@ -1,0 +1,111 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Code, type HandlerContext } from "@connectrpc/connect";
+import {
+  type CreateVClusterRequest,
+  type CreateVClusterResponse,
+  CreateVClusterResponseSchema,
+} from "@open-vcluster/api";
+import { projectForCreate } from "../auth/index.js";
+import { apiError } from "../errors.js";
+import { NameConflictError } from "../store/index.js";
+import { applySpecDefaults, invalidArgument, validateCreateVCluster, validateSpec } from "../validation/index.js";
+import type { PendingOperation } from "./annotations.js";
+import { principalOf, type ServiceDeps } from "./deps.js";
+import { createFingerprint, IDEMPOTENCY_RETENTION_MS, idempotencyKey } from "./idempotency.js";
+import { newVCluster } from "./lifecycle.js";
+import { namespaceOrDefault } from "./lookup.js";
+import { waitUntilSettled } from "./wait.js";
+
+export function alreadyExists(namespace: string, name: string) {
+  return apiError(Code.AlreadyExists, "ALREADY_EXISTS", `vcluster ${namespace}/${name} already exists`, {
+    field: "name",
+  });
+}
+
+export async function createVCluster(
+  deps: ServiceDeps,
+  req: CreateVClusterRequest,
+  ctx: HandlerContext,
+): Promise<CreateVClusterResponse> {
+  const violations = validateCreateVCluster(req);
+  if (violations.length > 0) throw invalidArgument(violations);
+  const principal = principalOf(ctx);
+  // Permission first: the project decides whether the caller may create at all, before the
+  // name's existence is looked at.
+  const placement = projectForCreate(principal, req.labels);
+  if ("denied" in placement) {
+    throw apiError(Code.PermissionDenied, "PERMISSION_DENIED", placement.denied, {
+      field: `labels["open-vcluster.io/project"]`,
+    });
+  }
+  const spec = applySpecDefaults(req.spec);
+  const specViolations = validateSpec(spec, "spec");
+  if (specViolations.length > 0) throw invalidArgument(specViolations);
+
+  const namespace = namespaceOrDefault(req.namespace);
+  const key = req.requestId ? idempotencyKey(principal.subject, req.requestId) : undefined;
+  const fingerprint = key ? createFingerprint(req) : "";
+  const now = deps.clock.now();
+
+  const outcome = deps.store.transaction((tx) => {
+    if (key) {
+      const previous = tx.getIdempotency(key);
+      if (previous && previous.createTime.getTime() > now.getTime() - IDEMPOTENCY_RETENTION_MS) {
+        if (previous.fingerprint !== fingerprint) {
+          throw apiError(
+            Code.AlreadyExists,
+            "REQUEST_ID_REUSED",
+            `request_id: ${req.requestId} was already used with a different request`,
+            { field: "request_id" },
+          );
+        }
+        return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true };
+      }
+    }
+    if (tx.getVCluster(namespace, req.name)) throw alreadyExists(namespace, req.name);
+    const operation: PendingOperation = { kind: "create", id: deps.newId() };
+    let stored: ReturnType<typeof tx.putVCluster>;
+    try {
+      stored = tx.putVCluster(
+        newVCluster({
+          id: deps.newId(),
+          name: req.name,
+          namespace,
+          spec,
+          labels: req.labels,
+          owner: principal.subject,
+          project: placement.project,
+          now,
+          operation,
+        }),
+      );
+    } catch (error) {
+      if (error instanceof NameConflictError) throw alreadyExists(namespace, req.name);
+      throw error;
+    }
+    const response = create(CreateVClusterResponseSchema, { vcluster: stored, operationId: operation.id });
+    if (key) {
+      tx.putIdempotency({
+        key,
+        fingerprint,
+        response: toBinary(CreateVClusterResponseSchema, response),
+        createTime: now,
+      });
+    }
+    return { response, replayed: false, operation };
+  });
+
+  const vclusterId = outcome.response.vcluster?.id ?? "";
+  if (!outcome.replayed && "operation" in outcome && outcome.operation)
+    deps.operations.start(vclusterId, outcome.operation);
+  if (!req.waitForReady) return outcome.response;
+
+  const requested = (req.timeoutSeconds > 0 ? req.timeoutSeconds : deps.limits.defaultWaitSeconds) * 1000;
+  const callerBudget = ctx.timeoutMs();
+  const timeoutMs = callerBudget === undefined ? requested : Math.min(requested, callerBudget);
+  const settled = await waitUntilSettled(deps.store, deps.clock, vclusterId, timeoutMs, ctx.signal);
+  return create(CreateVClusterResponseSchema, {
+    vcluster: settled ?? outcome.response.vcluster,
+    operationId: outcome.response.operationId,
+  });
+}

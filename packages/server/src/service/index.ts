@@ -1,0 +1,39 @@
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { SnapshotService, VClusterService } from "@open-vcluster/api";
+import { createVCluster } from "./create.js";
+import type { ServiceDeps } from "./deps.js";
+import { deleteVCluster, resumeVCluster, scaleVCluster, updateVCluster } from "./mutate.js";
+import { getVCluster, getVClusterKubeconfig, listVClusters } from "./read.js";
+import { restoreVCluster, snapshotVCluster, suspendVCluster } from "./snapshot-ops.js";
+import { deleteSnapshot, getSnapshot, listSnapshots } from "./snapshot-service.js";
+import { watchVCluster } from "./watch.js";
+
+export function vclusterServiceImpl(deps: ServiceDeps): ServiceImpl<typeof VClusterService> {
+  return {
+    createVCluster: (req, ctx) => createVCluster(deps, req, ctx),
+    getVCluster: (req, ctx) => getVCluster(deps, req, ctx),
+    listVClusters: (req, ctx) => listVClusters(deps, req, ctx),
+    updateVCluster: (req, ctx) => updateVCluster(deps, req, ctx),
+    deleteVCluster: (req, ctx) => deleteVCluster(deps, req, ctx),
+    scaleVCluster: (req, ctx) => scaleVCluster(deps, req, ctx),
+    suspendVCluster: (req, ctx) => suspendVCluster(deps, req, ctx),
+    resumeVCluster: (req, ctx) => resumeVCluster(deps, req, ctx),
+    snapshotVCluster: (req, ctx) => snapshotVCluster(deps, req, ctx),
+    restoreVCluster: (req, ctx) => restoreVCluster(deps, req, ctx),
+    getVClusterKubeconfig: (req, ctx) => getVClusterKubeconfig(deps, req, ctx),
+    watchVCluster: (req, ctx) => watchVCluster(deps, req, ctx),
+  };
+}
+
+export function snapshotServiceImpl(deps: ServiceDeps): ServiceImpl<typeof SnapshotService> {
+  return {
+    listSnapshots: (req, ctx) => listSnapshots(deps, req, ctx),
+    getSnapshot: (req, ctx) => getSnapshot(deps, req, ctx),
+    deleteSnapshot: (req, ctx) => deleteSnapshot(deps, req, ctx),
+  };
+}
+
+export { DEFAULT_LIMITS, type ServiceDeps, type ServiceLimits } from "./deps.js";
+export { startHousekeeping, sweepExpired } from "./housekeeping.js";
+export { OperationRunner } from "./operations.js";
+export { WatchHub } from "./watch-hub.js";

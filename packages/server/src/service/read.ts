@@ -1,0 +1,125 @@
+import { clone, create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+  type GetVClusterKubeconfigRequest,
+  type GetVClusterKubeconfigResponse,
+  GetVClusterKubeconfigResponseSchema,
+  type GetVClusterRequest,
+  type GetVClusterResponse,
+  GetVClusterResponseSchema,
+  type ListVClustersRequest,
+  type ListVClustersResponse,
+  ListVClustersResponseSchema,
+  Phase,
+  type VCluster,
+  VClusterSchema,
+} from "@open-vcluster/api";
+import { visibilityFilter } from "../auth/index.js";
+import { buildKubeconfig } from "../kubeconfig/index.js";
+import { type VClusterCursor, type VClusterOrder, vclusterCursor } from "../store/index.js";
+import {
+  invalidArgument,
+  validateGetVCluster,
+  validateGetVClusterKubeconfig,
+  validateListVClusters,
+} from "../validation/index.js";
+import { principalOf, type ServiceDeps } from "./deps.js";
+import { findVisibleVCluster } from "./lookup.js";
+import { decodePageToken, effectivePageSize, encodePageToken, queryHash } from "./page-token.js";
+import { requirePhase } from "./phases.js";
+import { compileSelector } from "./selector.js";
+
+/** Kubeconfigs are secrets: every object leaving the server without an explicit ask has none. */
+export function withoutSecrets(vcluster: VCluster): VCluster {
+  if (!vcluster.status?.kubeconfig) return vcluster;
+  const copy = clone(VClusterSchema, vcluster);
+  if (copy.status) copy.status.kubeconfig = "";
+  return copy;
+}
+
+function kubeconfigFor(deps: ServiceDeps, vcluster: VCluster, format: string, validityHours: number) {
+  const now = deps.clock.now();
+  const built = buildKubeconfig({
+    vcluster,
+    format: (format || "default") as "default" | "exec" | "token",
+    now,
+    validityHours: validityHours > 0 ? validityHours : 24,
+    signingKey: deps.kubeconfigKey,
+  });
+  return { base64: Buffer.from(built.yaml, "utf8").toString("base64"), expiresAt: built.expiresAt };
+}
+
+export function getVCluster(deps: ServiceDeps, req: GetVClusterRequest, ctx: HandlerContext): GetVClusterResponse {
+  const violations = validateGetVCluster(req);
+  if (violations.length > 0) throw invalidArgument(violations);
+  const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
+  const result = withoutSecrets(vcluster);
+  // Only a running control plane has credentials to hand out; otherwise the field stays empty.
+  if (req.includeKubeconfig && vcluster.status?.phase === Phase.RUNNING) {
+    const copy = clone(VClusterSchema, result);
+    if (copy.status) copy.status.kubeconfig = kubeconfigFor(deps, vcluster, "default", 0).base64;
+    return create(GetVClusterResponseSchema, { vcluster: copy });
+  }
+  return create(GetVClusterResponseSchema, { vcluster: result });
+}
+
+export function getVClusterKubeconfig(
+  deps: ServiceDeps,
+  req: GetVClusterKubeconfigRequest,
+  ctx: HandlerContext,
+): GetVClusterKubeconfigResponse {
+  const violations = validateGetVClusterKubeconfig(req);
+  if (violations.length > 0) throw invalidArgument(violations);
+  const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
+  requirePhase(vcluster, [Phase.RUNNING], "issue a kubeconfig");
+  const { base64, expiresAt } = kubeconfigFor(deps, vcluster, req.format, req.validityHours);
+  return create(GetVClusterKubeconfigResponseSchema, {
+    kubeconfig: base64,
+    apiServerEndpoint: vcluster.status?.apiServerEndpoint ?? "",
+    expiresAt: expiresAt ? timestampFromDate(expiresAt) : undefined,
+  });
+}
+
+export function listVClusters(
+  deps: ServiceDeps,
+  req: ListVClustersRequest,
+  ctx: HandlerContext,
+): ListVClustersResponse {
+  const violations = validateListVClusters(req);
+  if (violations.length > 0) throw invalidArgument(violations);
+  const principal = principalOf(ctx);
+  const order = (req.orderBy || "name") as VClusterOrder;
+  const query = queryHash({
+    kind: "vclusters",
+    subject: principal.subject,
+    namespace: req.namespace,
+    selector: req.labelSelector,
+    phases: [...req.phases].sort(),
+    owner: req.owner,
+    project: req.project,
+    order,
+  });
+  const after = req.pageToken ? decodePageToken<VClusterCursor>(deps.pageTokenKey, req.pageToken, query) : undefined;
+  const labels = compileSelector(req.labelSelector, "label_selector");
+  const visibleTo = visibilityFilter(principal);
+  const page = deps.store.listVClusters(
+    {
+      ...(req.namespace ? { namespace: req.namespace } : {}),
+      ...(req.phases.length > 0 ? { phases: [...req.phases] } : {}),
+      ...(req.owner ? { owner: req.owner } : {}),
+      ...(req.project ? { project: req.project } : {}),
+      ...(visibleTo ? { visibleTo } : {}),
+      ...(labels ? { labels } : {}),
+    },
+    order,
+    after,
+    effectivePageSize(req.pageSize),
+  );
+  const last = page.items.at(-1);
+  return create(ListVClustersResponseSchema, {
+    vclusters: page.items.map(withoutSecrets),
+    nextPageToken: page.hasMore && last ? encodePageToken(deps.pageTokenKey, query, vclusterCursor(last)) : "",
+    totalCount: page.total,
+  });
+}

@@ -1,0 +1,63 @@
+import { Code } from "@connectrpc/connect";
+import { Phase, type VCluster } from "@open-vcluster/api";
+import type { Clock } from "../clock.js";
+import { apiError } from "../errors.js";
+import type { Store } from "../store/index.js";
+
+/**
+ * Waits until the vcluster leaves its transitional phase for RUNNING, ERROR or disappears.
+ * Driven by store commits (no polling). Times out with DEADLINE_EXCEEDED, leaving the
+ * vcluster as it is: the work goes on in the background.
+ */
+export async function waitUntilSettled(
+  store: Store,
+  clock: Clock,
+  id: string,
+  timeoutMs: number,
+  signal: AbortSignal,
+): Promise<VCluster | undefined> {
+  const settled = (v: VCluster | undefined) =>
+    v === undefined || v.status?.phase === Phase.RUNNING || v.status?.phase === Phase.ERROR;
+  const initial = store.getVClusterById(id);
+  if (settled(initial)) return initial;
+  const timer = new AbortController();
+  const onCallerAbort = () => timer.abort();
+  signal.addEventListener("abort", onCallerAbort, { once: true });
+  try {
+    return await new Promise<VCluster | undefined>((resolve, reject) => {
+      const unsubscribe = store.subscribe((events) => {
+        for (const event of events) {
+          if (event.vcluster.id !== id) continue;
+          const current = store.getVClusterById(id);
+          if (settled(current)) {
+            unsubscribe();
+            resolve(current);
+            return;
+          }
+        }
+      });
+      clock.sleep(timeoutMs, timer.signal).then(
+        () => {
+          unsubscribe();
+          reject(timeoutError(id, timeoutMs));
+        },
+        () => {
+          unsubscribe();
+          reject(timeoutError(id, timeoutMs));
+        },
+      );
+    });
+  } finally {
+    signal.removeEventListener("abort", onCallerAbort);
+    timer.abort();
+  }
+}
+
+function timeoutError(id: string, timeoutMs: number) {
+  return apiError(
+    Code.DeadlineExceeded,
+    "DEADLINE_EXCEEDED",
+    `vcluster ${id} was not ready within ${Math.round(timeoutMs / 1000)}s; it keeps being created`,
+    { metadata: { id } },
+  );
+}

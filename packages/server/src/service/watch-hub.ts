@@ -1,0 +1,119 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { apiError } from "../errors.js";
+import type { Store, StoredEvent } from "../store/index.js";
+
+/** One open watch stream as the hub sees it: a bounded queue fed by store commits. */
+export class Watcher {
+  readonly queue: StoredEvent[] = [];
+  /** Highest version the hub has offered this watcher (matching or not): a safe bookmark. */
+  seenVersion = 0;
+  ended: { error?: ConnectError } | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    readonly subject: string,
+    private readonly limit: number,
+  ) {}
+
+  offer(event: StoredEvent): void {
+    if (this.ended) return;
+    if (event.resourceVersion <= this.seenVersion) return;
+    this.seenVersion = event.resourceVersion;
+    this.queue.push(event);
+    if (this.queue.length > this.limit) {
+      // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.
+      this.queue.length = 0;
+      this.end(
+        apiError(
+          Code.ResourceExhausted,
+          "RESOURCE_EXHAUSTED",
+          `watch fell more than ${this.limit} events behind; re-watch from the last resource version`,
+        ),
+      );
+      return;
+    }
+    this.notify();
+  }
+
+  end(error?: ConnectError): void {
+    if (this.ended) return;
+    this.ended = error ? { error } : {};
+    this.notify();
+  }
+
+  /** Resolves when something happened (event, end) or the signal fires. */
+  waitForChange(signal: AbortSignal): Promise<void> {
+    if (this.queue.length > 0 || this.ended || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        signal.removeEventListener("abort", done);
+        this.wake = undefined;
+        resolve();
+      };
+      this.wake = done;
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  private notify(): void {
+    this.wake?.();
+  }
+}
+
+/**
+ * Fans store commits out to watchers. It subscribes to the store once; each commit is offered
+ * to every watcher synchronously, so a watcher registered in the same tick as its initial
+ * read misses nothing and sees nothing twice.
+ */
+export class WatchHub {
+  private readonly watchers = new Set<Watcher>();
+  private readonly unsubscribe: () => void;
+  private closed = false;
+
+  constructor(
+    store: Store,
+    private readonly options: { queueLimit: number; maxPerSubject: number },
+  ) {
+    this.unsubscribe = store.subscribe((events) => {
+      for (const watcher of this.watchers) {
+        for (const event of events) watcher.offer(event);
+      }
+    });
+  }
+
+  register(subject: string, fromVersion: number): Watcher {
+    if (this.closed) throw apiError(Code.Unavailable, "UNAVAILABLE", "server is shutting down", { retryDelayMs: 1000 });
+    let count = 0;
+    for (const w of this.watchers) if (w.subject === subject) count += 1;
+    if (count >= this.options.maxPerSubject) {
+      throw apiError(
+        Code.ResourceExhausted,
+        "RESOURCE_EXHAUSTED",
+        `too many open watches for ${subject} (limit ${this.options.maxPerSubject})`,
+        { metadata: { limit: String(this.options.maxPerSubject) }, retryDelayMs: 5000 },
+      );
+    }
+    const watcher = new Watcher(subject, this.options.queueLimit);
+    watcher.seenVersion = fromVersion;
+    this.watchers.add(watcher);
+    return watcher;
+  }
+
+  release(watcher: Watcher): void {
+    this.watchers.delete(watcher);
+  }
+
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  /** Ends every stream cleanly (OK status) and refuses new ones: graceful shutdown. */
+  close(): void {
+    this.closed = true;
+    for (const w of this.watchers) w.end();
+    this.watchers.clear();
+    this.unsubscribe();
+  }
+}
+
+export { ConnectError };

@@ -1,0 +1,185 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, type HandlerContext } from "@connectrpc/connect";
+import {
+  Annotations,
+  type VCluster,
+  VClusterSchema,
+  WatchEventType,
+  type WatchVClusterRequest,
+  type WatchVClusterResponse,
+  WatchVClusterResponseSchema,
+} from "@open-vcluster/api";
+import { canAccess, visibilityFilter } from "../auth/index.js";
+import { apiError, invalidField } from "../errors.js";
+import { HistoryExpiredError, type StoredEvent, type VClusterFilter } from "../store/index.js";
+import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
+import { principalOf, type ServiceDeps } from "./deps.js";
+import { withoutSecrets } from "./read.js";
+import { compileSelector } from "./selector.js";
+
+function parseVersion(text: string): number {
+  if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
+  return Number(text);
+}
+
+function expired(requested: number, oldest: number) {
+  return apiError(
+    Code.OutOfRange,
+    "RESOURCE_VERSION_EXPIRED",
+    `resource_version ${requested} is older than the retained history; list again and watch from the list's version`,
+    { field: "resource_version", metadata: { oldest_retained_version: String(oldest) } },
+  );
+}
+
+function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse {
+  return create(WatchVClusterResponseSchema, { type, vcluster: withoutSecrets(vcluster) });
+}
+
+function heartbeat(version: number): WatchVClusterResponse {
+  return create(WatchVClusterResponseSchema, {
+    type: WatchEventType.UNSPECIFIED,
+    vcluster: create(VClusterSchema, { annotations: { [Annotations.resourceVersion]: String(version) } }),
+  });
+}
+
+/**
+ * WatchVCluster: the initial state (or a replay) followed by live changes and heartbeats.
+ * Registration with the hub and the initial read happen in the same synchronous block: store
+ * commits are synchronous too, so nothing can fall between them (no gap, no duplicate).
+ * An object that stops matching the filters (labels changed) is sent once as DELETED so that
+ * caches drop it.
+ */
+export async function* watchVCluster(
+  deps: ServiceDeps,
+  req: WatchVClusterRequest,
+  ctx: HandlerContext,
+): AsyncGenerator<WatchVClusterResponse> {
+  const violations = validateWatchVCluster(req);
+  if (violations.length > 0) throw invalidArgument(violations);
+  const principal = principalOf(ctx);
+  const labels = compileSelector(req.labelSelector, "label_selector");
+  const matches = (v: VCluster) =>
+    (!req.namespace || v.namespace === req.namespace) &&
+    (!req.name || v.name === req.name) &&
+    (!labels || labels(v.labels)) &&
+    canAccess(principal, v);
+
+  const { store, watchHub } = deps;
+  const initial: WatchVClusterResponse[] = [];
+  const sent = new Set<string>();
+  let startVersion: number;
+  if (req.resourceVersion === "") {
+    startVersion = store.currentVersion();
+    const visibleTo = visibilityFilter(principal);
+    const filter: VClusterFilter = {
+      ...(req.namespace ? { namespace: req.namespace } : {}),
+      ...(req.name ? { name: req.name } : {}),
+      ...(labels ? { labels } : {}),
+      ...(visibleTo ? { visibleTo } : {}),
+    };
+    let after: Parameters<typeof store.listVClusters>[2];
+    for (;;) {
+      const page = store.listVClusters(filter, "name", after, 1000);
+      for (const v of page.items) {
+        initial.push(event(WatchEventType.ADDED, v));
+        sent.add(v.id);
+      }
+      const last = page.items.at(-1);
+      if (!page.hasMore || !last) break;
+      after = { namespace: last.namespace, name: last.name, createTimeMs: 0, id: last.id };
+    }
+  } else {
+    startVersion = parseVersion(req.resourceVersion);
+    if (startVersion > store.currentVersion()) {
+      throw invalidField(
+        "resource_version",
+        `version ${startVersion} is in the future (newest is ${store.currentVersion()})`,
+      );
+    }
+    if (startVersion < store.oldestRetainedVersion()) throw expired(startVersion, store.oldestRetainedVersion());
+  }
+  const watcher = watchHub.register(principal.subject, startVersion);
+  try {
+    if (req.resourceVersion !== "") {
+      // Replay is read after registering, in the same tick; the watcher drops what it replays.
+      let replay: StoredEvent[];
+      try {
+        replay = store.eventsAfter(startVersion);
+      } catch (error) {
+        if (error instanceof HistoryExpiredError) throw expired(startVersion, error.oldestRetainedVersion);
+        throw error;
+      }
+      const live = watcher.queue.splice(0);
+      watcher.queue.push(...mergeEvents(replay, live));
+      const newest = watcher.queue.at(-1)?.resourceVersion;
+      if (newest !== undefined) watcher.seenVersion = Math.max(watcher.seenVersion, newest);
+    }
+    for (const e of initial) yield e;
+
+    let lastHeartbeat = deps.clock.now().getTime();
+    const interval = deps.limits.heartbeatIntervalMs;
+    for (;;) {
+      if (ctx.signal.aborted) return;
+      while (watcher.queue.length > 0) {
+        const next = watcher.queue.shift() as StoredEvent;
+        const out = translate(next, matches, sent, req.resourceVersion === "");
+        if (out) yield out;
+      }
+      if (watcher.ended) {
+        if (watcher.ended.error) throw watcher.ended.error;
+        return;
+      }
+      const tick = new AbortController();
+      const onAbort = () => tick.abort();
+      ctx.signal.addEventListener("abort", onAbort, { once: true });
+      const elapsed = deps.clock.now().getTime() - lastHeartbeat;
+      const timer = deps.clock.sleep(Math.max(0, interval - elapsed), tick.signal).then(
+        () => true,
+        () => false,
+      );
+      const changed = watcher.waitForChange(tick.signal).then(() => false);
+      const due = await Promise.race([timer, changed]);
+      tick.abort();
+      ctx.signal.removeEventListener("abort", onAbort);
+      if (due && watcher.queue.length === 0 && !watcher.ended) {
+        lastHeartbeat = deps.clock.now().getTime();
+        yield heartbeat(watcher.seenVersion);
+      }
+    }
+  } finally {
+    watchHub.release(watcher);
+  }
+}
+
+function mergeEvents(replay: StoredEvent[], live: StoredEvent[]): StoredEvent[] {
+  const seen = new Set(replay.map((e) => e.resourceVersion));
+  return [...replay, ...live.filter((e) => !seen.has(e.resourceVersion))];
+}
+
+/**
+ * `knowsClientState` is true after an initial listing (we know exactly what the client holds),
+ * false on a replay (the client's cache is unknown, so event types pass through unchanged).
+ */
+function translate(
+  e: StoredEvent,
+  matches: (v: VCluster) => boolean,
+  sent: Set<string>,
+  knowsClientState: boolean,
+): WatchVClusterResponse | undefined {
+  const id = e.vcluster.id;
+  if (matches(e.vcluster)) {
+    if (e.type === WatchEventType.DELETED) {
+      sent.delete(id);
+      return event(WatchEventType.DELETED, e.vcluster);
+    }
+    const type =
+      knowsClientState && e.type === WatchEventType.MODIFIED && !sent.has(id) ? WatchEventType.ADDED : e.type;
+    sent.add(id);
+    return event(type, e.vcluster);
+  }
+  if (sent.has(id)) {
+    sent.delete(id);
+    return event(WatchEventType.DELETED, e.vcluster);
+  }
+  return undefined;
+}

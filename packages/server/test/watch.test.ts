@@ -1,0 +1,95 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { Annotations, ErrorDetailSchema, WatchEventType } from "@open-vcluster/api";
+import { describe, expect, it } from "vitest";
+import { clientsFor, testServer, transportFor } from "./support.js";
+
+describe("watch", () => {
+  it("sends current state, live changes, DELETED with the final object, and resumes from a version", async () => {
+    const server = await testServer({ heartbeatIntervalMs: 20 });
+    const c = clientsFor(transportFor(server, "grpc"));
+    await c.vc.createVCluster({ name: "w-a", labels: { app: "x" } });
+    await server.api.idle();
+    const abort = new AbortController();
+    const stream = c.vc.watchVCluster({ labelSelector: "app=x" }, { signal: abort.signal });
+    const it = stream[Symbol.asyncIterator]();
+    const first = (await it.next()).value;
+    expect(first.type).toBe(WatchEventType.ADDED);
+    expect(first.vcluster.name).toBe("w-a");
+    const listedVersion = first.vcluster.annotations[Annotations.resourceVersion];
+    await c.vc.createVCluster({ name: "w-b", labels: { app: "y" } });
+    await c.vc.deleteVCluster({ name: "w-a", force: true });
+    await server.api.idle();
+    const types: WatchEventType[] = [];
+    let heartbeats = 0;
+    for (;;) {
+      const ev = (await it.next()).value;
+      if (ev.type === WatchEventType.UNSPECIFIED) {
+        heartbeats += 1;
+        expect(Object.keys(ev.vcluster.annotations)).toEqual([Annotations.resourceVersion]);
+        if (types.includes(WatchEventType.DELETED)) break;
+        continue;
+      }
+      expect(ev.vcluster.name).toBe("w-a");
+      expect(ev.vcluster.status.kubeconfig).toBe("");
+      types.push(ev.type);
+    }
+    expect(types.at(-1)).toBe(WatchEventType.DELETED);
+    expect(heartbeats).toBeGreaterThan(0);
+    abort.abort();
+
+    const replay = c.vc.watchVCluster({ resourceVersion: listedVersion, labelSelector: "app=x" });
+    const got: WatchEventType[] = [];
+    for await (const ev of replay) {
+      if (ev.type === WatchEventType.UNSPECIFIED) break;
+      got.push(ev.type);
+    }
+    expect(got).toEqual(types);
+  });
+
+  it("rejects expired and future versions", async () => {
+    const server = await testServer({ historyLimit: 3 });
+    const c = clientsFor(transportFor(server, "connect"));
+    for (let i = 0; i < 4; i++) await c.vc.createVCluster({ name: `h-${i}` });
+    await server.api.idle();
+    const read = async (resourceVersion: string) => {
+      try {
+        for await (const _ of c.vc.watchVCluster({ resourceVersion })) break;
+      } catch (e) {
+        return ConnectError.from(e);
+      }
+      return undefined;
+    };
+    const expired = await read("1");
+    expect(expired?.code).toBe(Code.OutOfRange);
+    expect(expired?.findDetails(ErrorDetailSchema)[0]?.reason).toBe("RESOURCE_VERSION_EXPIRED");
+    expect((await read("999999"))?.code).toBe(Code.InvalidArgument);
+  });
+
+  it("ends a watcher that overflows its queue without blocking the others", async () => {
+    const server = await testServer({ watchQueueLimit: 3, heartbeatIntervalMs: 20 });
+    const c = clientsFor(transportFor(server, "connect"));
+    const slow = c.vc.watchVCluster({})[Symbol.asyncIterator]();
+    const healthy = c.vc.watchVCluster({ namespace: "quiet" })[Symbol.asyncIterator]();
+    await healthy.next(); // first heartbeat: registered
+    // Commit many changes in one synchronous burst, faster than any stream can drain.
+    const { store } = server;
+    const { create } = await import("@bufbuild/protobuf");
+    const { VClusterSchema } = await import("@open-vcluster/api");
+    store.transaction(() => undefined);
+    for (let i = 0; i < 10; i++) {
+      store.putVCluster(create(VClusterSchema, { id: `id-${i}`, name: `burst-${i}`, namespace: "default" }));
+    }
+    let error: ConnectError | undefined;
+    try {
+      for (;;) {
+        const r = await slow.next();
+        if (r.done) break;
+      }
+    } catch (e) {
+      error = ConnectError.from(e);
+    }
+    expect(error?.code).toBe(Code.ResourceExhausted);
+    expect((await healthy.next()).value.type).toBe(WatchEventType.UNSPECIFIED);
+    await healthy.return?.();
+  });
+});
