@@ -164,6 +164,24 @@ describe("state machine", () => {
     expect((await c.vc.getVCluster({ name: "r" })).vcluster?.status?.phase).toBe(Phase.SNAPSHOTTING);
   });
 
+  it("fails only the snapshot, not the vcluster, when capturing the backing store fails", async () => {
+    const server = await testServer();
+    const c = clientsFor(transportFor(server, "connect"));
+    await createRunning(server, c, "shaky");
+    server.faults.provider.inject({ kind: "snapshot", mode: "fail", message: "object store unreachable" });
+    const taken = await c.vc.snapshotVCluster({ name: "shaky", snapshotName: "broken" });
+    await server.api.idle();
+    const snapshot = (await c.snap.getSnapshot({ id: taken.snapshot?.id ?? "" })).snapshot;
+    expect(snapshot?.status).toBe(SnapshotStatus.FAILED);
+    const vcluster = (await c.vc.getVCluster({ name: "shaky" })).vcluster;
+    expect(vcluster?.status?.phase).toBe(Phase.RUNNING);
+    expect(vcluster?.status?.reason).toBe("SnapshotFailed");
+    expect(vcluster?.status?.message).toContain("object store unreachable");
+    expect(vcluster?.status?.lastSnapshot?.status).toBe("SNAPSHOT_STATUS_FAILED");
+    const restore = await expectError(() => c.vc.restoreVCluster({ name: "shaky", snapshotId: snapshot?.id ?? "" }));
+    expect(restore.error.code).toBe(Code.FailedPrecondition);
+  });
+
   it("suspends with a snapshot first and resumes", async () => {
     const server = await testServer();
     const c = clientsFor(transportFor(server, "connect"));

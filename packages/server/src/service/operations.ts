@@ -146,6 +146,17 @@ export class OperationRunner {
     const now = this.clock.now();
     const vcluster = editable(stored);
     if (op.kind === "snapshot" && op.snapshotId) this.finishSnapshot(tx, vcluster, op.snapshotId, result, failure, now);
+    if (op.kind === "snapshot" && (failure !== undefined || !result)) {
+      // Capturing the backing store failed, but the control plane never stopped serving:
+      // the snapshot is FAILED and the vcluster goes back to RUNNING (a suspend that was to
+      // follow the snapshot is abandoned), saying why in its status.
+      completeRunning(vcluster, op.kind, {}, now);
+      vcluster.status!.reason = "SnapshotFailed";
+      vcluster.status!.message = `snapshot failed${op.thenSuspend ? ", so the vcluster was not suspended" : ""}: ${failure ?? "no result"}`;
+      tx.putVCluster(vcluster);
+      this.logger.warn({ vcluster: `${vcluster.namespace}/${vcluster.name}`, operation: op.id, failure }, "snapshot failed");
+      return undefined;
+    }
     if (failure !== undefined || !result) {
       completeFailed(vcluster, op.kind, failure ?? "no result", now);
       tx.putVCluster(vcluster);
