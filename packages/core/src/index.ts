@@ -1,1 +1,9 @@
-export {};
+export * from "./client/index.js";
+export * from "./errors/index.js";
+export * from "./informer/index.js";
+export * from "./labels/index.js";
+export * from "./paginate/index.js";
+export * from "./retry/index.js";
+export * from "./time/index.js";
+export * from "./waiters/index.js";
+export * from "./watch/index.js";
