@@ -11,3 +11,13 @@ export const Annotations = {
   /** The id of the last operation that changed the object. */
   operationId: "vcluster.open-vcluster.io/operation-id",
 } as const;
+
+/** Response headers the server sets beside the contract's messages. */
+export const ResponseHeaders = {
+  /**
+   * On ListVClusters: the resource version the page was read at. A client that lists every
+   * page and then watches from the first page's version misses nothing: changes the later
+   * pages already show are replayed with versions the client can recognise as old.
+   */
+  resourceVersion: "vcluster-resource-version",
+} as const;

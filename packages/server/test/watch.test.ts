@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { Annotations, ErrorDetailSchema, WatchEventType } from "@open-vcluster/api";
+import { Annotations, ErrorDetailSchema, ResponseHeaders, WatchEventType } from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
 import { clientsFor, testServer, transportFor } from "./support.js";
 
@@ -44,6 +44,27 @@ describe("watch", () => {
       got.push(ev.type);
     }
     expect(got).toEqual(types);
+  });
+
+  it("ends the initial state with a bookmark at once, and stamps list pages with their read version", async () => {
+    // A long heartbeat interval: the bookmark seen here can only be the initial-state end.
+    const server = await testServer({ heartbeatIntervalMs: 60_000 });
+    const c = clientsFor(transportFor(server, "connect"));
+    await c.vc.createVCluster({ name: "b-1" });
+    await c.vc.createVCluster({ name: "b-2" });
+    await server.api.idle();
+    let listVersion = "";
+    await c.vc.listVClusters({}, { onHeader: (h) => (listVersion = h.get(ResponseHeaders.resourceVersion) ?? "") });
+    expect(listVersion).toBe(String(server.store.currentVersion()));
+
+    const abort = new AbortController();
+    const it = c.vc.watchVCluster({}, { signal: abort.signal })[Symbol.asyncIterator]();
+    const names = [(await it.next()).value.vcluster.name, (await it.next()).value.vcluster.name];
+    expect(names.sort()).toEqual(["b-1", "b-2"]);
+    const bookmark = (await it.next()).value;
+    expect(bookmark.type).toBe(WatchEventType.UNSPECIFIED);
+    expect(bookmark.vcluster.annotations[Annotations.resourceVersion]).toBe(listVersion);
+    abort.abort();
   });
 
   it("rejects expired and future versions", async () => {

@@ -29,10 +29,10 @@ export interface ReflectorOptions {
  * Keeps a cache store equal to the server: list, then watch from the list's version; when the
  * version has expired, list again and hand the differences to the consumer.
  *
- * The list response carries no version of its own, so the watch starts from the newest version
- * on the first page: the server read that page after committing that version, so every change
- * the later pages may not show has a greater version and is replayed. The store drops replayed
- * changes it already has. If that version has already left the server's history, the reflector
+ * The watch starts from the version the server read the first page at (a response header):
+ * every change the later pages may not show has a greater version and is replayed, and the
+ * store drops replayed changes it already has. If that version has already left the server's
+ * history (more changes than it keeps happened during the list), the reflector
  * falls back to a watch from "" (the full state as ADDED, then changes) and, at its first
  * heartbeat, drops every cached object the stream did not mention.
  */
@@ -72,7 +72,12 @@ export class Reflector {
     const items: VCluster[] = [];
     let startVersion: string | undefined;
     for await (const page of this.source.listPages(signal)) {
-      if (startVersion === undefined && page.items.length > 0) startVersion = newestVersion(page.items);
+      // The first page's read version: every change later pages may already show has a
+      // greater version, so the watch replays it and the store drops what it already has.
+      // Servers that do not send one fall back to the newest object on the first page.
+      if (startVersion === undefined) {
+        startVersion = page.resourceVersion ?? (page.items.length > 0 ? newestVersion(page.items) : undefined);
+      }
       items.push(...page.items);
     }
     this.emit(this.store.replace(items));

@@ -1,12 +1,13 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { CallOptions, Client } from "@connectrpc/connect";
-import type {
-  ListSnapshotsRequestSchema,
-  ListVClustersRequestSchema,
-  Snapshot,
-  SnapshotService,
-  VCluster,
-  VClusterService,
+import {
+  type ListSnapshotsRequestSchema,
+  type ListVClustersRequestSchema,
+  ResponseHeaders,
+  type Snapshot,
+  type SnapshotService,
+  type VCluster,
+  type VClusterService,
 } from "@open-vcluster/api";
 import { Paginated, type PaginateOptions } from "./paginated.js";
 
@@ -24,8 +25,24 @@ export function paginateVClusters(
   options: PaginateCallOptions = {},
 ): Paginated<VCluster> {
   return new Paginated(async (pageToken, signal) => {
-    const res = await client.listVClusters({ ...request, pageToken }, { ...options.callOptions, signal });
-    return { items: res.vclusters, nextPageToken: res.nextPageToken, totalCount: res.totalCount };
+    let resourceVersion: string | undefined;
+    const res = await client.listVClusters(
+      { ...request, pageToken },
+      {
+        ...options.callOptions,
+        signal,
+        onHeader(headers) {
+          resourceVersion = headers.get(ResponseHeaders.resourceVersion) ?? undefined;
+          options.callOptions?.onHeader?.(headers);
+        },
+      },
+    );
+    return {
+      items: res.vclusters,
+      nextPageToken: res.nextPageToken,
+      totalCount: res.totalCount,
+      ...(resourceVersion ? { resourceVersion } : {}),
+    };
   }, options);
 }
 

@@ -6,6 +6,8 @@ export interface Page<T> {
   nextPageToken: string;
   /** How many items match the query over all pages, as reported with this page. */
   totalCount: number;
+  /** The resource version the server read this page at, when it says (ListVClusters does). */
+  resourceVersion?: string;
 }
 
 /** Fetches the page that starts at `pageToken` ("" for the first). */

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { cors } from "@connectrpc/connect";
+import { ResponseHeaders } from "@open-vcluster/api";
 
 type Req = IncomingMessage | Http2ServerRequest;
 /** The part of http.ServerResponse / Http2ServerResponse both share. */
@@ -33,7 +34,7 @@ export function applyCors(allowlist: readonly string[], req: Req, res: Res): boo
     return false;
   }
   res.setHeader("Access-Control-Allow-Origin", origin);
-  res.setHeader("Access-Control-Expose-Headers", cors.exposedHeaders.join(", "));
+  res.setHeader("Access-Control-Expose-Headers", [...cors.exposedHeaders, ResponseHeaders.resourceVersion].join(", "));
   if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
     res.setHeader("Access-Control-Allow-Methods", cors.allowedMethods.join(", "));
     res.setHeader("Access-Control-Allow-Headers", [...cors.allowedHeaders, ...EXTRA_ALLOWED_HEADERS].join(", "));

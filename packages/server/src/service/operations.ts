@@ -154,7 +154,10 @@ export class OperationRunner {
       vcluster.status!.reason = "SnapshotFailed";
       vcluster.status!.message = `snapshot failed${op.thenSuspend ? ", so the vcluster was not suspended" : ""}: ${failure ?? "no result"}`;
       tx.putVCluster(vcluster);
-      this.logger.warn({ vcluster: `${vcluster.namespace}/${vcluster.name}`, operation: op.id, failure }, "snapshot failed");
+      this.logger.warn(
+        { vcluster: `${vcluster.namespace}/${vcluster.name}`, operation: op.id, failure },
+        "snapshot failed",
+      );
       return undefined;
     }
     if (failure !== undefined || !result) {

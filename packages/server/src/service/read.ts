@@ -12,6 +12,7 @@ import {
   type ListVClustersResponse,
   ListVClustersResponseSchema,
   Phase,
+  ResponseHeaders,
   type VCluster,
   VClusterSchema,
 } from "@open-vcluster/api";
@@ -103,6 +104,8 @@ export function listVClusters(
   const after = req.pageToken ? decodePageToken<VClusterCursor>(deps.pageTokenKey, req.pageToken, query) : undefined;
   const labels = compileSelector(req.labelSelector, "label_selector");
   const visibleTo = visibilityFilter(principal);
+  // Read in the same synchronous step as the page, so no commit falls between the two.
+  ctx.responseHeader.set(ResponseHeaders.resourceVersion, String(deps.store.currentVersion()));
   const page = deps.store.listVClusters(
     {
       ...(req.namespace ? { namespace: req.namespace } : {}),

@@ -114,7 +114,12 @@ export async function* watchVCluster(
       const newest = watcher.queue.at(-1)?.resourceVersion;
       if (newest !== undefined) watcher.seenVersion = Math.max(watcher.seenVersion, newest);
     }
-    for (const e of initial) yield e;
+    if (req.resourceVersion === "") {
+      for (const e of initial) yield e;
+      // Ends the initial state at once with a bookmark (as Kubernetes' initial-events-end):
+      // from here on the client can resume by version instead of starting over from "".
+      yield heartbeat(watcher.seenVersion);
+    }
 
     let lastHeartbeat = deps.clock.now().getTime();
     const interval = deps.limits.heartbeatIntervalMs;

@@ -2494,7 +2494,9 @@ export const VClusterService: GenService<{
   },
   /**
    * ListVClusters returns one page of the vclusters that match the filters. Kubeconfigs
-   * are never included.
+   * are never included. The response header "vcluster-resource-version" carries the
+   * resource version the page was read at: list every page, then watch from the first
+   * page's version to follow the list without missing a change.
    *
    * @generated from rpc vcluster.api.v1.VClusterService.ListVClusters
    */
@@ -2592,8 +2594,9 @@ export const VClusterService: GenService<{
   },
   /**
    * WatchVCluster streams changes to the vclusters that match the request. With an empty
-   * resource_version it first sends every matching vcluster as ADDED; with a version it
-   * replays what happened after that version. Events of type UNSPECIFIED are heartbeats
+   * resource_version it first sends every matching vcluster as ADDED, then at once a
+   * heartbeat that marks the end of that initial state; with a version it replays what
+   * happened after that version. Events of type UNSPECIFIED are heartbeats
    * (see WatchVClusterResponse). A version older than the retained history ends the
    * stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
    *
