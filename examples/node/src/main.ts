@@ -1,12 +1,12 @@
 // Walks one vcluster through its whole lifecycle, printing each step.
 // Usage: pnpm start [server-url]   (or VCLUSTER_API_URL; default http://127.0.0.1:8080)
-import { createClient, errorDetail, isAlreadyExists } from "@open-vcluster/client";
+import { createClient, errorDetail, isAlreadyExists, Phase, type VCluster } from "@open-vcluster/client";
 
 const baseUrl = process.argv[2] ?? process.env.VCLUSTER_API_URL ?? "http://127.0.0.1:8080";
 const token = process.env.VCLUSTER_API_TOKEN;
 const client = createClient({ baseUrl, token, retry: { onRetry: (e) => console.log(`  retrying ${e.procedure}`) } });
 const ref = { name: process.env.VCLUSTER_NAME ?? "example", namespace: "default" };
-const progress = { onProgress: (v: { status?: { phase: number } }) => console.log(`  phase ${v.status?.phase}`) };
+const progress = { onProgress: (v: VCluster) => console.log(`  phase ${Phase[v.status?.phase ?? Phase.UNSPECIFIED]}`) };
 
 try {
   console.log(`creating ${ref.namespace}/${ref.name} on ${baseUrl}`);
@@ -37,7 +37,8 @@ try {
 
   const kubeconfig = await client.vclusters.getVClusterKubeconfig({ ...ref, format: "token", validityHours: 1 });
   console.log(`kubeconfig for ${kubeconfig.apiServerEndpoint}:`);
-  console.log(Buffer.from(kubeconfig.kubeconfig, "base64").toString("utf8"));
+  const yaml = Buffer.from(kubeconfig.kubeconfig, "base64").toString("utf8");
+  console.log(yaml.replace(/^/gm, "    ").trimEnd());
 
   await client.vclusters.deleteVCluster({ ...ref, deleteSnapshots: true });
   await client.waitUntilDeleted(ref);

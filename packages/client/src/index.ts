@@ -9,5 +9,6 @@ export function createClient(options: ClientOptions): VClusterApiClient {
   return createVClusterApiClient(options, createNodeTransport);
 }
 
+export * from "@open-vcluster/api";
 export * from "@open-vcluster/core";
 export { createNodeTransport };
