@@ -11,6 +11,7 @@ export {
   type StaticToken,
   StaticTokenAuthenticator,
 } from "./auth/index.js";
+export { parseCliOptions as parseServerArgs, USAGE as SERVER_USAGE } from "./cli-options.js";
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { apiError } from "./errors.js";
 export type { RpcFault, RpcFaults } from "./http/interceptors.js";

@@ -151,8 +151,11 @@ export class OperationRunner {
       // the snapshot is FAILED and the vcluster goes back to RUNNING (a suspend that was to
       // follow the snapshot is abandoned), saying why in its status.
       completeRunning(vcluster, op.kind, {}, now);
-      vcluster.status!.reason = "SnapshotFailed";
-      vcluster.status!.message = `snapshot failed${op.thenSuspend ? ", so the vcluster was not suspended" : ""}: ${failure ?? "no result"}`;
+      if (vcluster.status) {
+        vcluster.status.reason = "SnapshotFailed";
+        const abandoned = op.thenSuspend ? ", so the vcluster was not suspended" : "";
+        vcluster.status.message = `snapshot failed${abandoned}: ${failure ?? "no result"}`;
+      }
       tx.putVCluster(vcluster);
       this.logger.warn(
         { vcluster: `${vcluster.namespace}/${vcluster.name}`, operation: op.id, failure },

@@ -1,0 +1,64 @@
+import type { Snapshot, VCluster } from "@open-vcluster/api";
+import type { VClusterApiClient, VClusterRef } from "@open-vcluster/core";
+import type { OutputStream } from "../io.js";
+import { snapshotStatusText } from "../output/snapshot-columns.js";
+import { phaseText } from "../output/vcluster-columns.js";
+import { TransitionProgress } from "./progress.js";
+
+export type VClusterGoal = "running" | "suspended" | "deleted";
+
+export interface WaitSettings {
+  timeoutMs: number;
+  /** Where progress goes: stderr, so stdout stays parseable. */
+  progress: OutputStream;
+  signal?: AbortSignal;
+}
+
+function refText(ref: VClusterRef): string {
+  return `vcluster ${ref.namespace || "default"}/${ref.name}`;
+}
+
+/** Waits with the SDK's watch-driven waiters, reporting every phase the vcluster passes through. */
+export async function waitForVCluster(
+  client: VClusterApiClient,
+  ref: VClusterRef,
+  goal: VClusterGoal,
+  settings: WaitSettings,
+  initial?: VCluster,
+): Promise<VCluster | undefined> {
+  const progress = new TransitionProgress(settings.progress, refText(ref));
+  const report = (vcluster: VCluster) => progress.observe(phaseText(vcluster), vcluster.status?.message ?? "");
+  if (initial) report(initial);
+  const options = {
+    timeoutMs: settings.timeoutMs,
+    onProgress: report,
+    ...(settings.signal ? { signal: settings.signal } : {}),
+  };
+  try {
+    if (goal === "running") return await client.waitUntilRunning(ref, options);
+    if (goal === "suspended") return await client.waitUntilSuspended(ref, options);
+    await client.waitUntilDeleted(ref, options);
+    progress.observe("Deleted");
+    return undefined;
+  } finally {
+    progress.finish();
+  }
+}
+
+export async function waitForSnapshot(
+  client: VClusterApiClient,
+  snapshot: Snapshot,
+  settings: WaitSettings,
+): Promise<Snapshot> {
+  const progress = new TransitionProgress(settings.progress, `snapshot ${snapshot.namespace}/${snapshot.name}`);
+  progress.observe(snapshotStatusText(snapshot));
+  try {
+    return await client.waitUntilSnapshotReady(snapshot.id, {
+      timeoutMs: settings.timeoutMs,
+      onProgress: (observed) => progress.observe(snapshotStatusText(observed)),
+      ...(settings.signal ? { signal: settings.signal } : {}),
+    });
+  } finally {
+    progress.finish();
+  }
+}

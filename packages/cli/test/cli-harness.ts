@@ -1,0 +1,75 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningServer, type ServerOptions, startServer } from "@open-vcluster/server";
+
+/** The built executable: these tests exercise what users install. */
+export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  env?: Record<string, string>;
+  input?: string;
+}
+
+/** A test's private world: its own home and config file, so nothing leaks between tests or from the host. */
+export class CliSandbox {
+  private constructor(
+    readonly dir: string,
+    readonly env: Record<string, string>,
+  ) {}
+
+  static async create(env: Record<string, string> = {}): Promise<CliSandbox> {
+    const dir = await mkdtemp(join(tmpdir(), "vcluster-api-cli-"));
+    return new CliSandbox(dir, { HOME: dir, VCLUSTER_API_CONFIG: join(dir, "config.yaml"), ...env });
+  }
+
+  run(args: string[], options: CliOptions = {}): Promise<CliResult> {
+    return runCli(args, { ...options, env: { ...this.env, ...options.env } });
+  }
+
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  dispose(): Promise<void> {
+    return rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    // Only PATH is inherited: the host's VCLUSTER_API_* settings must not change the outcome.
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...options.env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(options.input ?? "");
+  });
+}
+
+export function startTestServer(options: ServerOptions = {}): Promise<RunningServer> {
+  return startServer({ host: "127.0.0.1", port: 0, store: "memory", timeScale: 0, logger: false, ...options });
+}
+
+/** A failed command prints a message, never a stack trace. */
+export function hasStackTrace(text: string): boolean {
+  return /\n\s+at .+:\d+:\d+/.test(text);
+}

@@ -1,0 +1,39 @@
+import { parseCliOptions, USAGE } from "./cli-options.js";
+import { startServer } from "./http/start-server.js";
+import { resolveLogger } from "./logger.js";
+
+/** The `vcluster-api-server` executable: flags and environment → a running server until a signal. */
+export async function main(): Promise<void> {
+  let options: ReturnType<typeof parseCliOptions>;
+  try {
+    options = parseCliOptions(process.argv.slice(2), process.env);
+  } catch (error) {
+    process.stderr.write(`vcluster-api-server: ${(error as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options === "help") {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const logger = resolveLogger(undefined);
+  const server = await startServer({ ...options, logger });
+  process.stdout.write(`vcluster-api-server listening on ${server.url}\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      // A second signal means "now".
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
