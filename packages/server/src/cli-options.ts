@@ -14,6 +14,7 @@ export const USAGE = `Usage: vcluster-api-server [options]
   --history-limit <n>           watch events kept for resumption (env VCLUSTER_API_HISTORY_LIMIT, default 10000)
   --secret <text>               root secret for page and kubeconfig tokens (env VCLUSTER_API_SECRET)
   --tls-cert <file> --tls-key <file>   serve HTTPS (h2 + http/1.1 via ALPN)
+  --console <dir>               serve a built web console at / (env VCLUSTER_API_CONSOLE_DIR)
   --allow-remote-without-auth   allow a non-loopback host without auth
   --help                        show this help
 `;
@@ -42,6 +43,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
       secret: { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
+      console: { type: "string" },
       "allow-remote-without-auth": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -75,6 +77,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   if (history) options.historyLimit = history;
   if (authTokensFile) options.authTokensFile = authTokensFile;
   if (secret) options.secret = secret;
+  const consoleDir = values.console ?? env.VCLUSTER_API_CONSOLE_DIR;
+  if (consoleDir) options.consoleDir = consoleDir;
   if (certFile && keyFile) options.tls = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
   return options;
 }

@@ -1,1 +1,3 @@
-export {};
+export * from "@open-vcluster/core";
+export { createWebClient, type WebClientOptions } from "./web-client.js";
+export { createWebTransportFactory, type WebTransportSettings } from "./web-transport.js";

@@ -2,6 +2,7 @@ import { isIP } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type ApiServer, type ApiServerOptions, createApiServer, type FaultInjector } from "../api-server.js";
 import type { Store } from "../store/index.js";
+import { createConsoleAssetsHandler } from "./console-assets.js";
 import { applyCors, type PlainResponse } from "./cors.js";
 import { createOnePortServer } from "./one-port.js";
 
@@ -16,6 +17,8 @@ export interface ServerOptions extends ApiServerOptions {
   corsOrigins?: string[];
   /** PEM contents; enables HTTPS with ALPN h2 + http/1.1. */
   tls?: { cert: string; key: string };
+  /** A built web console (single-page app) to serve at `/`; API routes take precedence. */
+  consoleDir?: string;
 }
 
 export interface RunningServer {
@@ -46,6 +49,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const api = createApiServer(options);
   const connect = connectNodeAdapter({ routes: api.routes });
   const corsOrigins = options.corsOrigins ?? [];
+  const serveConsole = options.consoleDir ? createConsoleAssetsHandler(options.consoleDir) : undefined;
   const server = createOnePortServer((req, nodeRes) => {
     const res = nodeRes as unknown as PlainResponse;
     if (applyCors(corsOrigins, req, res)) return;
@@ -61,6 +65,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       res.end(ready ? "ready\n" : "shutting down\n");
       return;
     }
+    if (serveConsole?.(req, nodeRes)) return;
     connect(req, nodeRes);
   }, options.tls);
   let boundPort: number;

@@ -1,0 +1,40 @@
+import { Phase } from "@open-vcluster/api";
+
+const LABELS: Record<Phase, string> = {
+  [Phase.UNSPECIFIED]: "Unknown",
+  [Phase.PENDING]: "Pending",
+  [Phase.CREATING]: "Creating",
+  [Phase.RUNNING]: "Running",
+  [Phase.SUSPENDED]: "Suspended",
+  [Phase.SCALING]: "Scaling",
+  [Phase.DELETING]: "Deleting",
+  [Phase.ERROR]: "Error",
+  [Phase.UPDATING]: "Updating",
+  [Phase.RESTORING]: "Restoring",
+  [Phase.SNAPSHOTTING]: "Snapshotting",
+  [Phase.RESUMING]: "Resuming",
+};
+
+export function phaseLabel(phase: Phase): string {
+  return LABELS[phase] ?? "Unknown";
+}
+
+/** Phases in which an operation is under way, shown with a moving indicator. */
+export function isTransitional(phase: Phase): boolean {
+  return ![Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR, Phase.UNSPECIFIED].includes(phase);
+}
+
+/** Every phase a user may filter on, in lifecycle order. */
+export const FILTERABLE_PHASES: Phase[] = [
+  Phase.PENDING,
+  Phase.CREATING,
+  Phase.RUNNING,
+  Phase.UPDATING,
+  Phase.SCALING,
+  Phase.SNAPSHOTTING,
+  Phase.RESTORING,
+  Phase.SUSPENDED,
+  Phase.RESUMING,
+  Phase.DELETING,
+  Phase.ERROR,
+];

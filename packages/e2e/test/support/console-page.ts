@@ -1,0 +1,61 @@
+import type { Page } from "playwright-core";
+
+const TIMEOUT_MS = 20_000;
+
+/** The list row of one vcluster. */
+export function row(page: Page, name: string) {
+  return page.locator(`[data-testid="vcluster-row"][data-name="${name}"]`);
+}
+
+/** Waits until the element's phase badge reads `phase` (e.g. "Running"). */
+export async function waitForPhase(page: Page, scope: string, phase: string): Promise<void> {
+  await page.locator(`${scope} [data-phase="${phase}"]`).first().waitFor({ timeout: TIMEOUT_MS });
+}
+
+/** Waits until the watch stream indicator says the page follows the server ("connected"). */
+export async function waitForLive(page: Page): Promise<void> {
+  await page.locator('[data-status="connected"]').waitFor({ timeout: TIMEOUT_MS });
+}
+
+/**
+ * Records, inside the page, every phase each row shows, so short-lived phases are seen even
+ * when they pass between two checks of the test.
+ */
+export async function recordPhases(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const seen: Record<string, string[]> = {};
+    const scan = () => {
+      for (const element of document.querySelectorAll<HTMLElement>('[data-testid="vcluster-row"]')) {
+        const name = element.dataset.name ?? "";
+        const phase = element.querySelector<HTMLElement>("[data-phase]")?.dataset.phase ?? "";
+        const phases = seen[name] ?? [];
+        if (phases.at(-1) !== phase) phases.push(phase);
+        seen[name] = phases;
+      }
+    };
+    scan();
+    new MutationObserver(scan).observe(document.body, {
+      subtree: true,
+      childList: true,
+      attributes: true,
+      characterData: true,
+    });
+    Object.assign(window, { recordedPhases: seen });
+  });
+}
+
+export async function recordedPhases(page: Page, name: string): Promise<string[]> {
+  return page.evaluate(
+    (n) => (window as unknown as { recordedPhases: Record<string, string[]> }).recordedPhases[n] ?? [],
+    name,
+  );
+}
+
+/** Marks the loaded document; the mark survives only as long as the page is not reloaded. */
+export async function markDocument(page: Page): Promise<void> {
+  await page.evaluate(() => Object.assign(window, { notReloaded: true }));
+}
+
+export async function wasReloaded(page: Page): Promise<boolean> {
+  return page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded !== true);
+}

@@ -1,0 +1,16 @@
+import { defineConfig, mergeConfig } from "vitest/config";
+import shared from "../../vitest.shared.js";
+
+// One browser and one server at a time: the suites share a 2-core machine with the browser.
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      fileParallelism: false,
+      testTimeout: 60_000,
+      hookTimeout: 90_000,
+      // Checks for Chromium once, before any suite, so a missing browser fails the run up front.
+      globalSetup: ["test/support/require-chromium.ts"],
+    },
+  }),
+);
