@@ -30,6 +30,8 @@ describe("robustness", () => {
     await createRunning(server, c, "g");
     const watch = c.vc.watchVCluster({})[Symbol.asyncIterator]();
     expect((await watch.next()).value.type).toBe(WatchEventType.ADDED);
+    // The bookmark that ends the initial state.
+    expect((await watch.next()).value.type).toBe(WatchEventType.UNSPECIFIED);
     const closing = server.close();
     expect(server.api.isReady()).toBe(false);
     const end = await watch.next();

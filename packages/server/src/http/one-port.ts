@@ -27,6 +27,29 @@ export interface OnePortServer {
 export function createOnePortServer(handler: Handler, tls?: { cert: string; key: string }): OnePortServer {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
+  // HTTP/1.1 connections and how many requests each is serving. Node's own
+  // closeIdleConnections() does nothing here: the h1 server below never listens itself, so it
+  // never starts tracking connections. Without this, idle keep-alive sockets held close() open.
+  const h1Sockets = new Map<net.Socket, number>();
+  let stopping = false;
+  const trackH1 = (socket: net.Socket) => {
+    h1Sockets.set(socket, 0);
+    socket.once("close", () => h1Sockets.delete(socket));
+  };
+  const serve: Handler = (req, res) => {
+    if (req.httpVersionMajor === 1) {
+      const socket = req.socket as net.Socket;
+      h1Sockets.set(socket, (h1Sockets.get(socket) ?? 0) + 1);
+      if (stopping && !res.headersSent) res.setHeader("connection", "close");
+      res.once("close", () => {
+        const busy = Math.max(0, (h1Sockets.get(socket) ?? 1) - 1);
+        if (h1Sockets.has(socket)) h1Sockets.set(socket, busy);
+        // Ends the connection once its last response is out, so shutdown need not wait for it.
+        if (stopping && busy === 0) socket.end();
+      });
+    }
+    handler(req, res);
+  };
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.once("close", () => sockets.delete(socket));
@@ -38,21 +61,24 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
     });
 
   let front: net.Server;
-  let h1: http.Server | undefined;
   if (tls) {
     const secure = http2.createSecureServer(
       { cert: tls.cert, key: tls.key, allowHTTP1: true, ALPNProtocols: ["h2", "http/1.1"] },
-      handler,
+      serve,
     );
     trackSessions(secure);
-    secure.on("secureConnection", track);
+    secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
+      track(socket);
+      if (socket.alpnProtocol !== "h2") trackH1(socket);
+    });
     front = secure;
   } else {
-    const h2 = http2.createServer(handler);
+    const h2 = http2.createServer(serve);
     trackSessions(h2);
-    h1 = http.createServer(handler);
-    const plain = h1;
-    front = net.createServer((socket) => {
+    const plain = http.createServer(serve);
+    // noDelay: HTTP/2 frames reach this socket through a JS stream in small writes; with Nagle
+    // on, each response waited for the client's delayed ACK (~40 ms per call over h2c).
+    front = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
       const route = (chunk: Buffer) => {
         socket.pause();
@@ -61,6 +87,7 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
           h2.emit("connection", replayingStream(socket, chunk));
         } else {
           socket.unshift(chunk);
+          trackH1(socket);
           plain.emit("connection", socket);
           socket.resume();
         }
@@ -82,9 +109,9 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
     },
     stopAccepting() {
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
-      h1?.closeIdleConnections();
-      // Keep-alive HTTP/1.1 sockets that become idle later are closed as their responses end.
-      h1?.on("request", (_req, res) => res.setHeader("connection", "close"));
+      stopping = true;
+      // Idle keep-alive HTTP/1.1 connections go now; busy ones end after their last response.
+      for (const [socket, busy] of h1Sockets) if (busy === 0) socket.destroy();
       // GOAWAY: clients finish their open streams and open no new ones.
       for (const session of sessions) session.close();
       return closed.then(
@@ -112,7 +139,12 @@ function replayingStream(socket: net.Socket, head: Buffer): Duplex {
       socket.write(chunk, callback);
     },
     final(callback) {
-      socket.end(callback);
+      // The session ends its stream only when it is done with the connection. Waiting for the
+      // peer's FIN as well would keep the half-open socket (and so shutdown) hanging.
+      socket.end(() => {
+        callback();
+        socket.destroy();
+      });
     },
     destroy(error, callback) {
       socket.destroy(error ?? undefined);

@@ -13,12 +13,16 @@ export class Watcher {
   constructor(
     readonly subject: string,
     private readonly limit: number,
+    private readonly relevant: (event: StoredEvent) => boolean = () => true,
   ) {}
 
   offer(event: StoredEvent): void {
     if (this.ended) return;
     if (event.resourceVersion <= this.seenVersion) return;
     this.seenVersion = event.resourceVersion;
+    // Events the stream would drop anyway must not count against the queue limit: otherwise a
+    // burst of unrelated changes cuts off a filtered watcher that is keeping up.
+    if (!this.relevant(event)) return;
     this.queue.push(event);
     if (this.queue.length > this.limit) {
       // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.
@@ -81,7 +85,7 @@ export class WatchHub {
     });
   }
 
-  register(subject: string, fromVersion: number): Watcher {
+  register(subject: string, fromVersion: number, relevant?: (event: StoredEvent) => boolean): Watcher {
     if (this.closed) throw apiError(Code.Unavailable, "UNAVAILABLE", "server is shutting down", { retryDelayMs: 1000 });
     let count = 0;
     for (const w of this.watchers) if (w.subject === subject) count += 1;
@@ -93,7 +97,7 @@ export class WatchHub {
         { metadata: { limit: String(this.options.maxPerSubject) }, retryDelayMs: 5000 },
       );
     }
-    const watcher = new Watcher(subject, this.options.queueLimit);
+    const watcher = new Watcher(subject, this.options.queueLimit, relevant);
     watcher.seenVersion = fromVersion;
     this.watchers.add(watcher);
     return watcher;

@@ -98,7 +98,17 @@ export async function* watchVCluster(
     }
     if (startVersion < store.oldestRetainedVersion()) throw expired(startVersion, store.oldestRetainedVersion());
   }
-  const watcher = watchHub.register(principal.subject, startVersion);
+  // Mirrors `translate` at enqueue time (same order), so only events that produce output are
+  // queued: those of matching objects and of objects the client holds.
+  const held = new Set(sent);
+  const relevant = (e: StoredEvent) => {
+    const id = e.vcluster.id;
+    if (!matches(e.vcluster)) return held.delete(id);
+    if (e.type === WatchEventType.DELETED) held.delete(id);
+    else held.add(id);
+    return true;
+  };
+  const watcher = watchHub.register(principal.subject, startVersion, relevant);
   try {
     if (req.resourceVersion !== "") {
       // Replay is read after registering, in the same tick; the watcher drops what it replays.
@@ -110,7 +120,7 @@ export async function* watchVCluster(
         throw error;
       }
       const live = watcher.queue.splice(0);
-      watcher.queue.push(...mergeEvents(replay, live));
+      watcher.queue.push(...mergeEvents(replay.filter(relevant), live));
       const newest = watcher.queue.at(-1)?.resourceVersion;
       if (newest !== undefined) watcher.seenVersion = Math.max(watcher.seenVersion, newest);
     }
