@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VCluster } from "@open-vcluster/api";
-import { resourceVersionOf } from "@open-vcluster/core";
+import { isResourceVersionExpired, resourceVersionOf } from "@open-vcluster/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "../src/index.js";
 import { freePort, SpawnedServer } from "./support/spawned-server.js";
@@ -56,12 +56,17 @@ describe("watch and listWatch survive a hostile network against the real server"
     const informer = watched.listWatch({ namespace: "resilience", listBackoff: { initialMs: 50, maxMs: 400 } });
     const rawWatch = watched.watch({ namespace: "resilience" });
     const raw = new Map<string, VCluster>();
-    const rawDone = (async () => {
+    // A bare watch cannot outlive lost history: it must end with the expired-version error
+    // (the cue to re-list), never silently.
+    const rawEnd = (async () => {
       for await (const event of rawWatch) {
         if (event.type === 3) raw.delete(event.vcluster.id);
         else raw.set(event.vcluster.id, event.vcluster);
       }
-    })();
+    })().then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     await informer.waitForSync();
     let n = 0;
     const churn = async (count: number) => {
@@ -93,6 +98,6 @@ describe("watch and listWatch survive a hostile network against the real server"
     expect(informer.hasSynced()).toBe(true);
     informer.stop();
     rawWatch.close();
-    await rawDone.catch(() => undefined);
+    expect(isResourceVersionExpired(await rawEnd)).toBe(true);
   }, 90_000);
 });
