@@ -61,6 +61,10 @@ if (!script) {
   process.exit(2);
 }
 
+// Ctrl-C reaches every process of the terminal's group. The command decides how to stop
+// (the server shuts down gracefully), so this wrapper waits for it instead of dying first.
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => {});
+
 const binDirs = ensureToolchain();
 const env = {
   ...process.env,
@@ -74,4 +78,5 @@ env.npm_config_manage_package_manager_versions = "false";
 const pnpm = join(toolDir, "node_modules", ".bin", process.platform === "win32" ? "pnpm.cmd" : "pnpm");
 const frozen = process.env.CI ? ["--frozen-lockfile"] : [];
 must(pnpm, ["install", "--prefer-offline", ...frozen], { env });
-process.exit(run(pnpm, ["run", script, ...args], { env }));
+const status = run(pnpm, ["run", "--silent", script, ...args], { env });
+process.exit(status);
