@@ -42,6 +42,8 @@ export interface ApiServerOptions {
   provider?: Provider;
   /** How long close() waits for in-flight calls before cancelling them (default 10 s). */
   shutdownGraceMs?: number;
+  /** Creates the provider runs at once; more wait in phase PENDING. Default 0 = unlimited. */
+  maxConcurrentCreates?: number;
 }
 
 export interface FaultInjector {
@@ -87,7 +89,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     ...(options.maxWatchersPerPrincipal ? { maxWatchersPerPrincipal: options.maxWatchersPerPrincipal } : {}),
     ...(options.watchQueueLimit ? { watchQueueLimit: options.watchQueueLimit } : {}),
   };
-  const operations = new OperationRunner(store, provider, clock, logger);
+  const operations = new OperationRunner(store, provider, clock, logger, options.maxConcurrentCreates ?? 0);
   const watchHub = new WatchHub(store, {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,

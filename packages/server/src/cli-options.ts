@@ -15,6 +15,7 @@ export const USAGE = `Usage: vcluster-api-server [options]
   --secret <text>               root secret for page and kubeconfig tokens (env VCLUSTER_API_SECRET)
   --tls-cert <file> --tls-key <file>   serve HTTPS (h2 + http/1.1 via ALPN)
   --console <dir>               serve a built web console at / (env VCLUSTER_API_CONSOLE_DIR)
+  --max-concurrent-creates <n>  creates provisioned at once, more wait PENDING (env VCLUSTER_API_MAX_CONCURRENT_CREATES, default 0 = unlimited)
   --allow-remote-without-auth   allow a non-loopback host without auth
   --help                        show this help
 `;
@@ -44,6 +45,7 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       console: { type: "string" },
+      "max-concurrent-creates": { type: "string" },
       "allow-remote-without-auth": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -77,6 +79,11 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   if (history) options.historyLimit = history;
   if (authTokensFile) options.authTokensFile = authTokensFile;
   if (secret) options.secret = secret;
+  const maxCreates = number(
+    "--max-concurrent-creates",
+    values["max-concurrent-creates"] ?? env.VCLUSTER_API_MAX_CONCURRENT_CREATES,
+  );
+  if (maxCreates) options.maxConcurrentCreates = maxCreates;
   const consoleDir = values.console ?? env.VCLUSTER_API_CONSOLE_DIR;
   if (consoleDir) options.consoleDir = consoleDir;
   if (certFile && keyFile) options.tls = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };

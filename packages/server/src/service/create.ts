@@ -77,6 +77,7 @@ export async function createVCluster(
           project: placement.project,
           now,
           operation,
+          pending: !deps.operations.hasProvisioningCapacity(),
         }),
       );
     } catch (error) {

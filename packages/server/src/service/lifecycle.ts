@@ -53,6 +53,8 @@ export function newVCluster(init: {
   project: string;
   now: Date;
   operation: PendingOperation;
+  /** No provisioning capacity right now: the vcluster waits in PENDING. */
+  pending?: boolean;
 }): VCluster {
   const vcluster = create(VClusterSchema, {
     id: init.id,
@@ -81,6 +83,11 @@ export function newVCluster(init: {
   });
   bumpGeneration(vcluster);
   beginOperation(vcluster, init.operation, init.now);
+  if (init.pending && vcluster.status) {
+    vcluster.status.phase = Phase.PENDING;
+    vcluster.status.reason = "Pending";
+    vcluster.status.message = "Waiting for provisioning capacity";
+  }
   return vcluster;
 }
 

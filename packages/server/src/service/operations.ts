@@ -14,6 +14,7 @@ import {
   editable,
   recordLastSnapshot,
 } from "./lifecycle.js";
+import { ProvisioningSlots } from "./provisioning-slots.js";
 import { encodeSnapshotContent } from "./snapshot-content.js";
 
 interface Running {
@@ -33,12 +34,23 @@ export class OperationRunner {
   private idleWaiters: (() => void)[] = [];
   private stopped = false;
 
+  private readonly slots: ProvisioningSlots;
+
   constructor(
     private readonly store: Store,
     private readonly provider: Provider,
     private readonly clock: Clock,
     private readonly logger: Logger,
-  ) {}
+    /** Creates that may run at once; more wait in PENDING. 0 = unlimited. */
+    maxConcurrentCreates = 0,
+  ) {
+    this.slots = new ProvisioningSlots(maxConcurrentCreates);
+  }
+
+  /** Whether a create started now runs at once (else its vcluster should start PENDING). */
+  hasProvisioningCapacity(): boolean {
+    return this.slots.available();
+  }
 
   /** Starts (or restarts after a crash) the background work of `op` on vcluster `id`. */
   start(vclusterId: string, op: PendingOperation): void {
@@ -110,27 +122,66 @@ export class OperationRunner {
   private async drive(vclusterId: string, first: PendingOperation, signal: AbortSignal): Promise<void> {
     let op: PendingOperation | undefined = first;
     while (op && !signal.aborted) {
-      const current = this.store.getVClusterById(vclusterId);
-      if (!current || pendingOperation(current)?.id !== op.id || pendingOperation(current)?.kind !== op.kind) return;
-      let result: ProviderResult | undefined;
-      let failure: string | undefined;
-      try {
-        result = await this.provider.run({
-          kind: op.kind,
-          vcluster: current,
-          signal,
-          gracePeriodSeconds: op.gracePeriodSeconds ?? 0,
-          drainWorkloads: op.drainWorkloads ?? false,
-          drainTimeoutSeconds: op.drainTimeoutSeconds ?? 0,
-          includeWorkloads: op.includeWorkloads ?? false,
-        });
-      } catch (error) {
-        if (signal.aborted) return;
-        failure = error instanceof Error ? error.message : String(error);
+      // Taken synchronously when free, so the create handler's capacity check stays true.
+      const provisioning = op.kind === "create";
+      if (provisioning) {
+        const waiting = this.slots.acquire(signal);
+        if (
+          waiting &&
+          !(await waiting.then(
+            () => true,
+            () => false,
+          ))
+        )
+          return;
       }
-      const step: PendingOperation = op;
-      op = this.store.transaction((tx) => this.commit(tx, vclusterId, step, result, failure));
+      try {
+        if (provisioning) this.leavePending(vclusterId, op);
+        op = await this.step(vclusterId, op, signal);
+      } finally {
+        if (provisioning) this.slots.release();
+      }
     }
+  }
+
+  /** A create that waited for capacity starts for real: PENDING → CREATING. */
+  private leavePending(vclusterId: string, op: PendingOperation): void {
+    this.store.transaction((tx) => {
+      const stored = tx.getVClusterById(vclusterId);
+      if (!stored || pendingOperation(stored)?.id !== op.id || stored.status?.phase !== Phase.PENDING) return;
+      const vcluster = editable(stored);
+      beginOperation(vcluster, op, this.clock.now());
+      tx.putVCluster(vcluster);
+    });
+  }
+
+  /** Runs one provider step and commits it; returns the follow-up step, if any. */
+  private async step(
+    vclusterId: string,
+    op: PendingOperation,
+    signal: AbortSignal,
+  ): Promise<PendingOperation | undefined> {
+    const current = this.store.getVClusterById(vclusterId);
+    if (!current || pendingOperation(current)?.id !== op.id || pendingOperation(current)?.kind !== op.kind) {
+      return undefined;
+    }
+    let result: ProviderResult | undefined;
+    let failure: string | undefined;
+    try {
+      result = await this.provider.run({
+        kind: op.kind,
+        vcluster: current,
+        signal,
+        gracePeriodSeconds: op.gracePeriodSeconds ?? 0,
+        drainWorkloads: op.drainWorkloads ?? false,
+        drainTimeoutSeconds: op.drainTimeoutSeconds ?? 0,
+        includeWorkloads: op.includeWorkloads ?? false,
+      });
+    } catch (error) {
+      if (signal.aborted) return undefined;
+      failure = error instanceof Error ? error.message : String(error);
+    }
+    return this.store.transaction((tx) => this.commit(tx, vclusterId, op, result, failure));
   }
 
   /** Commits one step's outcome; returns the follow-up step (suspend after its snapshot), if any. */

@@ -202,6 +202,7 @@ export function restoreVCluster(
         project: placement.project,
         now: deps.clock.now(),
         operation,
+        pending: !deps.operations.hasProvisioningCapacity(),
       });
       vcluster.annotations["vcluster.open-vcluster.io/restored-from"] = snapshot.id;
       return { vcluster: tx.putVCluster(vcluster), operation };
