@@ -1,10 +1,11 @@
 // Checks the proto contract: lint, formatting, compatibility with the released baseline,
-// and that the committed generated code is what the proto generates. Runs after the
-// turbo `generate` task, so in CI any difference between the regenerated files and the
-// commit means somebody changed the proto without committing the regenerated code.
+// and that the committed generated code and API reference are what the proto generates.
+// Runs after the turbo `generate` and `docs:proto` tasks, so in CI any difference between
+// the regenerated files and the commit means somebody changed the proto without committing
+// what it generates.
 import { spawnSync } from "node:child_process";
 
-const generatedDir = "packages/api/src/gen";
+const generatedDirs = ["packages/api/src/gen", "docs/api"];
 const baseline = "proto/baseline.binpb";
 
 function run(cmd, args) {
@@ -22,13 +23,13 @@ run("buf", ["format", "--diff", "--exit-code"]);
 // The baseline is the contract as last released; it only moves forward on release.
 run("buf", ["breaking", "--against", baseline]);
 
-const drift = run("git", ["status", "--porcelain", "--", generatedDir]).trim();
+const drift = run("git", ["status", "--porcelain", "--", ...generatedDirs]).trim();
 if (drift) {
-  const message = `generated code differs from the commit; commit the regenerated files:\n${drift}`;
+  const message = `generated code or API reference differs from the commit; commit the regenerated files:\n${drift}`;
   if (process.env.CI) {
     console.error(`proto-check: ${message}`);
     process.exit(1);
   }
   console.warn(`proto-check: warning: ${message}`);
 }
-console.log("proto-check: lint, format, breaking and codegen freshness pass");
+console.log("proto-check: lint, format, breaking, codegen and API reference freshness pass");

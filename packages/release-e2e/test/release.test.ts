@@ -1,0 +1,209 @@
+// Releases every SDK package the way a maintainer does — `pnpm version-packages`, then the
+// publishing half of `pnpm release` — into a throwaway Verdaccio, in a scratch copy of the
+// repository, then uses the published packages from fresh projects outside the workspace exactly
+// as users do: `npm install`, an ESM program, a strict TypeScript build, a Vite bundle, an
+// embedded server and `npx`.
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type BackgroundProcess, startBackground } from "./background-process.js";
+import { type LocalRegistry, startLocalRegistry } from "./local-registry.js";
+import { runCommand } from "./run-command.js";
+import { copyWorkspace } from "./scratch-workspace.js";
+
+const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
+const fixtures = fileURLToPath(new URL("../fixtures/", import.meta.url));
+const published = ["api", "core", "client", "web", "server", "cli"].map((name) => `@open-vcluster/${name}`);
+// What users of the registry get for third-party packages: whatever npm is configured to use.
+const upstream = process.env.RELEASE_E2E_UPSTREAM_REGISTRY ?? "https://registry.npmjs.org/";
+// Consumers use released tools, pinned so that a new release upstream cannot break the test.
+const consumerTypeScript = "typescript@5.9.3";
+const consumerVite = "vite@8.3.8";
+const consumerNodeTypes = "@types/node@24.19.2";
+
+let tmp: string;
+let registry: LocalRegistry | undefined;
+let server: BackgroundProcess | undefined;
+let env: NodeJS.ProcessEnv;
+let version: string;
+
+/** The caller's environment minus what an outer pnpm, turbo or vitest run leaves behind. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const inherited = Object.entries(process.env).filter(
+    ([key]) => !/^(npm_|pnpm_|turbo_|vitest|node_options$|init_cwd$|force_color$)/i.test(key),
+  );
+  return { ...Object.fromEntries(inherited), TURBO_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", NO_COLOR: "1" };
+}
+
+async function project(name: string, dependencies: string[]): Promise<string> {
+  const dir = join(tmp, name);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "package.json"), `${JSON.stringify({ name, private: true, type: "module" }, null, 2)}\n`);
+  await runCommand("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...dependencies], {
+    cwd: dir,
+    env,
+  });
+  return dir;
+}
+
+async function packument(name: string): Promise<{ versions: Record<string, Record<string, unknown>> }> {
+  const response = await fetch(new URL(name.replace("/", "%2f"), registry?.url));
+  expect(response.status, `${name} is not in the local registry`).toBe(200);
+  return (await response.json()) as { versions: Record<string, Record<string, unknown>> };
+}
+
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), "release-e2e-"));
+  env = cleanEnv();
+  await mkdir(join(tmp, "registry"));
+  registry = await startLocalRegistry(join(tmp, "registry"), upstream, env);
+  const host = new URL(registry.url).host;
+  // A user config of our own: the registry, a throwaway token and caches inside the temp dir.
+  const npmrc = join(tmp, ".npmrc");
+  await writeFile(npmrc, `registry=${registry.url}\n//${host}/:_authToken=release-e2e-throwaway\n`);
+  env = {
+    ...env,
+    npm_config_userconfig: npmrc,
+    npm_config_registry: registry.url,
+    npm_config_cache: join(tmp, "npm-cache"),
+    npm_config_update_notifier: "false",
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await registry?.stop();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+}, 60_000);
+
+describe("a release through a local registry", () => {
+  it("versions the SDK packages together and writes their changelogs", async () => {
+    const workspace = join(tmp, "workspace");
+    await copyWorkspace(repoRoot, workspace, env);
+    await writeFile(
+      join(workspace, ".changeset", "release-e2e.md"),
+      `---\n"@open-vcluster/client": patch\n---\n\nRelease rehearsal.\n`,
+    );
+    await runCommand("pnpm", ["run", "version-packages"], { cwd: workspace, env });
+
+    const versions = new Set<string>();
+    for (const name of published) {
+      const dir = join(workspace, "packages", name.split("/")[1] ?? "");
+      versions.add(JSON.parse(await readFile(join(dir, "package.json"), "utf8")).version);
+      // One changeset for one package still releases the whole fixed group.
+      expect(await readFile(join(dir, "CHANGELOG.md"), "utf8")).toContain("## ");
+    }
+    expect([...versions]).toHaveLength(1);
+    version = [...versions][0] ?? "";
+    // The release lints what it packs (publint, attw) only for packages with the script.
+    const unlinted: string[] = [];
+    for (const name of published) {
+      const manifest = JSON.parse(
+        await readFile(join(workspace, "packages", name.split("/")[1] ?? "", "package.json"), "utf8"),
+      );
+      if (!manifest.scripts?.["lint:package"]) unlinted.push(name);
+    }
+    expect(unlinted, "published packages without a lint:package script").toEqual([]);
+    expect(version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(version).not.toBe("0.0.0");
+    expect(await readFile(join(workspace, "packages", "client", "CHANGELOG.md"), "utf8")).toContain(
+      "Release rehearsal.",
+    );
+  }, 240_000);
+
+  it("publishes every SDK package with the release command, with real dependency ranges", async () => {
+    expect(version, "the versioning step did not run").toBeTruthy();
+    const workspace = join(tmp, "workspace");
+    const { stdout, stderr } = await runCommand("pnpm", ["run", "release:publish"], {
+      cwd: workspace,
+      env,
+      timeoutMs: 300_000,
+    });
+    for (const name of published) expect(`${stdout}${stderr}`).toContain(name);
+
+    const problems: string[] = [];
+    for (const name of published) {
+      const manifest = (await packument(name)).versions[version];
+      if (!manifest) {
+        problems.push(`${name}@${version} was not published`);
+        continue;
+      }
+      const text = JSON.stringify(manifest);
+      if (text.includes("workspace:")) problems.push(`${name} was published with a workspace: range`);
+      if (text.includes("@open-vcluster/source")) problems.push(`${name} was published with the source condition`);
+      const dependencies = (manifest.dependencies ?? {}) as Record<string, string>;
+      for (const [dependency, range] of Object.entries(dependencies)) {
+        if (dependency.startsWith("@open-vcluster/") && range !== version) {
+          problems.push(`${name} depends on ${dependency}@${range}, not the version released with it`);
+        }
+      }
+    }
+    expect(problems).toEqual([]);
+    // Only the published packages: private ones never leave the workspace.
+    const privateOne = await fetch(new URL("@open-vcluster%2fconsole", registry?.url));
+    expect(privateOne.status).toBe(404);
+  }, 360_000);
+
+  it("installs into fresh projects, runs the server from the package and an ESM client against it", async () => {
+    expect(version, "the publishing step did not run").toBeTruthy();
+    const [serverDir, clientDir, webDir] = await Promise.all([
+      project("server-consumer", [`@open-vcluster/server@${version}`]),
+      project("client-consumer", [`@open-vcluster/client@${version}`, consumerTypeScript, consumerNodeTypes]),
+      project("web-consumer", [`@open-vcluster/web@${version}`, consumerVite]),
+    ]);
+
+    server = await startBackground(
+      join(serverDir, "node_modules", ".bin", "vcluster-api-server"),
+      ["--host", "127.0.0.1", "--port", "0", "--store", "memory", "--time-scale", "0"],
+      { cwd: serverDir, env, ready: /vcluster-api-server listening on (\S+)/ },
+    );
+    const url = server.ready;
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+
+    await cp(join(fixtures, "client"), clientDir, { recursive: true });
+    const lifecycle = await runCommand(process.execPath, ["lifecycle.mjs", url], { cwd: clientDir, env });
+    expect(lifecycle.stdout.trim().split("\n")).toEqual([
+      "created release/from-npm",
+      "phase RUNNING",
+      "listed from-npm",
+      "missing is not found: true",
+    ]);
+
+    // Strict TypeScript from the registry, against the installed declaration files.
+    await runCommand(join(clientDir, "node_modules", ".bin", "tsc"), ["-p", "tsconfig.json"], { cwd: clientDir, env });
+
+    await cp(join(fixtures, "server", "embed.mjs"), join(serverDir, "embed.mjs"));
+    const embedded = await runCommand(process.execPath, ["embed.mjs"], { cwd: serverDir, env });
+    expect(embedded.stdout.trim()).toBe("embedded healthz 200, ListVClusters 200 {}");
+
+    await cp(join(fixtures, "web"), webDir, { recursive: true });
+    await runCommand(join(webDir, "node_modules", ".bin", "vite"), ["build", "--logLevel", "warn"], {
+      cwd: webDir,
+      env,
+    });
+    const html = await readFile(join(webDir, "dist", "index.html"), "utf8");
+    const script = /src="\/(assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(script, `no script in the built page:\n${html}`).toBeDefined();
+    const bundle = await readFile(join(webDir, "dist", script ?? ""), "utf8");
+    // The web client's own code made it into the bundle, and no Node built-in came along.
+    expect(bundle.includes("browsers cannot use the gRPC protocol"), "the web transport is not in the bundle").toBe(
+      true,
+    );
+    expect(bundle.includes("paginateVClusters"), "the client helpers are not in the bundle").toBe(true);
+    expect(/from\s*["']node:/.test(bundle), "the bundle imports a Node built-in").toBe(false);
+
+    const cliDir = join(tmp, "cli-user");
+    await mkdir(cliDir);
+    const npx = (...args: string[]) =>
+      runCommand("npx", ["--yes", "--package", `@open-vcluster/cli@${version}`, "--", "vcluster-api", ...args], {
+        cwd: cliDir,
+        env,
+      });
+    expect((await npx("--version")).stdout.trim()).toBe(version);
+    const listed = await npx("list", "--all-namespaces", "--server", url, "-o", "json");
+    const items = (JSON.parse(listed.stdout) as { items: { name: string; namespace: string }[] }).items;
+    expect(items.map((vc) => `${vc.namespace}/${vc.name}`)).toEqual(["release/from-npm"]);
+  }, 480_000);
+});
