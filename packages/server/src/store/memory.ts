@@ -3,6 +3,7 @@ import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
 import { assertPageLimit, matchesSnapshotFilter, matchesVClusterFilter } from "./matching.js";
+import { SmallestK } from "./smallest.js";
 import { TransactionalStore } from "./transactional-store.js";
 import type {
   IdempotencyRecord,
@@ -213,7 +214,9 @@ export class MemoryStore extends TransactionalStore {
     return clone(VClusterSchema, final);
   }
 
-  // Filters and sorts everything: fine for the data sizes a memory store is meant for.
+  // One pass that counts the matches and keeps only the page (plus one, to learn hasMore):
+  // sorting every match on each call made a page cost O(n log n) — ~100 ms at 100 000
+  // vclusters — where counting alone is a cheap O(n) scan.
   #listVClusters(
     filter: VClusterFilter,
     order: VClusterOrder,
@@ -221,15 +224,21 @@ export class MemoryStore extends TransactionalStore {
     limit: number,
   ): ListResult<VCluster> {
     assertPageLimit(limit);
-    const matches = [...this.#vclusters.values()]
-      .filter((vcluster) => matchesVClusterFilter(filter, vcluster))
-      .map((vcluster) => ({ key: vclusterCursor(vcluster), vcluster }))
-      .sort((a, b) => compareVClusterKeys(order, a.key, b.key));
-    const start = after === undefined ? 0 : firstAfter(matches, (m) => compareVClusterKeys(order, m.key, after) > 0);
+    const page = new SmallestK<{ key: VClusterCursor; vcluster: VCluster }>(limit + 1, (a, b) =>
+      compareVClusterKeys(order, a.key, b.key),
+    );
+    let total = 0;
+    for (const vcluster of this.#vclusters.values()) {
+      if (!matchesVClusterFilter(filter, vcluster)) continue;
+      total++;
+      const key = vclusterCursor(vcluster);
+      if (after === undefined || compareVClusterKeys(order, key, after) > 0) page.offer({ key, vcluster });
+    }
+    const kept = page.sorted();
     return {
-      items: matches.slice(start, start + limit).map((m) => clone(VClusterSchema, m.vcluster)),
-      total: matches.length,
-      hasMore: start + limit < matches.length,
+      items: kept.slice(0, limit).map((m) => clone(VClusterSchema, m.vcluster)),
+      total,
+      hasMore: kept.length > limit,
     };
   }
 
@@ -259,18 +268,24 @@ export class MemoryStore extends TransactionalStore {
     return true;
   }
 
+  // Same single pass as #listVClusters: count everything, keep only the page.
   #listSnapshots(filter: SnapshotFilter, after: SnapshotCursor | undefined, limit: number): ListResult<Snapshot> {
     assertPageLimit(limit);
-    const matches = [...this.#snapshots.values()]
-      .map((stored) => stored.snapshot)
-      .filter((snapshot) => matchesSnapshotFilter(filter, snapshot))
-      .map((snapshot) => ({ key: snapshotCursor(snapshot), snapshot }))
-      .sort((a, b) => compareSnapshotKeys(a.key, b.key));
-    const start = after === undefined ? 0 : firstAfter(matches, (m) => compareSnapshotKeys(m.key, after) > 0);
+    const page = new SmallestK<{ key: SnapshotCursor; snapshot: Snapshot }>(limit + 1, (a, b) =>
+      compareSnapshotKeys(a.key, b.key),
+    );
+    let total = 0;
+    for (const { snapshot } of this.#snapshots.values()) {
+      if (!matchesSnapshotFilter(filter, snapshot)) continue;
+      total++;
+      const key = snapshotCursor(snapshot);
+      if (after === undefined || compareSnapshotKeys(key, after) > 0) page.offer({ key, snapshot });
+    }
+    const kept = page.sorted();
     return {
-      items: matches.slice(start, start + limit).map((m) => clone(SnapshotSchema, m.snapshot)),
-      total: matches.length,
-      hasMore: start + limit < matches.length,
+      items: kept.slice(0, limit).map((m) => clone(SnapshotSchema, m.snapshot)),
+      total,
+      hasMore: kept.length > limit,
     };
   }
 
@@ -287,11 +302,6 @@ export class MemoryStore extends TransactionalStore {
 // Names and namespaces are DNS labels, so they never contain the separator.
 function nameKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
-}
-
-function firstAfter<T>(sorted: T[], isAfter: (item: T) => boolean): number {
-  const index = sorted.findIndex(isAfter);
-  return index === -1 ? sorted.length : index;
 }
 
 function compareIds(a: string, b: string): number {

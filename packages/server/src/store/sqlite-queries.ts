@@ -79,6 +79,14 @@ const VCLUSTER_ORDERS: Record<
 };
 
 /**
+ * With a label predicate most scanned rows are rejected, so the scan reads only their labels
+ * and row id, and the encoded objects are fetched for the rows that make the page.
+ */
+function pageColumns(filteredInJs: boolean): string {
+  return filteredInJs ? "rowid AS row_id, labels_json" : "labels_json, data";
+}
+
+/**
  * The rows of one page, in order, starting after the cursor. With `limit` the query stops at
  * that many rows; without it the caller filters rows itself and stops iterating when done.
  */
@@ -94,7 +102,7 @@ export function vclusterPageQuery(
     clauses.push(ordering.after);
     params.push(...ordering.key(after));
   }
-  let sql = `SELECT labels_json, data FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
+  let sql = `SELECT ${pageColumns(filter.labels !== undefined)} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
   if (limit !== undefined) {
     sql += " LIMIT ?";
     params.push(limit);
@@ -119,7 +127,7 @@ export function snapshotPageQuery(
     clauses.push("(create_time_ms, id) < (?, ?)");
     params.push(after.createTimeMs, after.id);
   }
-  let sql = `SELECT labels_json, data FROM snapshots${where(clauses)} ORDER BY create_time_ms DESC, id DESC`;
+  let sql = `SELECT ${pageColumns(filter.labels !== undefined)} FROM snapshots${where(clauses)} ORDER BY create_time_ms DESC, id DESC`;
   if (limit !== undefined) {
     sql += " LIMIT ?";
     params.push(limit);

@@ -275,7 +275,7 @@ export class SqliteStore extends TransactionalStore {
     assertPageLimit(limit);
     // Without a label predicate SQL can stop after limit + 1 rows (the extra one tells hasMore).
     const sqlLimit = filter.labels === undefined ? limit + 1 : undefined;
-    const page = this.#page(vclusterPageQuery(filter, order, after, sqlLimit), filter.labels, limit);
+    const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), filter.labels, limit);
     const items = page.items.map((data) => fromBinary(VClusterSchema, data));
     const total =
       after === undefined && !page.hasMore ? items.length : this.#count(vclusterCountQuery(filter), filter.labels);
@@ -324,7 +324,7 @@ export class SqliteStore extends TransactionalStore {
   #listSnapshots(filter: SnapshotFilter, after: SnapshotCursor | undefined, limit: number): ListResult<Snapshot> {
     assertPageLimit(limit);
     const sqlLimit = filter.labels === undefined ? limit + 1 : undefined;
-    const page = this.#page(snapshotPageQuery(filter, after, sqlLimit), filter.labels, limit);
+    const page = this.#page("snapshots", snapshotPageQuery(filter, after, sqlLimit), filter.labels, limit);
     const items = page.items.map((data) => fromBinary(SnapshotSchema, data));
     const total =
       after === undefined && !page.hasMore ? items.length : this.#count(snapshotCountQuery(filter), filter.labels);
@@ -335,15 +335,29 @@ export class SqliteStore extends TransactionalStore {
    * Walks the ordered rows until `limit` of them pass the label predicate, plus one more to
    * learn whether there are more. Only rows that make the page are returned (undecoded).
    */
-  #page(query: Query, labels: LabelPredicate, limit: number): { items: Uint8Array[]; hasMore: boolean } {
+  #page(
+    table: "vclusters" | "snapshots",
+    query: Query,
+    labels: LabelPredicate,
+    limit: number,
+  ): { items: Uint8Array[]; hasMore: boolean } {
     const items: Uint8Array[] = [];
+    const rowIds: SQLOutputValue[] = [];
+    let hasMore = false;
     for (const row of this.#statement(query.sql).iterate(...query.params)) {
       if (labels !== undefined && !labels(parseLabels(row.labels_json))) continue;
       // Leaving the loop early returns the iterator, which resets the statement.
-      if (items.length === limit) return { items, hasMore: true };
-      items.push(row.data as Uint8Array);
+      if (items.length + rowIds.length === limit) {
+        hasMore = true;
+        break;
+      }
+      if (labels === undefined) items.push(row.data as Uint8Array);
+      else rowIds.push(row.row_id as SQLOutputValue);
     }
-    return { items, hasMore: false };
+    // Label-filtered scans read no objects (see pageColumns): fetch the page's own now.
+    const byRowId = this.#statement(`SELECT data FROM ${table} WHERE rowid = ?`);
+    for (const rowId of rowIds) items.push(byRowId.get(rowId as SQLInputValue)?.data as Uint8Array);
+    return { items, hasMore };
   }
 
   #count(query: Query, labels: LabelPredicate): number {
