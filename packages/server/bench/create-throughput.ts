@@ -1,4 +1,4 @@
-import { startServer } from "../dist/index.js";
+import { startServer } from "@open-vcluster/server";
 import { vclusterClient, type Wire } from "./clients.ts";
 import { tempDir } from "./fixtures.ts";
 import type { StoreKind } from "./list-pages.ts";

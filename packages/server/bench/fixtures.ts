@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Annotations, Phase, type VCluster, VClusterSchema } from "@open-vcluster/api";
-import type { Store } from "../dist/index.js";
+import type { Store } from "@open-vcluster/server";
 
 export const NAMESPACES = 50;
 /** One vcluster in a hundred carries this label, so the selector matches ~1%. */

@@ -1,6 +1,6 @@
 import type { Client } from "@connectrpc/connect";
 import type { VCluster, VClusterService } from "@open-vcluster/api";
-import { type RunningServer, type Store, startServer } from "../dist/index.js";
+import { type RunningServer, type Store, startServer } from "@open-vcluster/server";
 import { vclusterClient } from "./clients.ts";
 import { namespaceOf, RARE_SELECTOR, rareLabels, seed, tempDir } from "./fixtures.ts";
 import { collectGarbage, type Summary, sample, summarize } from "./stats.ts";

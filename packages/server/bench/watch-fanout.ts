@@ -1,6 +1,6 @@
 import { setImmediate as nextTick } from "node:timers/promises";
 import { Annotations, WatchEventType } from "@open-vcluster/api";
-import { startServer } from "../dist/index.js";
+import { startServer } from "@open-vcluster/server";
 import { vclusterClient } from "./clients.ts";
 import { benchVCluster, tempDir } from "./fixtures.ts";
 import type { StoreKind } from "./list-pages.ts";
