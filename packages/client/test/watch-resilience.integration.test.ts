@@ -56,15 +56,18 @@ describe("watch and listWatch survive a hostile network against the real server"
     const informer = watched.listWatch({ namespace: "resilience", listBackoff: { initialMs: 50, maxMs: 400 } });
     const rawWatch = watched.watch({ namespace: "resilience" });
     const raw = new Map<string, VCluster>();
-    // A bare watch cannot outlive lost history: it must end with the expired-version error
-    // (the cue to re-list), never silently.
+    // A bare watch cannot outlive lost history: when it resumes too late it must end with the
+    // expired-version error (the cue to re-list), never silently. Whether it resumes too late
+    // depends on timing (a reconnect may slip past the proxy's refusal), so only its ending
+    // before the test closes it is checked.
+    let closedByTest = false;
     const rawEnd = (async () => {
       for await (const event of rawWatch) {
         if (event.type === 3) raw.delete(event.vcluster.id);
         else raw.set(event.vcluster.id, event.vcluster);
       }
     })().then(
-      () => undefined,
+      () => (closedByTest ? undefined : new Error("the bare watch ended silently")),
       (error: unknown) => error,
     );
     await informer.waitForSync();
@@ -97,7 +100,11 @@ describe("watch and listWatch survive a hostile network against the real server"
     expect(fingerprint(informer.list())).toEqual(await serverState());
     expect(informer.hasSynced()).toBe(true);
     informer.stop();
+    closedByTest = true;
     rawWatch.close();
-    expect(isResourceVersionExpired(await rawEnd)).toBe(true);
+    const rawError = await rawEnd;
+    if (rawError !== undefined) {
+      expect(isResourceVersionExpired(rawError), `the bare watch ended with ${String(rawError)}`).toBe(true);
+    }
   }, 90_000);
 });
