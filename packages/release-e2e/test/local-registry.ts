@@ -9,15 +9,11 @@ export interface LocalRegistry {
 }
 
 /**
- * A throwaway Verdaccio: our scope is served only from its own storage (so nothing can come from
- * the public registry by accident), everything else is proxied from `upstream`, and anyone may
- * publish.
+ * A throwaway Verdaccio serving only our scope, from its own storage (so nothing can come from
+ * the public registry by accident); anyone may publish. Clients take every other package from
+ * the upstream registry directly, so the test does not depend on a proxy's cache.
  */
-export async function startLocalRegistry(
-  dir: string,
-  upstream: string,
-  env: NodeJS.ProcessEnv,
-): Promise<LocalRegistry> {
+export async function startLocalRegistry(dir: string, env: NodeJS.ProcessEnv): Promise<LocalRegistry> {
   const config = join(dir, "config.yaml");
   await writeFile(
     config,
@@ -27,11 +23,6 @@ export async function startLocalRegistry(
       "  htpasswd:",
       `    file: ${JSON.stringify(join(dir, "htpasswd"))}`,
       "    max_users: -1",
-      "uplinks:",
-      "  upstream:",
-      `    url: ${JSON.stringify(upstream)}`,
-      "    timeout: 60s",
-      "    max_fails: 5",
       "packages:",
       '  "@open-vcluster/*":',
       "    access: $all",
@@ -40,7 +31,6 @@ export async function startLocalRegistry(
       '  "**":',
       "    access: $all",
       "    publish: $authenticated",
-      "    proxy: upstream",
       "server:",
       "  keepAliveTimeout: 60",
       "log: { type: stdout, format: pretty, level: error }",

@@ -58,15 +58,19 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), "release-e2e-"));
   env = cleanEnv();
   await mkdir(join(tmp, "registry"));
-  registry = await startLocalRegistry(join(tmp, "registry"), upstream, env);
+  registry = await startLocalRegistry(join(tmp, "registry"), env);
   const host = new URL(registry.url).host;
-  // A user config of our own: the registry, a throwaway token and caches inside the temp dir.
+  // A user config of our own: our scope from the local registry (with a throwaway token),
+  // everything else from the upstream registry directly, as users get it; caches in the temp dir.
   const npmrc = join(tmp, ".npmrc");
-  await writeFile(npmrc, `registry=${registry.url}\n//${host}/:_authToken=release-e2e-throwaway\n`);
+  await writeFile(
+    npmrc,
+    `registry=${upstream}\n@open-vcluster:registry=${registry.url}\n//${host}/:_authToken=release-e2e-throwaway\n`,
+  );
   env = {
     ...env,
     npm_config_userconfig: npmrc,
-    npm_config_registry: registry.url,
+    npm_config_registry: upstream,
     npm_config_cache: join(tmp, "npm-cache"),
     npm_config_update_notifier: "false",
   };
