@@ -26,7 +26,7 @@ it("walks a vcluster through its whole lifecycle against a real server", async (
     expect.stringMatching(/^kubeconfig for https:\/\/example\.default\.vcluster\.local:443:$/),
     "deleted",
   ]);
-  expect(stdout).toContain("phase CREATING");
+  // Progress lines name phases (which transitional ones are seen depends on timing).
   expect(stdout).toContain("phase SUSPENDED");
   expect(stdout).toContain("current-context:");
   expect((await server.api.store.listVClusters({}, "name", undefined, 10)).total).toBe(0);
