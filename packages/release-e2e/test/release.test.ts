@@ -41,10 +41,15 @@ async function project(name: string, dependencies: string[]): Promise<string> {
   const dir = join(tmp, name);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, "package.json"), `${JSON.stringify({ name, private: true, type: "module" }, null, 2)}\n`);
-  await runCommand("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...dependencies], {
-    cwd: dir,
-    env,
-  });
+  // The public registry is outside the project's control: an install that stalls or fails is
+  // tried once more before the test fails with its output.
+  const install = () =>
+    runCommand("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...dependencies], {
+      cwd: dir,
+      env,
+      timeoutMs: 90_000,
+    });
+  await install().catch(install);
   return dir;
 }
 
@@ -152,11 +157,14 @@ describe("a release through a local registry", () => {
 
   it("installs into fresh projects, runs the server from the package and an ESM client against it", async () => {
     expect(version, "the publishing step did not run").toBeTruthy();
-    const [serverDir, clientDir, webDir] = await Promise.all([
-      project("server-consumer", [`@open-vcluster/server@${version}`]),
-      project("client-consumer", [`@open-vcluster/client@${version}`, consumerTypeScript, consumerNodeTypes]),
-      project("web-consumer", [`@open-vcluster/web@${version}`, consumerVite]),
+    // One install at a time: concurrent npm processes sharing a cache have been seen to stall.
+    const serverDir = await project("server-consumer", [`@open-vcluster/server@${version}`]);
+    const clientDir = await project("client-consumer", [
+      `@open-vcluster/client@${version}`,
+      consumerTypeScript,
+      consumerNodeTypes,
     ]);
+    const webDir = await project("web-consumer", [`@open-vcluster/web@${version}`, consumerVite]);
 
     server = await startBackground(
       join(serverDir, "node_modules", ".bin", "vcluster-api-server"),
