@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningServer, type ServerOptions, startServer } from "@open-vcluster/server";
+import { afterAll, beforeAll, expect } from "vitest";
 
 /** The built executable: these tests exercise what users install. */
 export const BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
@@ -72,4 +73,48 @@ export function startTestServer(options: ServerOptions = {}): Promise<RunningSer
 /** A failed command prints a message, never a stack trace. */
 export function hasStackTrace(text: string): boolean {
   return /\n\s+at .+:\d+:\d+/.test(text);
+}
+
+export interface CliAgainstServer {
+  /** Runs the CLI, expects success without an error line, and returns its stdout. */
+  ok(...args: string[]): Promise<string>;
+  /** Runs the CLI with `-o json` and parses what it prints. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary fields of the CLI's JSON output.
+  json(...args: string[]): Promise<any>;
+  /** The sandbox of the suite (valid inside tests and hooks). */
+  readonly sandbox: CliSandbox;
+}
+
+/**
+ * Gives a test file one server and one sandbox pointed at it, started before its tests and
+ * disposed after them.
+ */
+export function useCliAgainstServer(): CliAgainstServer {
+  let server: RunningServer | undefined;
+  let sandbox: CliSandbox | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+    sandbox = await CliSandbox.create({ VCLUSTER_API_SERVER: server.url });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await sandbox?.dispose();
+  });
+  const current = (): CliSandbox => {
+    if (!sandbox) throw new Error("the CLI sandbox is only available inside tests and hooks");
+    return sandbox;
+  };
+  const ok = async (...args: string[]) => {
+    const result = await current().run(args);
+    expect(result.stderr, `${args.join(" ")} stderr`).not.toMatch(/error:/);
+    expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
+    return result.stdout;
+  };
+  return {
+    ok,
+    json: async (...args: string[]) => JSON.parse(await ok(...args, "-o", "json")),
+    get sandbox() {
+      return current();
+    },
+  };
 }

@@ -1,31 +1,10 @@
 import { readFile, stat } from "node:fs/promises";
-import type { RunningServer } from "@open-vcluster/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CliSandbox, startTestServer } from "./cli-harness.js";
+import { useCliAgainstServer } from "./cli-harness.js";
 
-let server: RunningServer;
-let cli: CliSandbox;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  cli = await CliSandbox.create();
-  cli.env.VCLUSTER_API_SERVER = server.url;
-});
-
-afterAll(async () => {
-  await server?.close();
-  await cli?.dispose();
-});
-
-const ok = async (...args: string[]) => {
-  const result = await cli.run(args);
-  expect(result.stderr, `${args.join(" ")} stderr`).not.toMatch(/error:/);
-  expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-};
-
-const json = async (...args: string[]) => JSON.parse(await ok(...args, "-o", "json"));
+const suite = useCliAgainstServer();
+const { ok, json } = suite;
 
 describe("snapshots and restore", () => {
   beforeAll(async () => {
@@ -59,7 +38,7 @@ describe("snapshots and restore", () => {
     });
     expect(parse(await ok("snapshot", "get", shown.id, "-o", "yaml"))).toEqual(shown);
     expect(await ok("snapshot", "delete", shown.id)).toBe("snapshot data/first deleted\n");
-    expect((await cli.run(["snapshot", "get", "first", "-n", "data"])).code).toBe(3);
+    expect((await suite.sandbox.run(["snapshot", "get", "first", "-n", "data"])).code).toBe(3);
   });
 
   it("restores in place and into a new vcluster", async () => {
@@ -80,8 +59,8 @@ describe("kubeconfig", () => {
   it("prints a kubeconfig, or writes it owner-only to a file", async () => {
     const printed = parse(await ok("kubeconfig", "kc", "-n", "team"));
     expect(printed).toMatchObject({ apiVersion: "v1", kind: "Config", "current-context": "vcluster_kc_team" });
-    const file = cli.path("kc.yaml");
-    const written = await cli.run([
+    const file = suite.sandbox.path("kc.yaml");
+    const written = await suite.sandbox.run([
       "kubeconfig",
       "kc",
       "-n",
@@ -122,7 +101,7 @@ describe("watch", () => {
   });
 
   it("streams JSON lines, one per event, including later changes", async () => {
-    const watching = cli.run(["watch", "seen", "-n", "watched", "-o", "json", "--timeout", "2s"]);
+    const watching = suite.sandbox.run(["watch", "seen", "-n", "watched", "-o", "json", "--timeout", "2s"]);
     // The watch sends the current state first; the suspension then arrives as MODIFIED events.
     await new Promise((resolve) => setTimeout(resolve, 700));
     await ok("suspend", "seen", "-n", "watched", "--wait");

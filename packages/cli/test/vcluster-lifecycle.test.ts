@@ -1,30 +1,9 @@
 import { writeFile } from "node:fs/promises";
-import type { RunningServer } from "@open-vcluster/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CliSandbox, startTestServer } from "./cli-harness.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { useCliAgainstServer } from "./cli-harness.js";
 
-let server: RunningServer;
-let cli: CliSandbox;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  cli = await CliSandbox.create();
-  cli.env.VCLUSTER_API_SERVER = server.url;
-});
-
-afterAll(async () => {
-  await server?.close();
-  await cli?.dispose();
-});
-
-const ok = async (...args: string[]) => {
-  const result = await cli.run(args);
-  expect(result.stderr, `${args.join(" ")} stderr`).not.toMatch(/error:/);
-  expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-};
-
-const json = async (...args: string[]) => JSON.parse(await ok(...args, "-o", "json"));
+const suite = useCliAgainstServer();
+const { ok, json } = suite;
 
 describe("update, scale, suspend, resume, delete", () => {
   beforeAll(async () => {
@@ -52,7 +31,7 @@ describe("update, scale, suspend, resume, delete", () => {
 
   it("updates from a spec file, applying explicit false values", async () => {
     await ok("update", "box", "-n", "ops", "--enable-network-policies", "--wait");
-    const file = cli.path("patch.yaml");
+    const file = suite.sandbox.path("patch.yaml");
     await writeFile(file, "network:\n  enableNetworkPolicies: false\nresources:\n  cpuLimit: '2'\n");
     const updated = await json("update", "box", "-n", "ops", "-f", file, "--wait");
     expect(updated.spec.network?.enableNetworkPolicies ?? false).toBe(false);
@@ -60,7 +39,7 @@ describe("update, scale, suspend, resume, delete", () => {
   });
 
   it("refuses an update without changes", async () => {
-    const result = await cli.run(["update", "box", "-n", "ops"]);
+    const result = await suite.sandbox.run(["update", "box", "-n", "ops"]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("nothing to update");
   });
@@ -82,7 +61,7 @@ describe("update, scale, suspend, resume, delete", () => {
     await ok("create", "gone-2", "-n", "trash", "--wait");
     const out = await ok("delete", "gone-1", "gone-2", "-n", "trash", "--wait");
     expect(out.split("\n").sort()).toEqual(["", "vcluster trash/gone-1 deleted", "vcluster trash/gone-2 deleted"]);
-    expect((await cli.run(["get", "gone-1", "-n", "trash"])).code).toBe(3);
+    expect((await suite.sandbox.run(["get", "gone-1", "-n", "trash"])).code).toBe(3);
     expect(await ok("delete", "gone-1", "-n", "trash", "--ignore-not-found")).toBe("");
   });
 });

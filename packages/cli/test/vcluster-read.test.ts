@@ -1,31 +1,10 @@
 import { writeFile } from "node:fs/promises";
-import type { RunningServer } from "@open-vcluster/server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CliSandbox, startTestServer } from "./cli-harness.js";
+import { useCliAgainstServer } from "./cli-harness.js";
 
-let server: RunningServer;
-let cli: CliSandbox;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  cli = await CliSandbox.create();
-  cli.env.VCLUSTER_API_SERVER = server.url;
-});
-
-afterAll(async () => {
-  await server?.close();
-  await cli?.dispose();
-});
-
-const ok = async (...args: string[]) => {
-  const result = await cli.run(args);
-  expect(result.stderr, `${args.join(" ")} stderr`).not.toMatch(/error:/);
-  expect(result.code, `${args.join(" ")}: ${result.stderr}`).toBe(0);
-  return result.stdout;
-};
-
-const json = async (...args: string[]) => JSON.parse(await ok(...args, "-o", "json"));
+const suite = useCliAgainstServer();
+const { ok, json } = suite;
 
 describe.concurrent("create, get and list", () => {
   beforeAll(async () => {
@@ -69,7 +48,7 @@ describe.concurrent("create, get and list", () => {
     expect(selected.items.map((v: { name: string }) => v.name).sort()).toEqual(["api", "web"]);
     const yaml = parse(await ok("list", "-l", "tier=lab", "-o", "yaml"));
     expect(yaml.items.map((v: { name: string }) => v.name)).toEqual(["lab"]);
-    const none = await cli.run(["list", "-l", "tier=nothing"]);
+    const none = await suite.sandbox.run(["list", "-l", "tier=nothing"]);
     expect(none).toMatchObject({ code: 0, stdout: "" });
     expect(none.stderr).toContain("No vclusters found");
     const wide = await ok("list", "-n", "shop", "--phase", "running", "-o", "wide");
@@ -91,7 +70,7 @@ describe.concurrent("create, get and list", () => {
 
 describe("create -f", () => {
   it("reads a CreateVClusterRequest in YAML, with flags overriding the file", async () => {
-    const file = cli.path("request.yaml");
+    const file = suite.sandbox.path("request.yaml");
     await writeFile(
       file,
       "name: from-file\nnamespace: files\nlabels:\n  source: file\nspec:\n  kubernetesVersion: 1.33.1\n  resources:\n    cpuRequest: 250m\n    memoryLimit: 2Gi\n",
@@ -106,7 +85,7 @@ describe("create -f", () => {
   });
 
   it("reads a bare VClusterSpec in JSON from stdin", async () => {
-    const result = await cli.run(["create", "from-stdin", "-n", "files", "-f", "-", "-o", "json"], {
+    const result = await suite.sandbox.run(["create", "from-stdin", "-n", "files", "-f", "-", "-o", "json"], {
       input: JSON.stringify({ kubernetes_version: "1.32.4", isolationMode: "lite" }),
     });
     expect(result.code, result.stderr).toBe(0);
@@ -114,9 +93,9 @@ describe("create -f", () => {
   });
 
   it("reports a field error from the file as a usage error", async () => {
-    const file = cli.path("bad-spec.yaml");
+    const file = suite.sandbox.path("bad-spec.yaml");
     await writeFile(file, "name: bad\nspec:\n  replicas: lots\n");
-    const result = await cli.run(["create", "-f", file]);
+    const result = await suite.sandbox.run(["create", "-f", file]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bad-spec\.yaml.*replicas/);
   });
