@@ -7,6 +7,7 @@ export { MemoryStore } from "./memory.js";
 export { SqliteStore } from "./sqlite.js";
 export type {
   IdempotencyRecord,
+  LabelPredicate,
   ListResult,
   SnapshotCursor,
   SnapshotFilter,

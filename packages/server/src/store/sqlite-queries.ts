@@ -1,5 +1,12 @@
 import type { SQLInputValue } from "node:sqlite";
-import type { SnapshotCursor, SnapshotFilter, VClusterCursor, VClusterFilter, VClusterOrder } from "./types.js";
+import type {
+  LabelPredicate,
+  SnapshotCursor,
+  SnapshotFilter,
+  VClusterCursor,
+  VClusterFilter,
+  VClusterOrder,
+} from "./types.js";
 
 /**
  * SQL for the list operations. The text depends only on which filters are present, never on
@@ -14,6 +21,47 @@ export interface Query {
 interface Conditions {
   clauses: string[];
   params: SQLInputValue[];
+}
+
+/**
+ * Whether SQL evaluates the label selector itself: true when the predicate carries its
+ * requirements and every key can be named in a JSON path (label keys never hold quotes).
+ */
+export function labelsInSql(labels: LabelPredicate | undefined): boolean {
+  return labels?.requirements?.every((r) => !/["\\]/.test(r.key)) ?? false;
+}
+
+/** The selector as SQL over labels_json, with Kubernetes semantics for absent keys. */
+function addLabelConditions(labels: LabelPredicate, add: (clause: string, ...values: SQLInputValue[]) => void): void {
+  for (const { key, operator, values } of labels.requirements ?? []) {
+    const path = `$."${key}"`;
+    const value = "json_extract(labels_json, ?)";
+    switch (operator) {
+      case "=":
+        add(`${value} = ?`, path, values[0] ?? "");
+        break;
+      case "!=":
+        add(`(${value} IS NULL OR ${value} != ?)`, path, path, values[0] ?? "");
+        break;
+      case "in":
+        add(`${value} IN (SELECT value FROM json_each(?))`, path, JSON.stringify(values));
+        break;
+      case "notin":
+        add(
+          `(${value} IS NULL OR ${value} NOT IN (SELECT value FROM json_each(?)))`,
+          path,
+          path,
+          JSON.stringify(values),
+        );
+        break;
+      case "exists":
+        add("json_type(labels_json, ?) IS NOT NULL", path);
+        break;
+      case "!exists":
+        add("json_type(labels_json, ?) IS NULL", path);
+        break;
+    }
+  }
 }
 
 function vclusterConditions(filter: VClusterFilter): Conditions {
@@ -37,6 +85,7 @@ function vclusterConditions(filter: VClusterFilter): Conditions {
       JSON.stringify(filter.visibleTo.projects),
     );
   }
+  if (filter.labels && labelsInSql(filter.labels)) addLabelConditions(filter.labels, add);
   return { clauses, params };
 }
 
@@ -53,7 +102,13 @@ function snapshotConditions(filter: SnapshotFilter): Conditions {
   if (filter.visibleVClusterIds !== undefined) {
     add("vcluster_id IN (SELECT value FROM json_each(?))", JSON.stringify([...filter.visibleVClusterIds]));
   }
+  if (filter.labels && labelsInSql(filter.labels)) addLabelConditions(filter.labels, add);
   return { clauses, params };
+}
+
+/** The part of the label selector left for JavaScript: all of it, unless SQL evaluates it. */
+export function jsLabels(labels: LabelPredicate | undefined): LabelPredicate | undefined {
+  return labels !== undefined && !labelsInSql(labels) ? labels : undefined;
 }
 
 function where(clauses: string[]): string {
@@ -102,7 +157,7 @@ export function vclusterPageQuery(
     clauses.push(ordering.after);
     params.push(...ordering.key(after));
   }
-  let sql = `SELECT ${pageColumns(filter.labels !== undefined)} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
+  let sql = `SELECT ${pageColumns(jsLabels(filter.labels) !== undefined)} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
   if (limit !== undefined) {
     sql += " LIMIT ?";
     params.push(limit);
@@ -113,7 +168,7 @@ export function vclusterPageQuery(
 /** COUNT(*) of the matching rows, or, when a label predicate must run in JS, their labels. */
 export function vclusterCountQuery(filter: VClusterFilter): Query {
   const { clauses, params } = vclusterConditions(filter);
-  const columns = filter.labels === undefined ? "COUNT(*) AS count" : "labels_json";
+  const columns = jsLabels(filter.labels) === undefined ? "COUNT(*) AS count" : "labels_json";
   return { sql: `SELECT ${columns} FROM vclusters${where(clauses)}`, params };
 }
 
@@ -127,7 +182,7 @@ export function snapshotPageQuery(
     clauses.push("(create_time_ms, id) < (?, ?)");
     params.push(after.createTimeMs, after.id);
   }
-  let sql = `SELECT ${pageColumns(filter.labels !== undefined)} FROM snapshots${where(clauses)} ORDER BY create_time_ms DESC, id DESC`;
+  let sql = `SELECT ${pageColumns(jsLabels(filter.labels) !== undefined)} FROM snapshots${where(clauses)} ORDER BY create_time_ms DESC, id DESC`;
   if (limit !== undefined) {
     sql += " LIMIT ?";
     params.push(limit);
@@ -137,6 +192,6 @@ export function snapshotPageQuery(
 
 export function snapshotCountQuery(filter: SnapshotFilter): Query {
   const { clauses, params } = snapshotConditions(filter);
-  const columns = filter.labels === undefined ? "COUNT(*) AS count" : "labels_json";
+  const columns = jsLabels(filter.labels) === undefined ? "COUNT(*) AS count" : "labels_json";
   return { sql: `SELECT ${columns} FROM snapshots${where(clauses)}`, params };
 }

@@ -7,12 +7,19 @@ import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { timestampToMs } from "./cursors.js";
 import { assertPageLimit } from "./matching.js";
-import type { Query } from "./sqlite-queries.js";
-import { snapshotCountQuery, snapshotPageQuery, vclusterCountQuery, vclusterPageQuery } from "./sqlite-queries.js";
+import {
+  jsLabels,
+  type Query,
+  snapshotCountQuery,
+  snapshotPageQuery,
+  vclusterCountQuery,
+  vclusterPageQuery,
+} from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
 import { TransactionalStore } from "./transactional-store.js";
 import type {
   IdempotencyRecord,
+  LabelPredicate,
   ListResult,
   SnapshotCursor,
   SnapshotFilter,
@@ -26,7 +33,6 @@ import type {
 import { HistoryExpiredError, NameConflictError } from "./types.js";
 
 type Row = Record<string, SQLOutputValue>;
-type LabelPredicate = ((labels: Record<string, string>) => boolean) | undefined;
 
 /**
  * A durable store in one SQLite file (node:sqlite). Every committed transaction is synced to
@@ -274,11 +280,12 @@ export class SqliteStore extends TransactionalStore {
   ): ListResult<VCluster> {
     assertPageLimit(limit);
     // Without a label predicate SQL can stop after limit + 1 rows (the extra one tells hasMore).
-    const sqlLimit = filter.labels === undefined ? limit + 1 : undefined;
-    const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), filter.labels, limit);
+    // A selector SQL cannot evaluate runs in JS, so SQL cannot stop after limit + 1 rows.
+    const labels = jsLabels(filter.labels);
+    const sqlLimit = labels === undefined ? limit + 1 : undefined;
+    const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), labels, limit);
     const items = page.items.map((data) => fromBinary(VClusterSchema, data));
-    const total =
-      after === undefined && !page.hasMore ? items.length : this.#count(vclusterCountQuery(filter), filter.labels);
+    const total = after === undefined && !page.hasMore ? items.length : this.#count(vclusterCountQuery(filter), labels);
     return { items, total, hasMore: page.hasMore };
   }
 
@@ -323,11 +330,11 @@ export class SqliteStore extends TransactionalStore {
 
   #listSnapshots(filter: SnapshotFilter, after: SnapshotCursor | undefined, limit: number): ListResult<Snapshot> {
     assertPageLimit(limit);
-    const sqlLimit = filter.labels === undefined ? limit + 1 : undefined;
-    const page = this.#page("snapshots", snapshotPageQuery(filter, after, sqlLimit), filter.labels, limit);
+    const labels = jsLabels(filter.labels);
+    const sqlLimit = labels === undefined ? limit + 1 : undefined;
+    const page = this.#page("snapshots", snapshotPageQuery(filter, after, sqlLimit), labels, limit);
     const items = page.items.map((data) => fromBinary(SnapshotSchema, data));
-    const total =
-      after === undefined && !page.hasMore ? items.length : this.#count(snapshotCountQuery(filter), filter.labels);
+    const total = after === undefined && !page.hasMore ? items.length : this.#count(snapshotCountQuery(filter), labels);
     return { items, total, hasMore: page.hasMore };
   }
 
@@ -338,7 +345,7 @@ export class SqliteStore extends TransactionalStore {
   #page(
     table: "vclusters" | "snapshots",
     query: Query,
-    labels: LabelPredicate,
+    labels: LabelPredicate | undefined,
     limit: number,
   ): { items: Uint8Array[]; hasMore: boolean } {
     const items: Uint8Array[] = [];
@@ -360,7 +367,7 @@ export class SqliteStore extends TransactionalStore {
     return { items, hasMore };
   }
 
-  #count(query: Query, labels: LabelPredicate): number {
+  #count(query: Query, labels: LabelPredicate | undefined): number {
     if (labels === undefined) return Number(this.#get(query.sql, ...query.params)?.count);
     let count = 0;
     for (const row of this.#statement(query.sql).iterate(...query.params)) {

@@ -1,4 +1,14 @@
 import type { Phase, Snapshot, VCluster, WatchEventType } from "@open-vcluster/api";
+import type { LabelRequirement } from "@open-vcluster/core";
+
+/**
+ * A compiled label selector. It sees the labels only, so non-matching rows are never decoded.
+ * When it carries the selector's `requirements` (exactly what it tests), a store may evaluate
+ * them natively instead, e.g. in SQL.
+ */
+export type LabelPredicate = ((labels: Record<string, string>) => boolean) & {
+  readonly requirements?: readonly LabelRequirement[];
+};
 
 /**
  * Which vclusters a list returns. Every set field must match (AND). Absent or empty
@@ -13,8 +23,7 @@ export interface VClusterFilter {
   project?: string;
   /** Tenancy: only vclusters the subject owns or that belong to one of its projects. */
   visibleTo?: { owner: string; projects: string[] };
-  /** A compiled label selector. It sees the labels only, so non-matching rows are never decoded. */
-  labels?: (labels: Record<string, string>) => boolean;
+  labels?: LabelPredicate;
 }
 
 /** "name" sorts by (namespace, name); the create-time orders break ties by id. */
@@ -43,7 +52,7 @@ export interface SnapshotFilter {
   namespace?: string;
   vclusterName?: string;
   vclusterId?: string;
-  labels?: (labels: Record<string, string>) => boolean;
+  labels?: LabelPredicate;
   /** Tenancy: only snapshots of these vclusters; an empty set matches nothing. */
   visibleVClusterIds?: ReadonlySet<string>;
 }
