@@ -279,8 +279,7 @@ export class SqliteStore extends TransactionalStore {
     limit: number,
   ): ListResult<VCluster> {
     assertPageLimit(limit);
-    // Without a label predicate SQL can stop after limit + 1 rows (the extra one tells hasMore).
-    // A selector SQL cannot evaluate runs in JS, so SQL cannot stop after limit + 1 rows.
+    // Unless part of the filter runs in JS, SQL stops after limit + 1 rows (the extra one tells hasMore).
     const labels = jsLabels(filter.labels);
     const sqlLimit = labels === undefined ? limit + 1 : undefined;
     const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), labels, limit);
