@@ -87,4 +87,18 @@ describe("vcluster-api-server bin", () => {
     child.kill("SIGINT");
     expect(await new Promise((r) => child.once("exit", r))).toBe(0);
   });
+
+  it("says how to pick another port when its port is taken", async () => {
+    const { url } = await start(["--store", "memory", "--port", "0"]);
+    const port = new URL(url).port;
+    const second = spawn(process.execPath, ["--no-warnings", bin, "--store", "memory", "--port", port], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(second);
+    let stderr = "";
+    second.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+    expect(await new Promise((r) => second.once("exit", r))).toBe(1);
+    expect(stderr).toContain("EADDRINUSE");
+    expect(stderr).toContain("--port");
+  });
 });
