@@ -2,6 +2,7 @@ import { Phase, type Snapshot, type VCluster } from "@open-vcluster/api";
 import { useState } from "preact/hooks";
 import { DeleteDialog } from "../actions/delete-dialog.js";
 import { downloadKubeconfig } from "../actions/download-kubeconfig.js";
+import { EditDialog } from "../actions/edit-dialog.js";
 import { RestoreDialog } from "../actions/restore-dialog.js";
 import { ScaleDialog } from "../actions/scale-dialog.js";
 import { SnapshotDialog } from "../actions/snapshot-dialog.js";
@@ -10,7 +11,7 @@ import { navigate } from "../routing/route.js";
 import { useClient } from "../state/client-context.js";
 import { useAction } from "../state/use-action.js";
 
-type OpenDialog = "scale" | "suspend" | "snapshot" | "restore" | "delete" | undefined;
+type OpenDialog = "edit" | "scale" | "suspend" | "snapshot" | "restore" | "delete" | undefined;
 
 /**
  * Buttons are enabled in the phases where the server accepts the operation; the server still
@@ -55,6 +56,15 @@ export function ActionBar(props: { vcluster: VCluster; snapshots: Snapshot[] }) 
           Suspend
         </button>
       )}
+      <button
+        type="button"
+        class="button"
+        disabled={!settled}
+        title={settled ? undefined : "Available while the vcluster is running, suspended or failed"}
+        onClick={() => setOpen("edit")}
+      >
+        Edit
+      </button>
       <button type="button" class="button" disabled={!running} title={onlyWhenRunning} onClick={() => setOpen("scale")}>
         Scale
       </button>
@@ -91,6 +101,7 @@ export function ActionBar(props: { vcluster: VCluster; snapshots: Snapshot[] }) 
       >
         Delete
       </button>
+      {open === "edit" ? <EditDialog vcluster={vcluster} onClose={close} /> : null}
       {open === "scale" ? <ScaleDialog vcluster={vcluster} onClose={close} /> : null}
       {open === "suspend" ? <SuspendDialog vcluster={vcluster} onClose={close} /> : null}
       {open === "snapshot" ? <SnapshotDialog vcluster={vcluster} onClose={close} /> : null}

@@ -16,3 +16,11 @@ export function parseLabelInput(text: string): ParsedLabels {
   }
   return { labels };
 }
+
+/** Labels in the form `parseLabelInput` reads, one pair a line in key order, for editing. */
+export function formatLabelInput(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([key, value]) => `${key}=${value}`)
+    .join("\n");
+}

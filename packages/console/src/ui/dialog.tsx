@@ -7,7 +7,10 @@ import { useEffect, useRef } from "preact/hooks";
  */
 export function Dialog(props: { title: string; onClose: () => void; wide?: boolean; children: ComponentChildren }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const { onClose } = props;
+  // Parents pass a new onClose on every render (each watch event or notice); opening and
+  // focusing again then would pull the caret out of the field being typed in.
+  const onClose = useRef(props.onClose);
+  onClose.current = props.onClose;
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -16,16 +19,16 @@ export function Dialog(props: { title: string; onClose: () => void; wide?: boole
     dialog.querySelector<HTMLElement>("input:not([type=checkbox]), select, textarea")?.focus();
     const cancel = (event: Event) => {
       event.preventDefault();
-      onClose();
+      onClose.current();
     };
     dialog.addEventListener("cancel", cancel);
     return () => dialog.removeEventListener("cancel", cancel);
-  }, [onClose]);
+  }, []);
   return (
     <dialog ref={ref} class={props.wide ? "dialog dialog-wide" : "dialog"} aria-labelledby="dialog-title">
       <header class="dialog-header">
         <h2 id="dialog-title">{props.title}</h2>
-        <button type="button" class="icon-button" aria-label="Close" onClick={onClose}>
+        <button type="button" class="icon-button" aria-label="Close" onClick={() => onClose.current()}>
           ×
         </button>
       </header>

@@ -7,9 +7,14 @@ import type { ErrorDescription } from "../api/describe-error.js";
 export function FormError(props: { error: ErrorDescription | undefined; shownAtField?: boolean }) {
   const { error } = props;
   if (!error) return null;
+  // A refused change (e.g. a Kubernetes downgrade) is well formed; there is nothing to correct.
+  const summary =
+    error.reason === "FAILED_PRECONDITION"
+      ? "The server refused this change."
+      : "Please correct the highlighted field.";
   return (
     <div class="form-error" role="alert">
-      <strong>{props.shownAtField ? "Please correct the highlighted field." : error.message}</strong>
+      <strong>{props.shownAtField ? summary : error.message}</strong>
       <span class="form-error-meta">
         {error.reason}
         {error.field ? ` · field ${error.field}` : ""}

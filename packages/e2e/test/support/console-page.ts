@@ -59,3 +59,27 @@ export async function markDocument(page: Page): Promise<void> {
 export async function wasReloaded(page: Page): Promise<boolean> {
   return page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded !== true);
 }
+
+/**
+ * Records, inside the page, every phase the detail view's heading shows, so a short UPDATING is
+ * seen even when it passes between two checks of the test. Calling it again starts afresh.
+ */
+export async function recordHeadingPhases(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const state = window as unknown as { headingPhases: string[]; headingObserver?: MutationObserver };
+    state.headingObserver?.disconnect();
+    const seen: string[] = [];
+    const scan = () => {
+      const phase = document.querySelector<HTMLElement>("h1 [data-phase]")?.dataset.phase ?? "";
+      if (phase !== "" && seen.at(-1) !== phase) seen.push(phase);
+    };
+    scan();
+    const observer = new MutationObserver(scan);
+    observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+    Object.assign(window, { headingPhases: seen, headingObserver: observer });
+  });
+}
+
+export async function recordedHeadingPhases(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { headingPhases?: string[] }).headingPhases ?? []);
+}

@@ -1,0 +1,135 @@
+import { createClient, type VClusterApiClient } from "@open-vcluster/client";
+import type { Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Browser, launchChromium } from "./support/chromium.js";
+import {
+  markDocument,
+  recordedHeadingPhases,
+  recordHeadingPhases,
+  row,
+  waitForLive,
+  waitForPhase,
+  wasReloaded,
+} from "./support/console-page.js";
+import { type ConsoleServer, startConsoleServer } from "./support/console-server.js";
+import { screenshot } from "./support/screenshots.js";
+
+let stack: ConsoleServer;
+let browser: Browser;
+let api: VClusterApiClient;
+
+beforeAll(async () => {
+  stack = await startConsoleServer({ timeScale: 0.5 });
+  browser = await launchChromium();
+  api = createClient({ baseUrl: stack.url });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.close();
+});
+
+const target = { name: "edit-me", namespace: "team-e" };
+
+async function openEdit(page: Page) {
+  await page.getByRole("button", { name: "Edit", exact: true }).click();
+  return page.getByRole("dialog");
+}
+
+describe("editing a vcluster from the detail view", () => {
+  it("changes labels at once, upgrades Kubernetes through Updating, and shows a refused downgrade", async () => {
+    await api.vclusters.createVCluster({
+      ...target,
+      labels: { env: "dev", tier: "web" },
+      spec: { kubernetesVersion: "1.34.2" },
+    });
+    await api.waitUntilRunning(target, { timeoutMs: 20_000 });
+
+    // The list stays open in its own tab: label edits must reach it through the watch.
+    const list = await browser.context.newPage();
+    await list.goto(stack.url);
+    await waitForLive(list);
+    await markDocument(list);
+    await expect(row(list, "edit-me").textContent()).resolves.toContain("tier=web");
+
+    const page = await browser.context.newPage();
+    await page.goto(`${stack.url}/vclusters/team-e/edit-me`);
+    await waitForLive(page);
+    await waitForPhase(page, "h1", "Running");
+
+    // Labels: change one, remove one, add one; no operation runs for that.
+    let dialog = await openEdit(page);
+    const labels = dialog.locator('textarea[name="labels"]');
+    await expect(labels.inputValue()).resolves.toBe("env=dev\ntier=web");
+    await labels.fill("env=staging\nowner=alice");
+    await recordHeadingPhases(page);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await list.locator('[data-name="edit-me"] .label-chip', { hasText: "owner=alice" }).waitFor();
+    const rowText = await row(list, "edit-me").textContent();
+    expect(rowText).toContain("env=staging");
+    expect(rowText).not.toContain("tier=web");
+    expect((await api.vclusters.getVCluster(target)).vcluster?.labels).toEqual({ env: "staging", owner: "alice" });
+    expect(await recordedHeadingPhases(page)).toEqual(["Running"]);
+
+    // Upgrade one minor version: the vcluster goes through Updating and shows the new version.
+    dialog = await openEdit(page);
+    const version = dialog.locator('input[name="kubernetesVersion"]');
+    await expect(version.inputValue()).resolves.toBe("1.34.2");
+    await version.fill("1.35.0");
+    await dialog.locator('[data-testid="edit-effect"]', { hasText: "Updating" }).waitFor();
+    await screenshot(page, "14-edit-dialog", { fullPage: false });
+    await recordHeadingPhases(page);
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await waitForPhase(page, "h1", "Updating");
+    expect(await page.getByRole("button", { name: "Edit", exact: true }).isDisabled()).toBe(true);
+    await waitForPhase(page, "h1", "Running");
+    expect(await recordedHeadingPhases(page)).toEqual(["Running", "Updating", "Running"]);
+    await page.locator(".card dd", { hasText: /^1\.35\.0$/ }).waitFor();
+    const upgraded = (await api.vclusters.getVCluster(target)).vcluster;
+    expect(upgraded?.spec?.kubernetesVersion).toBe("1.35.0");
+    // Only the version was named in the mask: labels and resources are as they were.
+    expect(upgraded?.labels).toEqual({ env: "staging", owner: "alice" });
+    expect(upgraded?.spec?.resources?.memoryLimit).toBe("4Gi");
+
+    // A downgrade is refused by the server; its message appears at the version field.
+    dialog = await openEdit(page);
+    await expect(version.inputValue()).resolves.toBe("1.35.0");
+    await version.fill("1.34.2");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    const versionField = dialog.locator(".field-invalid", { has: page.locator('input[name="kubernetesVersion"]') });
+    await expect(versionField.locator(".field-error").textContent()).resolves.toBe(
+      "spec.kubernetes_version: downgrading Kubernetes from 1.35 to 1.34 is not supported",
+    );
+    const summary = dialog.locator(".form-error");
+    await expect(summary.textContent()).resolves.toContain("The server refused this change.");
+    await expect(summary.textContent()).resolves.toContain("FAILED_PRECONDITION");
+    await screenshot(page, "15-edit-downgrade-refused", { fullPage: false });
+    expect((await api.vclusters.getVCluster(target)).vcluster?.spec?.kubernetesVersion).toBe("1.35.0");
+    await waitForPhase(page, "h1", "Running");
+
+    expect(await wasReloaded(list)).toBe(false);
+    await page.close();
+    await list.close();
+  });
+
+  it("edits only labels of a suspended vcluster", async () => {
+    await api.vclusters.suspendVCluster(target);
+    const page = await browser.context.newPage();
+    await page.goto(`${stack.url}/vclusters/team-e/edit-me`);
+    await waitForPhase(page, "h1", "Suspended");
+
+    const dialog = await openEdit(page);
+    expect(await dialog.locator('input[name="kubernetesVersion"]').isDisabled()).toBe(true);
+    expect(await dialog.locator('input[name="memoryLimit"]').isDisabled()).toBe(true);
+    await dialog.locator('textarea[name="labels"]').fill("env=staging, owner=bob");
+    await dialog.getByRole("button", { name: "Save" }).click();
+    await dialog.waitFor({ state: "detached" });
+    await page.locator(".label-chip", { hasText: "owner=bob" }).waitFor();
+    const suspended = (await api.vclusters.getVCluster(target)).vcluster;
+    expect(suspended?.labels).toEqual({ env: "staging", owner: "bob" });
+    expect(await page.locator("h1 [data-phase]").getAttribute("data-phase")).toBe("Suspended");
+    await page.close();
+  });
+});
