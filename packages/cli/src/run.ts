@@ -1,4 +1,6 @@
 import { CommanderError } from "commander";
+import { COMPLETE_COMMAND } from "./completion/callback-keys.js";
+import { runComplete } from "./completion/complete-command.js";
 import { describeError, exitCodeFor } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 import type { CliIo } from "./io.js";
@@ -12,6 +14,7 @@ import type { RunState } from "./session.js";
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const state: RunState = {};
   const program = buildProgram(io, state);
+  if (argv[0] === COMPLETE_COMMAND) return runComplete(program, argv.slice(1), io);
   try {
     await program.parseAsync(argv, { from: "user" });
     return ExitCode.ok;

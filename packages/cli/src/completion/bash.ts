@@ -1,6 +1,9 @@
+import { COMPLETE_COMMAND, callbackKeys, valueFlagKeys } from "./callback-keys.js";
 import { allNodes, type CommandNode, flagWords, valueFlags } from "./command-tree.js";
 
 const q = (words: string[]) => words.join(" ");
+/** One `case` pattern matching any of the keys literally. */
+const anyOf = (keys: string[]) => keys.map((key) => JSON.stringify(key)).join("|");
 
 /** A bash completion function; works with bash 3.2 (macOS), so no associative arrays. */
 export function bashCompletion(root: CommandNode, program: string): string {
@@ -17,6 +20,8 @@ export function bashCompletion(root: CommandNode, program: string): string {
   const valueCases = values.map(
     ([flag, choices]) => `    ${flag}) COMPREPLY=($(compgen -W "${q(choices)}" -- "$cur")); return ;;`,
   );
+  const ask = callbackKeys(root);
+  const takesValue = valueFlagKeys(root);
   return `# bash completion for ${program}
 # Load it in the current shell:  source <(${program} completion bash)
 # Or install it:                 ${program} completion bash > /etc/bash_completion.d/${program}
@@ -40,14 +45,26 @@ ${aliasCases.join("\n")}
   esac
 }
 
+# "<command path>|<previous word>": where the candidates are names the CLI looks up.
+${fn}_asks() {
+  case "$1" in
+    ${ask.length > 0 ? anyOf(ask) : '"-"'}) return 0 ;;
+  esac
+  return 1
+}
+
+${fn}_takes_value() {
+  case "$1" in
+    ${takesValue.length > 0 ? anyOf(takesValue) : '"-"'}) return 0 ;;
+  esac
+  return 1
+}
+
 ${fn}() {
   local cur prev word path i
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev="\${COMP_WORDS[COMP_CWORD-1]}"
   COMPREPLY=()
-  case "$prev" in
-${valueCases.join("\n")}
-  esac
   path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
     word="\${COMP_WORDS[i]}"
@@ -55,6 +72,16 @@ ${valueCases.join("\n")}
       *" $word "*) path="$(${fn}_canonical "\${path:+$path }$word")" ;;
     esac
   done
+  if ${fn}_asks "$path|$prev" || { [[ "$cur" != -* ]] && ! ${fn}_takes_value "$path|$prev" && ${fn}_asks "$path|"; }; then
+    # Only what the server knows (nothing when it is unreachable): file names would be wrong here.
+    compopt +o default 2>/dev/null
+    local IFS=$'\n'
+    COMPREPLY=($(${program} ${COMPLETE_COMMAND} "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null))
+    return 0
+  fi
+  case "$prev" in
+${valueCases.join("\n")}
+  esac
   if [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$(${fn}_flags "$path")" -- "$cur"))
   else

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { argumentKind, flagKind, type ValueKind } from "./value-kinds.js";
 
 export interface FlagInfo {
   long: string | undefined;
@@ -6,6 +7,8 @@ export interface FlagInfo {
   takesValue: boolean;
   choices: string[];
   description: string;
+  /** Set when the flag's value names an existing object the CLI can look up. */
+  valueKind?: ValueKind;
 }
 
 /** A command as completion scripts see it: its words, flags and children. */
@@ -16,6 +19,8 @@ export interface CommandNode {
   description: string;
   flags: FlagInfo[];
   children: CommandNode[];
+  /** Set when the command's arguments name existing objects the CLI can look up. */
+  argumentKind?: ValueKind;
 }
 
 function flagsOf(command: Command): FlagInfo[] {
@@ -36,9 +41,14 @@ const HELP_FLAG: FlagInfo = { long: "--help", short: "-h", takesValue: false, ch
 export function commandTree(command: Command, path: string[] = [], inherited: FlagInfo[] = []): CommandNode {
   const own = flagsOf(command);
   // The root's connection flags are accepted after any command too.
-  const flags = [...own, ...inherited, HELP_FLAG];
+  const flags = [...own, ...inherited, HELP_FLAG].map((flag) => {
+    const valueKind = flag.takesValue ? flagKind(path, flag.long) : undefined;
+    return valueKind ? { ...flag, valueKind } : flag;
+  });
+  const kind = argumentKind(path);
   return {
     path,
+    ...(kind ? { argumentKind: kind } : {}),
     names: [command.name(), ...command.aliases()],
     description: command.description(),
     flags,

@@ -1,6 +1,9 @@
+import { COMPLETE_COMMAND, callbackKeys, valueFlagKeys } from "./callback-keys.js";
 import { allNodes, type CommandNode, flagWords, valueFlags } from "./command-tree.js";
 
 const q = (words: string[]) => words.join(" ");
+/** One `case` pattern matching any of the keys literally. */
+const anyOf = (keys: string[]) => keys.map((key) => JSON.stringify(key)).join("|");
 
 /** A zsh completion function (compadd-based; `path` is avoided because zsh ties it to PATH). */
 export function zshCompletion(root: CommandNode, program: string): string {
@@ -16,6 +19,8 @@ export function zshCompletion(root: CommandNode, program: string): string {
   const valueCases = [...valueFlags(root)].map(
     ([flag, choices]) => `    ${flag}) ${choices.length > 0 ? `compadd -- ${q(choices)}` : "_files"}; return ;;`,
   );
+  const ask = callbackKeys(root);
+  const takesValue = valueFlagKeys(root);
   return `#compdef ${program}
 # zsh completion for ${program}
 # Load it in the current shell:  source <(${program} completion zsh)
@@ -42,13 +47,25 @@ ${aliasCases.join("\n")}
   esac
 }
 
+# "<command path>|<previous word>": where the candidates are names the CLI looks up.
+${fn}_asks() {
+  case "$1" in
+    ${ask.length > 0 ? anyOf(ask) : '"-"'}) return 0 ;;
+  esac
+  return 1
+}
+
+${fn}_takes_value() {
+  case "$1" in
+    ${takesValue.length > 0 ? anyOf(takesValue) : '"-"'}) return 0 ;;
+  esac
+  return 1
+}
+
 ${fn}() {
-  local cmdpath="" word i
+  local cmdpath="" word i prev="\${words[CURRENT-1]}"
   local -a reply
   local REPLY
-  case "\${words[CURRENT-1]}" in
-${valueCases.join("\n")}
-  esac
   for (( i = 2; i < CURRENT; i++ )); do
     word="\${words[i]}"
     ${fn}_children "$cmdpath"
@@ -57,6 +74,15 @@ ${valueCases.join("\n")}
       cmdpath="$REPLY"
     fi
   done
+  if ${fn}_asks "$cmdpath|$prev" || { [[ "\${words[CURRENT]}" != -* ]] && ! ${fn}_takes_value "$cmdpath|$prev" && ${fn}_asks "$cmdpath|"; }; then
+    # Only what the server knows (nothing when it is unreachable): file names would be wrong here.
+    reply=(\${(f)"$(${program} ${COMPLETE_COMMAND} "\${(@)words[2,CURRENT]}" 2>/dev/null)"})
+    compadd -- "\${reply[@]}"
+    return
+  fi
+  case "$prev" in
+${valueCases.join("\n")}
+  esac
   if [[ "\${words[CURRENT]}" == -* ]]; then
     ${fn}_flags "$cmdpath"
   else
