@@ -1,9 +1,8 @@
-import { COMPLETE_COMMAND, callbackKeys, valueFlagKeys } from "./callback-keys.js";
+import { COMPLETE_COMMAND } from "./callback-keys.js";
 import { allNodes, type CommandNode, flagWords, valueFlags } from "./command-tree.js";
+import { callbackPredicates } from "./shell-predicates.js";
 
 const q = (words: string[]) => words.join(" ");
-/** One `case` pattern matching any of the keys literally. */
-const anyOf = (keys: string[]) => keys.map((key) => JSON.stringify(key)).join("|");
 
 /** A bash completion function; works with bash 3.2 (macOS), so no associative arrays. */
 export function bashCompletion(root: CommandNode, program: string): string {
@@ -20,8 +19,6 @@ export function bashCompletion(root: CommandNode, program: string): string {
   const valueCases = values.map(
     ([flag, choices]) => `    ${flag}) COMPREPLY=($(compgen -W "${q(choices)}" -- "$cur")); return ;;`,
   );
-  const ask = callbackKeys(root);
-  const takesValue = valueFlagKeys(root);
   return `# bash completion for ${program}
 # Load it in the current shell:  source <(${program} completion bash)
 # Or install it:                 ${program} completion bash > /etc/bash_completion.d/${program}
@@ -45,20 +42,7 @@ ${aliasCases.join("\n")}
   esac
 }
 
-# "<command path>|<previous word>": where the candidates are names the CLI looks up.
-${fn}_asks() {
-  case "$1" in
-    ${ask.length > 0 ? anyOf(ask) : '"-"'}) return 0 ;;
-  esac
-  return 1
-}
-
-${fn}_takes_value() {
-  case "$1" in
-    ${takesValue.length > 0 ? anyOf(takesValue) : '"-"'}) return 0 ;;
-  esac
-  return 1
-}
+${callbackPredicates(root, fn)}
 
 ${fn}() {
   local cur prev word path i

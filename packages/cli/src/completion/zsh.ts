@@ -1,9 +1,8 @@
-import { COMPLETE_COMMAND, callbackKeys, valueFlagKeys } from "./callback-keys.js";
+import { COMPLETE_COMMAND } from "./callback-keys.js";
 import { allNodes, type CommandNode, flagWords, valueFlags } from "./command-tree.js";
+import { callbackPredicates } from "./shell-predicates.js";
 
 const q = (words: string[]) => words.join(" ");
-/** One `case` pattern matching any of the keys literally. */
-const anyOf = (keys: string[]) => keys.map((key) => JSON.stringify(key)).join("|");
 
 /** A zsh completion function (compadd-based; `path` is avoided because zsh ties it to PATH). */
 export function zshCompletion(root: CommandNode, program: string): string {
@@ -19,8 +18,6 @@ export function zshCompletion(root: CommandNode, program: string): string {
   const valueCases = [...valueFlags(root)].map(
     ([flag, choices]) => `    ${flag}) ${choices.length > 0 ? `compadd -- ${q(choices)}` : "_files"}; return ;;`,
   );
-  const ask = callbackKeys(root);
-  const takesValue = valueFlagKeys(root);
   return `#compdef ${program}
 # zsh completion for ${program}
 # Load it in the current shell:  source <(${program} completion zsh)
@@ -47,20 +44,7 @@ ${aliasCases.join("\n")}
   esac
 }
 
-# "<command path>|<previous word>": where the candidates are names the CLI looks up.
-${fn}_asks() {
-  case "$1" in
-    ${ask.length > 0 ? anyOf(ask) : '"-"'}) return 0 ;;
-  esac
-  return 1
-}
-
-${fn}_takes_value() {
-  case "$1" in
-    ${takesValue.length > 0 ? anyOf(takesValue) : '"-"'}) return 0 ;;
-  esac
-  return 1
-}
+${callbackPredicates(root, fn)}
 
 ${fn}() {
   local cmdpath="" word i prev="\${words[CURRENT-1]}"
