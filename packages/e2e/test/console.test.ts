@@ -1,8 +1,6 @@
 import { readFile } from "node:fs/promises";
-import { createClient, type VClusterApiClient } from "@open-vcluster/client";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Browser, launchChromium } from "./support/chromium.js";
+import { beforeEach, describe, expect, it } from "vitest";
 import {
   markDocument,
   recordedPhases,
@@ -12,29 +10,16 @@ import {
   waitForPhase,
   wasReloaded,
 } from "./support/console-page.js";
-import { type ConsoleServer, startConsoleServer } from "./support/console-server.js";
+import { useConsoleSuite } from "./support/console-suite.js";
 import { screenshot } from "./support/screenshots.js";
 
-let stack: ConsoleServer;
-let browser: Browser;
 let page: Page;
-let api: VClusterApiClient;
-
-beforeAll(async () => {
-  stack = await startConsoleServer({ timeScale: 0.5 });
-  browser = await launchChromium();
-  api = createClient({ baseUrl: stack.url });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = useConsoleSuite({ timeScale: 0.5 });
 
 beforeEach(async () => {
   await page?.close();
-  page = await browser.context.newPage();
-  await page.goto(stack.url);
+  page = await suite.browser.context.newPage();
+  await page.goto(suite.stack.url);
   await waitForLive(page);
   await markDocument(page);
 });
@@ -90,8 +75,8 @@ describe("the web console", () => {
   });
 
   it("suspends with a snapshot, resumes, and downloads a kubeconfig from the detail view", async () => {
-    await api.vclusters.createVCluster({ name: "ops", namespace: "team-a", labels: { env: "prod" } });
-    await api.waitUntilRunning({ name: "ops", namespace: "team-a" }, { timeoutMs: 20_000 });
+    await suite.api.vclusters.createVCluster({ name: "ops", namespace: "team-a", labels: { env: "prod" } });
+    await suite.api.waitUntilRunning({ name: "ops", namespace: "team-a" }, { timeoutMs: 20_000 });
     await row(page, "ops").getByRole("link", { name: "ops" }).click();
     await page.waitForURL(/\/vclusters\/team-a\/ops$/);
     await waitForPhase(page, "h1", "Running");
@@ -110,7 +95,7 @@ describe("the web console", () => {
     await page.getByRole("button", { name: "Resume" }).click();
     await waitForPhase(page, "h1", "Running");
     expect(
-      (await api.vclusters.getVCluster({ name: "ops", namespace: "team-a" })).vcluster?.status?.readyReplicas,
+      (await suite.api.vclusters.getVCluster({ name: "ops", namespace: "team-a" })).vcluster?.status?.readyReplicas,
     ).toBe(1);
 
     const download = page.waitForEvent("download");
@@ -125,11 +110,11 @@ describe("the web console", () => {
 
   it("shows changes made by another client live, and deletes after confirmation", async () => {
     await recordPhases(page);
-    await api.vclusters.createVCluster({ name: "from-sdk", namespace: "team-b", labels: { source: "sdk" } });
+    await suite.api.vclusters.createVCluster({ name: "from-sdk", namespace: "team-b", labels: { source: "sdk" } });
     await row(page, "from-sdk").waitFor();
     await waitForPhase(page, '[data-name="from-sdk"]', "Running");
 
-    await api.vclusters.suspendVCluster({ name: "from-sdk", namespace: "team-b" });
+    await suite.api.vclusters.suspendVCluster({ name: "from-sdk", namespace: "team-b" });
     await waitForPhase(page, '[data-name="from-sdk"]', "Suspended");
     const seen = await recordedPhases(page, "from-sdk");
     expect(seen).toEqual(expect.arrayContaining(["Creating", "Running", "Suspended"]));
@@ -145,14 +130,16 @@ describe("the web console", () => {
     await dialog.locator('input[name="confirmName"]').fill("from-sdk");
     await screenshot(page, "10-delete-confirmation", { fullPage: false });
     await confirm.click();
-    await page.waitForURL(`${stack.url}/`);
+    await page.waitForURL(`${suite.stack.url}/`);
     await row(page, "from-sdk").waitFor({ state: "detached" });
-    await expect(api.vclusters.getVCluster({ name: "from-sdk", namespace: "team-b" })).rejects.toThrow(/not found/i);
+    await expect(suite.api.vclusters.getVCluster({ name: "from-sdk", namespace: "team-b" })).rejects.toThrow(
+      /not found/i,
+    );
     expect(await wasReloaded(page)).toBe(false);
   });
 
   it("filters by namespace, phase and label selector", async () => {
-    await api.vclusters.createVCluster({ name: "filter-me", namespace: "team-c", labels: { env: "stage" } });
+    await suite.api.vclusters.createVCluster({ name: "filter-me", namespace: "team-c", labels: { env: "stage" } });
     await row(page, "filter-me").waitFor();
     await page.getByLabel("Filter by namespace").selectOption("team-c");
     await row(page, "web-dev").waitFor({ state: "detached" });
@@ -173,14 +160,14 @@ describe("the web console", () => {
   });
 
   it("keeps following the server across a restart", async () => {
-    await stack.stop();
+    await suite.stack.stop();
     await page.locator('[data-status="reconnecting"], [data-status="connecting"]').first().waitFor();
     await screenshot(page, "12-reconnecting");
-    await stack.restart();
+    await suite.stack.restart();
     await waitForLive(page);
 
     // The restarted server has the same database; a change made now must reach the open page.
-    await api.vclusters.createVCluster({ name: "after-restart", namespace: "team-a" });
+    await suite.api.vclusters.createVCluster({ name: "after-restart", namespace: "team-a" });
     await row(page, "after-restart").waitFor({ timeout: 30_000 });
     expect(await row(page, "web-dev").count()).toBe(1);
     expect(await wasReloaded(page)).toBe(false);

@@ -1,7 +1,5 @@
-import { createClient, type VClusterApiClient } from "@open-vcluster/client";
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Browser, launchChromium } from "./support/chromium.js";
+import { describe, expect, it } from "vitest";
 import {
   markDocument,
   recordedHeadingPhases,
@@ -11,23 +9,10 @@ import {
   waitForPhase,
   wasReloaded,
 } from "./support/console-page.js";
-import { type ConsoleServer, startConsoleServer } from "./support/console-server.js";
+import { useConsoleSuite } from "./support/console-suite.js";
 import { screenshot } from "./support/screenshots.js";
 
-let stack: ConsoleServer;
-let browser: Browser;
-let api: VClusterApiClient;
-
-beforeAll(async () => {
-  stack = await startConsoleServer({ timeScale: 0.5 });
-  browser = await launchChromium();
-  api = createClient({ baseUrl: stack.url });
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await stack?.close();
-});
+const suite = useConsoleSuite({ timeScale: 0.5 });
 
 const target = { name: "edit-me", namespace: "team-e" };
 
@@ -38,22 +23,22 @@ async function openEdit(page: Page) {
 
 describe("editing a vcluster from the detail view", () => {
   it("changes labels at once, upgrades Kubernetes through Updating, and shows a refused downgrade", async () => {
-    await api.vclusters.createVCluster({
+    await suite.api.vclusters.createVCluster({
       ...target,
       labels: { env: "dev", tier: "web" },
       spec: { kubernetesVersion: "1.34.2" },
     });
-    await api.waitUntilRunning(target, { timeoutMs: 20_000 });
+    await suite.api.waitUntilRunning(target, { timeoutMs: 20_000 });
 
     // The list stays open in its own tab: label edits must reach it through the watch.
-    const list = await browser.context.newPage();
-    await list.goto(stack.url);
+    const list = await suite.browser.context.newPage();
+    await list.goto(suite.stack.url);
     await waitForLive(list);
     await markDocument(list);
     await expect(row(list, "edit-me").textContent()).resolves.toContain("tier=web");
 
-    const page = await browser.context.newPage();
-    await page.goto(`${stack.url}/vclusters/team-e/edit-me`);
+    const page = await suite.browser.context.newPage();
+    await page.goto(`${suite.stack.url}/vclusters/team-e/edit-me`);
     await waitForLive(page);
     await waitForPhase(page, "h1", "Running");
 
@@ -69,7 +54,10 @@ describe("editing a vcluster from the detail view", () => {
     const rowText = await row(list, "edit-me").textContent();
     expect(rowText).toContain("env=staging");
     expect(rowText).not.toContain("tier=web");
-    expect((await api.vclusters.getVCluster(target)).vcluster?.labels).toEqual({ env: "staging", owner: "alice" });
+    expect((await suite.api.vclusters.getVCluster(target)).vcluster?.labels).toEqual({
+      env: "staging",
+      owner: "alice",
+    });
     expect(await recordedHeadingPhases(page)).toEqual(["Running"]);
 
     // Upgrade one minor version: the vcluster goes through Updating and shows the new version.
@@ -87,7 +75,7 @@ describe("editing a vcluster from the detail view", () => {
     await waitForPhase(page, "h1", "Running");
     expect(await recordedHeadingPhases(page)).toEqual(["Running", "Updating", "Running"]);
     await page.locator(".card dd", { hasText: /^1\.35\.0$/ }).waitFor();
-    const upgraded = (await api.vclusters.getVCluster(target)).vcluster;
+    const upgraded = (await suite.api.vclusters.getVCluster(target)).vcluster;
     expect(upgraded?.spec?.kubernetesVersion).toBe("1.35.0");
     // Only the version was named in the mask: labels and resources are as they were.
     expect(upgraded?.labels).toEqual({ env: "staging", owner: "alice" });
@@ -106,7 +94,7 @@ describe("editing a vcluster from the detail view", () => {
     await expect(summary.textContent()).resolves.toContain("The server refused this change.");
     await expect(summary.textContent()).resolves.toContain("FAILED_PRECONDITION");
     await screenshot(page, "15-edit-downgrade-refused", { fullPage: false });
-    expect((await api.vclusters.getVCluster(target)).vcluster?.spec?.kubernetesVersion).toBe("1.35.0");
+    expect((await suite.api.vclusters.getVCluster(target)).vcluster?.spec?.kubernetesVersion).toBe("1.35.0");
     await waitForPhase(page, "h1", "Running");
 
     expect(await wasReloaded(list)).toBe(false);
@@ -115,9 +103,9 @@ describe("editing a vcluster from the detail view", () => {
   });
 
   it("edits only labels of a suspended vcluster", async () => {
-    await api.vclusters.suspendVCluster(target);
-    const page = await browser.context.newPage();
-    await page.goto(`${stack.url}/vclusters/team-e/edit-me`);
+    await suite.api.vclusters.suspendVCluster(target);
+    const page = await suite.browser.context.newPage();
+    await page.goto(`${suite.stack.url}/vclusters/team-e/edit-me`);
     await waitForPhase(page, "h1", "Suspended");
 
     const dialog = await openEdit(page);
@@ -127,7 +115,7 @@ describe("editing a vcluster from the detail view", () => {
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
     await page.locator(".label-chip", { hasText: "owner=bob" }).waitFor();
-    const suspended = (await api.vclusters.getVCluster(target)).vcluster;
+    const suspended = (await suite.api.vclusters.getVCluster(target)).vcluster;
     expect(suspended?.labels).toEqual({ env: "staging", owner: "bob" });
     expect(await page.locator("h1 [data-phase]").getAttribute("data-phase")).toBe("Suspended");
     await page.close();
