@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
 import { promisify } from "node:util";
@@ -111,10 +111,8 @@ describe("__complete without a server", () => {
   });
 });
 
-const hasBash = spawnSync("bash", ["--version"]).status === 0;
-
 describe("completion scripts", () => {
-  it.runIf(hasBash)("bash completes vcluster, namespace and snapshot names from the server", async () => {
+  it("bash completes vcluster, namespace and snapshot names from the server", async () => {
     // The script runs `vcluster-api` from PATH, as an installed CLI would be.
     const bin = cli.sandbox.path("bin");
     await mkdir(bin, { recursive: true });
@@ -135,7 +133,8 @@ describe("completion scripts", () => {
     expect(await completeInBash(["vcluster-api", "get", "dev"])).toEqual(["dev"]);
     expect(await completeInBash(["vcluster-api", "suspend", "-n", "team-a", ""])).toEqual(["web"]);
     expect(await completeInBash(["vcluster-api", "get", "-n", ""])).toEqual(["default", "team-a"]);
-    expect(await completeInBash(["vcluster-api", "snapshot", "get", "b"])).toEqual(["before-upgrade"]);
+    // "befo" cannot start a snapshot id (ids are hexadecimal UUIDs), so only the name matches.
+    expect(await completeInBash(["vcluster-api", "snapshot", "get", "befo"])).toEqual(["before-upgrade"]);
     // Static completions still work beside them, without calling back.
     expect(await completeInBash(["vcluster-api", "get", "-o", "j"])).toEqual(["json"]);
     expect(await completeInBash(["vcluster-api", "get", "--na"])).toEqual(["--namespace"]);
