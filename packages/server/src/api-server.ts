@@ -4,7 +4,7 @@ import { SnapshotService, VClusterService } from "@open-vcluster/api";
 import { unauthenticated } from "./auth/authenticator.js";
 import { type Authenticator, loadTokensFile, principalKey } from "./auth/index.js";
 import { type Clock, systemClock } from "./clock.js";
-import { InFlight, loggingInterceptor, RpcFaults } from "./http/interceptors.js";
+import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./http/interceptors.js";
 import { type Logger, resolveLogger } from "./logger.js";
 import { type Provider, ProviderFaults, SimulatedProvider } from "./provider/index.js";
 import { deriveKey, resolveRootSecret } from "./secrets.js";
@@ -111,17 +111,21 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const shutdown = new AbortController();
   let ready = true;
 
-  // Authentication runs before the request body is read, so unauthenticated callers cost little.
-  const requestGate = authenticator
-    ? async (ctx: HandlerContext) => {
-        const principal = await authenticator.authenticate(ctx.requestHeader);
-        if (!principal) throw unauthenticated();
-        ctx.values.set(principalKey, principal);
-      }
-    : undefined;
+  // The gate runs before the request body is read: unauthenticated callers cost little, and
+  // errors connect raises while decoding the request are refined and logged (watchRequestErrors).
+  const requestGate = async (ctx: HandlerContext) => {
+    watchRequestErrors(ctx, logger);
+    if (!authenticator) return;
+    const principal = await authenticator.authenticate(ctx.requestHeader);
+    if (!principal) throw unauthenticated();
+    ctx.values.set(principalKey, principal);
+  };
   const handlerOptions = {
     interceptors: [loggingInterceptor(logger), inFlight.interceptor(), faults.rpc.interceptor()],
-    ...(requestGate ? { requestGate } : {}),
+    requestGate,
+    // Strict JSON: an unknown field or enum name is refused instead of dropped (a misspelt or
+    // unknown filter value must not widen a list), and invalid UTF-8 is refused, not replaced.
+    jsonOptions: { ignoreUnknownFields: false, textDecoder: new TextDecoder("utf-8", { fatal: true }) },
     readMaxBytes: options.maxRequestBytes ?? 4 * 1024 * 1024,
     shutdownSignal: shutdown.signal,
   };

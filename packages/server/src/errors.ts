@@ -1,13 +1,25 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ErrorDetailSchema } from "@open-vcluster/api";
+import { ErrorDetailSchema, ErrorReasons } from "@open-vcluster/api";
+import type { FieldViolation } from "./validation/field-violation.js";
+
+/** Longest error message the server sends; longer ones are cut (the detail keeps the structure). */
+export const MAX_ERROR_MESSAGE_CHARS = 1024;
 
 /** Optional facts attached to an API error's ErrorDetail. */
 export interface ApiErrorExtra {
   field?: string;
   metadata?: Record<string, string>;
   retryDelayMs?: number;
+  violations?: readonly FieldViolation[];
+  omittedViolations?: number;
+}
+
+/** Cuts a message to MAX_ERROR_MESSAGE_CHARS, saying so. */
+export function boundMessage(message: string): string {
+  if (message.length <= MAX_ERROR_MESSAGE_CHARS) return message;
+  return `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}… (message cut from ${message.length} characters)`;
 }
 
 /**
@@ -20,22 +32,31 @@ export function apiError(code: Code, reason: string, message: string, extra: Api
     reason,
     field: extra.field ?? "",
     metadata: extra.metadata ?? {},
+    violations: (extra.violations ?? []).map(({ field, description }) => ({ field, description })),
+    omittedViolations: extra.omittedViolations ?? 0,
   });
   if (extra.retryDelayMs !== undefined) {
     detail.retryDelay = durationFromMs(Math.max(0, Math.round(extra.retryDelayMs)));
   }
-  return new ConnectError(message, code, undefined, [{ desc: ErrorDetailSchema, value: detail }]);
+  return new ConnectError(boundMessage(message), code, undefined, [{ desc: ErrorDetailSchema, value: detail }]);
 }
 
 export function notFound(what: string, metadata?: Record<string, string>): ConnectError {
-  return apiError(Code.NotFound, "NOT_FOUND", `${what} not found`, metadata ? { metadata } : {});
+  return apiError(Code.NotFound, ErrorReasons.notFound, `${what} not found`, metadata ? { metadata } : {});
 }
 
 export function failedPrecondition(message: string, metadata?: Record<string, string>): ConnectError {
-  return apiError(Code.FailedPrecondition, "FAILED_PRECONDITION", message, metadata ? { metadata } : {});
+  return apiError(Code.FailedPrecondition, ErrorReasons.failedPrecondition, message, metadata ? { metadata } : {});
 }
 
 /** Field-level INVALID_ARGUMENT for checks the service makes itself (masks, tokens, ...). */
-export function invalidField(field: string, description: string, reason = "INVALID_FIELD"): ConnectError {
-  return apiError(Code.InvalidArgument, reason, `${field}: ${description}`, { field });
+export function invalidField(
+  field: string,
+  description: string,
+  reason: string = ErrorReasons.invalidField,
+): ConnectError {
+  return apiError(Code.InvalidArgument, reason, `${field}: ${description}`, {
+    field,
+    violations: [{ field, description }],
+  });
 }

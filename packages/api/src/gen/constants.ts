@@ -20,6 +20,8 @@ export const ResponseHeaders = {
 export const ErrorReasons = {
   /** A request field is invalid; ErrorDetail.violations lists every one. */
   invalidField: "INVALID_FIELD",
+  /** The request could not be decoded: bytes that are not the RPC's message, broken framing, invalid UTF-8, an unknown field or enum name, or compression that was not negotiated. */
+  malformedRequest: "MALFORMED_REQUEST",
   /** The page token is malformed, expired or belongs to another query. */
   invalidPageToken: "INVALID_PAGE_TOKEN",
   /** The named object does not exist (or the caller may not see it). */

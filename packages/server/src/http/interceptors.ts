@@ -1,26 +1,70 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import { ErrorDetailSchema } from "@open-vcluster/api";
 import type { Logger } from "pino";
 import { principalKey } from "../auth/index.js";
-import { apiError } from "../errors.js";
+import { apiError, boundMessage } from "../errors.js";
+import { checkGetQuery, refineRequestError } from "./request-errors.js";
+
+const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
+
+/** Marks a call whose outcome the logging interceptor reports, so the request gate does not. */
+const loggedByInterceptor = createContextKey(false, { description: "logged by the logging interceptor" });
+
+interface RpcLogEntry {
+  procedure: string;
+  durationMs: number;
+  principal: string;
+}
+
+/**
+ * One line per finished call. A failure the server caused (an exception that is not an API
+ * error, or INTERNAL / UNKNOWN / DATA_LOSS) is logged at error level with its cause; a refused
+ * request at info with its code, reason and message; both are bounded by the error limits.
+ */
+function logOutcome(logger: Logger, entry: RpcLogEntry, error: unknown): void {
+  if (error === undefined) {
+    logger.info({ ...entry, code: "ok" }, "rpc");
+    return;
+  }
+  if (!(error instanceof ConnectError)) {
+    // connect answers INTERNAL for anything that is not a ConnectError.
+    logger.error({ ...entry, code: Code[Code.Internal], err: error }, "rpc failed");
+    return;
+  }
+  const failure = {
+    ...entry,
+    code: Code[error.code],
+    reason: error.findDetails(ErrorDetailSchema)[0]?.reason ?? "",
+    message: boundMessage(error.rawMessage),
+  };
+  if (SERVER_FAULTS.has(error.code)) logger.error({ ...failure, err: error.cause ?? error }, "rpc failed");
+  else logger.info(failure, "rpc");
+}
+
+function procedureOf(url: string): string {
+  return url.slice(url.indexOf("/", 8));
+}
 
 /**
  * Structured request log: procedure, status code, duration, principal. Streams are logged when
- * they end, since their status is only known then.
+ * they end, since their status is only known then. Errors that connect raises while decoding a
+ * streaming request pass through here and are refined first (see refineRequestError).
  */
 export function loggingInterceptor(logger: Logger, now: () => number = performance.now.bind(performance)): Interceptor {
   return (next) => async (req) => {
     const started = now();
+    req.contextValues.set(loggedByInterceptor, true);
     const log = (error: unknown) => {
-      const code = error === undefined ? "ok" : Code[ConnectError.from(error).code];
-      const entry = {
-        procedure: req.url.slice(req.url.indexOf("/", 8)),
-        code,
-        durationMs: Math.round((now() - started) * 10) / 10,
-        principal: req.contextValues.get(principalKey).subject,
-      };
-      if (error !== undefined && ConnectError.from(error).code === Code.Internal)
-        logger.error({ ...entry, err: error }, "rpc");
-      else logger.info(entry, "rpc");
+      if (error instanceof ConnectError) refineRequestError(error, req.method.input);
+      logOutcome(
+        logger,
+        {
+          procedure: procedureOf(req.url),
+          durationMs: Math.round((now() - started) * 10) / 10,
+          principal: req.contextValues.get(principalKey).subject,
+        },
+        error,
+      );
     };
     try {
       const res = await next(req);
@@ -45,6 +89,41 @@ export function loggingInterceptor(logger: Logger, now: () => number = performan
       throw error;
     }
   };
+}
+
+/**
+ * For the request gate, which runs before connect reads the request: connect aborts the call's
+ * signal with the error before it serializes it, also for errors raised while decoding the request,
+ * which no interceptor sees. This refines such an error in place into the code the API documents,
+ * and logs calls that ended before reaching the interceptors.
+ */
+export function watchRequestErrors(
+  ctx: HandlerContext,
+  logger: Logger,
+  now: () => number = performance.now.bind(performance),
+): void {
+  const started = now();
+  ctx.signal.addEventListener(
+    "abort",
+    () => {
+      const reason: unknown = ctx.signal.reason;
+      // A call that ends normally aborts its signal without a reason (an AbortError).
+      if (!(reason instanceof Error) || reason.name === "AbortError") return;
+      if (reason instanceof ConnectError) refineRequestError(reason, ctx.method.input);
+      if (ctx.values.get(loggedByInterceptor)) return;
+      logOutcome(
+        logger,
+        {
+          procedure: procedureOf(ctx.url),
+          durationMs: Math.round((now() - started) * 10) / 10,
+          principal: ctx.values.get(principalKey).subject,
+        },
+        reason,
+      );
+    },
+    { once: true },
+  );
+  checkGetQuery(ctx);
 }
 
 export interface RpcFault {

@@ -1,5 +1,5 @@
 import { validateLabelKey } from "@open-vcluster/core";
-import type { FieldViolation } from "./field-violation.js";
+import { type FieldViolation, quote } from "./field-violation.js";
 
 /** Kubernetes' limit on the total size of an object's annotations. */
 export const MAX_ANNOTATIONS_TOTAL_BYTES = 256 * 1024;
@@ -13,7 +13,7 @@ export function validateAnnotations(annotations: Readonly<Record<string, string>
     const problem = validateLabelKey(key);
     if (problem)
       violations.push({
-        field: `${path}[${JSON.stringify(key)}]`,
+        field: `${path}[${quote(key)}]`,
         description: problem.replace(/^label key/, "annotation key"),
       });
   }

@@ -3,3 +3,16 @@ export interface FieldViolation {
   field: string;
   description: string;
 }
+
+/** Longest part of a caller's value an error repeats back. */
+export const MAX_ECHOED_CHARS = 64;
+
+/**
+ * A caller's value quoted for an error message, cut to MAX_ECHOED_CHARS so that an error never
+ * grows with the input: a 1 MiB id must not come back as a 1 MiB error.
+ */
+export function quote(value: string): string {
+  const chars = Array.from(value);
+  if (chars.length <= MAX_ECHOED_CHARS) return JSON.stringify(value);
+  return `${JSON.stringify(chars.slice(0, MAX_ECHOED_CHARS).join(""))}… (${chars.length} characters)`;
+}

@@ -1,3 +1,4 @@
+import { quote } from "./field-violation.js";
 export interface IpAddress {
   family: 4 | 6;
   value: bigint;
@@ -104,11 +105,11 @@ export function parseCidr(text: string): { cidr: Cidr } | { problem: string } {
   const prefixText = slash < 0 ? "" : text.slice(slash + 1);
   const address = parseIpAddress(addressText);
   if (slash < 0 || !address) {
-    return { problem: `must be a CIDR such as "10.96.0.0/12" or "fd00:10:96::/112" (got ${JSON.stringify(text)})` };
+    return { problem: `must be a CIDR such as "10.96.0.0/12" or "fd00:10:96::/112" (got ${quote(text)})` };
   }
   const bits = bitsOf(address.family);
   if (!/^(0|[1-9]\d{0,2})$/.test(prefixText) || Number(prefixText) > bits) {
-    return { problem: `prefix length must be a number from 0 to ${bits} (got ${JSON.stringify(prefixText)})` };
+    return { problem: `prefix length must be a number from 0 to ${bits} (got ${quote(prefixText)})` };
   }
   const prefixLength = Number(prefixText);
   const network = address.value & ~hostMask(address.family, prefixLength);

@@ -1,3 +1,4 @@
+import { quote } from "./field-violation.js";
 export const DEFAULT_KUBERNETES_VERSION = "1.34.2";
 export const SUPPORTED_KUBERNETES_MINORS: readonly string[] = Object.freeze(["1.31", "1.32", "1.33", "1.34", "1.35"]);
 
@@ -24,7 +25,7 @@ export function normalizeKubernetesVersion(text: string): string {
 /** Problem with a requested version (malformed or unsupported minor), or undefined. */
 export function kubernetesVersionProblem(text: string): string | undefined {
   const version = parseKubernetesVersion(text);
-  if (!version) return `must be MAJOR.MINOR.PATCH, e.g. "${DEFAULT_KUBERNETES_VERSION}" (got ${JSON.stringify(text)})`;
+  if (!version) return `must be MAJOR.MINOR.PATCH, e.g. "${DEFAULT_KUBERNETES_VERSION}" (got ${quote(text)})`;
   const minor = `${version.major}.${version.minor}`;
   if (!SUPPORTED_KUBERNETES_MINORS.includes(minor)) {
     return `Kubernetes ${minor} is not supported; supported versions are ${SUPPORTED_KUBERNETES_MINORS[0]} to ${SUPPORTED_KUBERNETES_MINORS.at(-1)}`;
@@ -34,7 +35,7 @@ export function kubernetesVersionProblem(text: string): string | undefined {
 
 function parseOrThrow(text: string): KubernetesVersion {
   const version = parseKubernetesVersion(text);
-  if (!version) throw new RangeError(`invalid Kubernetes version ${JSON.stringify(text)}`);
+  if (!version) throw new RangeError(`invalid Kubernetes version ${quote(text)}`);
   return version;
 }
 

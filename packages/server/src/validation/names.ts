@@ -1,3 +1,4 @@
+import { quote } from "./field-violation.js";
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -9,7 +10,7 @@ export const MAX_DNS1123_SUBDOMAIN_LENGTH = 253;
 export function dnsLabelProblem(value: string, maxLength = MAX_DNS1123_LABEL_LENGTH): string | undefined {
   if (value.length > maxLength) return `must be at most ${maxLength} characters (got ${value.length})`;
   if (!DNS1123_LABEL.test(value)) {
-    return `must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit (got ${JSON.stringify(value)})`;
+    return `must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit (got ${quote(value)})`;
   }
   return undefined;
 }
@@ -20,7 +21,7 @@ export function dnsSubdomainProblem(value: string): string | undefined {
     return `must be at most ${MAX_DNS1123_SUBDOMAIN_LENGTH} characters (got ${value.length})`;
   }
   if (!DNS1123_SUBDOMAIN.test(value)) {
-    return `must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (got ${JSON.stringify(value)})`;
+    return `must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit (got ${quote(value)})`;
   }
   return undefined;
 }

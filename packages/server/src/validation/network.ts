@@ -1,5 +1,5 @@
 import type { DNSConfig, NetworkConfig } from "@open-vcluster/api";
-import type { FieldViolation } from "./field-violation.js";
+import { type FieldViolation, quote } from "./field-violation.js";
 import { type Cidr, cidrContains, cidrsOverlap, formatCidr, parseCidr, parseIpAddress } from "./ip-address.js";
 import { dnsSubdomainProblem } from "./names.js";
 
@@ -32,7 +32,7 @@ function validateDns(dns: DNSConfig | undefined, path: string): FieldViolation[]
     if (!parseIpAddress(nameserver)) {
       violations.push({
         field: `${path}.nameservers[${i}]`,
-        description: `must be an IPv4 or IPv6 address (got ${JSON.stringify(nameserver)})`,
+        description: `must be an IPv4 or IPv6 address (got ${quote(nameserver)})`,
       });
     }
   }
@@ -51,7 +51,7 @@ function validateDns(dns: DNSConfig | undefined, path: string): FieldViolation[]
     if (!/^[A-Za-z0-9][-A-Za-z0-9_.]*(:\S+)?$/.test(option)) {
       violations.push({
         field: `${path}.options[${i}]`,
-        description: `must be "name" or "name:value" without spaces, e.g. "ndots:2" (got ${JSON.stringify(option)})`,
+        description: `must be "name" or "name:value" without spaces, e.g. "ndots:2" (got ${quote(option)})`,
       });
     }
   }
@@ -83,7 +83,7 @@ export function validateNetwork(network: NetworkConfig | undefined, path: string
     if (!address) {
       violations.push({
         field: `${path}.dns_service_ip`,
-        description: `must be an IPv4 or IPv6 address (got ${JSON.stringify(network.dnsServiceIp)})`,
+        description: `must be an IPv4 or IPv6 address (got ${quote(network.dnsServiceIp)})`,
       });
     } else if (serviceCidr && !cidrContains(serviceCidr, address)) {
       violations.push({

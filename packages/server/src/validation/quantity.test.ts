@@ -55,6 +55,18 @@ describe("parseQuantity", () => {
     expect(() => parseQuantity(text)).toThrow(QuantityError);
   });
 
+  it.each(["99999999999999999999Ei", "8Ei", "9223372036854775808", "1e19", "-8Ei", "10E"])(
+    "refuses %j: beyond the 2^63 bound of a Kubernetes quantity",
+    (text) => {
+      expect(() => parseQuantity(text)).toThrow(/too large \(Kubernetes quantities must be below 2\^63/);
+    },
+  );
+
+  it("accepts the largest quantities Kubernetes does", () => {
+    expect(parseQuantity("7Ei")).toBe(7 * 2 ** 60);
+    expect(parseQuantity("9223372036854775000")).toBeLessThan(2 ** 63);
+  });
+
   it("names the input and the accepted forms", () => {
     expect(() => parseQuantity("12xy")).toThrow(/invalid quantity "12xy": expected a number with an optional suffix/);
   });

@@ -1,3 +1,4 @@
+import { quote } from "./field-violation.js";
 /** A string that is not a Kubernetes quantity. */
 export class QuantityError extends Error {
   override readonly name = "QuantityError";
@@ -5,6 +6,11 @@ export class QuantityError extends Error {
 
 const QUANTITY = /^([+-]?)(\d+(?:\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+|[numkMGTPE])?$/;
 const MAX_QUANTITY_LENGTH = 64;
+/**
+ * Kubernetes quantities may not exceed 2^63-1 in magnitude (resource.Quantity keeps them in an
+ * int64). A double cannot hold 2^63-1 exactly; 2^63 is the first value beyond the bound.
+ */
+export const MAX_QUANTITY = 2 ** 63;
 
 const BINARY_EXPONENTS: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
 const DECIMAL_EXPONENTS: Record<string, number> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -17,7 +23,7 @@ export function parseQuantity(text: string): number {
   const match = text.length <= MAX_QUANTITY_LENGTH ? QUANTITY.exec(text) : null;
   if (!match) {
     throw new QuantityError(
-      `invalid quantity ${JSON.stringify(text)}: expected a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. "500m", "1.5Gi" or "1e3"`,
+      `invalid quantity ${quote(text)}: expected a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei) or exponent, e.g. "500m", "1.5Gi" or "1e3"`,
     );
   }
   const [, sign = "", digits = "", suffix = ""] = match;
@@ -30,7 +36,11 @@ export function parseQuantity(text: string): number {
     const exponent = DECIMAL_EXPONENTS[suffix] ?? Number(suffix.slice(1));
     value = Number(`${sign}${digits}e${exponent}`);
   }
-  if (!Number.isFinite(value)) throw new QuantityError(`invalid quantity ${JSON.stringify(text)}: too large`);
+  if (!Number.isFinite(value) || Math.abs(value) >= MAX_QUANTITY) {
+    throw new QuantityError(
+      `invalid quantity ${quote(text)}: too large (Kubernetes quantities must be below 2^63, about 8Ei bytes)`,
+    );
+  }
   return value === 0 ? 0 : value;
 }
 

@@ -1,6 +1,6 @@
 import type { ResourceRequirements } from "@open-vcluster/api";
-import type { FieldViolation } from "./field-violation.js";
-import { parseQuantity, QuantityError } from "./quantity.js";
+import { type FieldViolation, quote } from "./field-violation.js";
+import { MAX_QUANTITY, parseQuantity, QuantityError } from "./quantity.js";
 
 type QuantityKind = "cpu" | "bytes";
 
@@ -35,15 +35,20 @@ export function checkQuantity(
     return undefined;
   }
   if (value <= 0) {
-    violations.push({ field, description: `must be greater than zero (got ${JSON.stringify(text)})` });
+    violations.push({ field, description: `must be greater than zero (got ${quote(text)})` });
+    return undefined;
+  }
+  if (kind === "cpu" && value * 1000 >= MAX_QUANTITY) {
+    // Kubernetes counts CPU in millicores, which must fit in an int64 as well.
+    violations.push({ field, description: `must be below 2^63 millicores (got ${quote(text)})` });
     return undefined;
   }
   if (kind === "cpu" && value < 0.001) {
-    violations.push({ field, description: `must be at least 1m (got ${JSON.stringify(text)})` });
+    violations.push({ field, description: `must be at least 1m (got ${quote(text)})` });
     return undefined;
   }
   if (kind === "bytes" && !Number.isInteger(value)) {
-    violations.push({ field, description: `must be a whole number of bytes (got ${JSON.stringify(text)})` });
+    violations.push({ field, description: `must be a whole number of bytes (got ${quote(text)})` });
     return undefined;
   }
   return value;

@@ -7,7 +7,7 @@ import type {
   VClusterSpec,
 } from "@open-vcluster/api";
 import { validateAnnotations } from "./annotations.js";
-import type { FieldViolation } from "./field-violation.js";
+import { type FieldViolation, quote } from "./field-violation.js";
 import { kubernetesVersionProblem } from "./kubernetes-version.js";
 import { dnsLabelProblem, dnsSubdomainProblem, hostnameProblem } from "./names.js";
 import { validateNetwork } from "./network.js";
@@ -57,7 +57,7 @@ function validateSync(sync: SyncConfig | undefined, path: string): FieldViolatio
     if (resource.length > 253 || !CUSTOM_RESOURCE.test(resource)) {
       violations.push({
         field,
-        description: `must be "plural.group" in lowercase, e.g. "certificates.cert-manager.io" (got ${JSON.stringify(resource)})`,
+        description: `must be "plural.group" in lowercase, e.g. "certificates.cert-manager.io" (got ${quote(resource)})`,
       });
       continue;
     }
@@ -141,7 +141,7 @@ function distroProblem(distro: string): string | undefined {
   if (LEGACY_DISTROS.includes(distro)) {
     return `distro "${distro}" is a legacy distribution; current vcluster supports only "k8s"`;
   }
-  return `must be "k8s" (got ${JSON.stringify(distro)})`;
+  return `must be "k8s" (got ${quote(distro)})`;
 }
 
 function validateHighAvailability(spec: VClusterSpec, path: string, helmUsesEtcd: boolean): FieldViolation[] {
@@ -197,7 +197,7 @@ export function validateSpec(spec: VClusterSpec, path = "spec", options: SpecVal
   if (spec.isolationMode !== "" && !ISOLATION_MODES.includes(spec.isolationMode)) {
     violations.push({
       field: `${path}.isolation_mode`,
-      description: `must be "full" or "lite" (got ${JSON.stringify(spec.isolationMode)})`,
+      description: `must be "full" or "lite" (got ${quote(spec.isolationMode)})`,
     });
   }
   return violations;

@@ -12,7 +12,7 @@ import {
   type WatchVClusterRequest,
 } from "@open-vcluster/api";
 import { validateLabels } from "@open-vcluster/core";
-import type { FieldViolation } from "./field-violation.js";
+import { type FieldViolation, quote } from "./field-violation.js";
 import { MAX_VCLUSTER_NAME_LENGTH } from "./names.js";
 import {
   checkId,
@@ -84,7 +84,7 @@ export function validateListVClusters(req: ListVClustersRequest): FieldViolation
   if (!VCLUSTER_ORDERS.includes(req.orderBy)) {
     violations.push({
       field: "order_by",
-      description: `must be "name", "create_time" or "-create_time" (got ${JSON.stringify(req.orderBy)})`,
+      description: `must be "name", "create_time" or "-create_time" (got ${quote(req.orderBy)})`,
     });
   }
   return violations;
@@ -162,7 +162,7 @@ export function validateGetVClusterKubeconfig(req: GetVClusterKubeconfigRequest)
   if (!KUBECONFIG_FORMATS.includes(req.format)) {
     violations.push({
       field: "format",
-      description: `must be "default", "exec" or "token" (got ${JSON.stringify(req.format)})`,
+      description: `must be "default", "exec" or "token" (got ${quote(req.format)})`,
     });
   }
   if (req.validityHours < 0 || req.validityHours > MAX_KUBECONFIG_VALIDITY_HOURS) {
@@ -182,7 +182,7 @@ export function validateWatchVCluster(req: WatchVClusterRequest): FieldViolation
   if (req.resourceVersion !== "" && !/^(0|[1-9]\d{0,15})$/.test(req.resourceVersion)) {
     violations.push({
       field: "resource_version",
-      description: `must be a resource version returned by the server, a decimal number (got ${JSON.stringify(req.resourceVersion)})`,
+      description: `must be a resource version returned by the server, a decimal number (got ${quote(req.resourceVersion)})`,
     });
   }
   return violations;
