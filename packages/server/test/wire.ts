@@ -64,14 +64,19 @@ export function contentType(protocol: WireProtocol, streaming: boolean): string 
 }
 
 /** Sends one raw request and reads back the status, whatever the protocol. */
-export async function send(baseUrl: string, protocol: WireProtocol, req: WireRequest): Promise<WireAnswer> {
-  if (protocol === "grpc") return sendGrpc(baseUrl, req);
+export async function send(
+  baseUrl: string,
+  protocol: WireProtocol,
+  req: WireRequest,
+  timeoutMs = 30_000,
+): Promise<WireAnswer> {
+  if (protocol === "grpc") return sendGrpc(baseUrl, req, timeoutMs);
   const url = `${baseUrl}${req.path}${req.query ? `?${req.query}` : ""}`;
   const res = await fetch(url, {
     method: req.query ? "GET" : "POST",
     headers: req.query ? (req.headers ?? {}) : { "connect-protocol-version": "1", ...req.headers },
     ...(req.query ? {} : { body: req.body }),
-    signal: AbortSignal.timeout(30_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const bytes = new Uint8Array(await res.arrayBuffer());
   const type = res.headers.get("content-type") ?? "";
@@ -219,7 +224,7 @@ function session(baseUrl: string): http2.ClientHttp2Session {
   return s;
 }
 
-function sendGrpc(baseUrl: string, req: WireRequest): Promise<WireAnswer> {
+function sendGrpc(baseUrl: string, req: WireRequest, timeoutMs: number): Promise<WireAnswer> {
   return new Promise((resolve, reject) => {
     const stream = session(baseUrl).request({
       ":method": "POST",
@@ -239,7 +244,7 @@ function sendGrpc(baseUrl: string, req: WireRequest): Promise<WireAnswer> {
       trailers = t;
     });
     stream.on("data", () => {});
-    stream.setTimeout(30_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    stream.setTimeout(timeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
     stream.on("error", reject);
     stream.on("close", () => {
       if (status === 0) {
