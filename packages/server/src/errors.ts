@@ -7,6 +7,18 @@ import type { FieldViolation } from "./validation/field-violation.js";
 /** Longest error message the server sends; longer ones are cut (the detail keeps the structure). */
 export const MAX_ERROR_MESSAGE_CHARS = 1024;
 
+/** Field paths and descriptions of violations are cut to this many characters each. */
+export const MAX_VIOLATION_TEXT_CHARS = 256;
+
+function cut(text: string): string {
+  return text.length <= MAX_VIOLATION_TEXT_CHARS ? text : `${text.slice(0, MAX_VIOLATION_TEXT_CHARS - 1)}…`;
+}
+
+/** A violation with its field path and description cut to MAX_VIOLATION_TEXT_CHARS. */
+export function boundViolation({ field, description }: FieldViolation): FieldViolation {
+  return { field: cut(field), description: cut(description) };
+}
+
 /** Optional facts attached to an API error's ErrorDetail. */
 export interface ApiErrorExtra {
   field?: string;
@@ -32,7 +44,7 @@ export function apiError(code: Code, reason: string, message: string, extra: Api
     reason,
     field: extra.field ?? "",
     metadata: extra.metadata ?? {},
-    violations: (extra.violations ?? []).map(({ field, description }) => ({ field, description })),
+    violations: (extra.violations ?? []).map(boundViolation),
     omittedViolations: extra.omittedViolations ?? 0,
   });
   if (extra.retryDelayMs !== undefined) {

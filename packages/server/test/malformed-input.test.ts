@@ -1,6 +1,6 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { ListVClustersRequestSchema, Phase } from "@open-vcluster/api";
+import { CreateVClusterRequestSchema, ListVClustersRequestSchema, Phase } from "@open-vcluster/api";
 import { pino } from "pino";
 import { afterAll, describe, expect, it } from "vitest";
 import { openStore, type Store } from "../src/index.js";
@@ -131,6 +131,12 @@ describe("error size", () => {
     const c = clientsFor(transportFor(server, "grpc"));
     const refused = await expectError(() => c.snap.getSnapshot({ id: "x".repeat(1 << 20) }));
     expect(refused.error.code).toBe(Code.InvalidArgument);
+    const raw = await send(server.url, "grpc", {
+      path: "/vcluster.api.v1.SnapshotService/GetSnapshot",
+      body: envelope(new Uint8Array([0x0a, ...[0x80, 0x80, 0x40], ...new Uint8Array(1 << 20).fill(0x78)])),
+    });
+    expect(raw.code).toBe(Code.InvalidArgument);
+    expect(raw.errorBytes).toBeLessThan(8 * 1024);
     expect(refused.detail?.field).toBe("id");
     expect(refused.error.rawMessage.length).toBeLessThan(300);
     expect(refused.detail?.violations[0]?.description).toContain("(1048576 characters)");
@@ -153,6 +159,13 @@ describe("error size", () => {
     expect(detail?.violations[0]?.field).toBe("spec.plugins[0].config");
     expect((detail?.violations.length ?? 0) + (detail?.omittedViolations ?? 0)).toBe(5000);
     expect(detail?.omittedViolations).toBeGreaterThan(0);
+    // Over gRPC the same error travels in trailers, which clients commonly cap at 8 KiB.
+    const overGrpc = await send(server.url, "grpc", {
+      path: "/vcluster.api.v1.VClusterService/CreateVCluster",
+      body: envelope(toBinary(CreateVClusterRequestSchema, create(CreateVClusterRequestSchema, request))),
+    });
+    expect(overGrpc.code).toBe(Code.InvalidArgument);
+    expect(overGrpc.errorBytes).toBeLessThan(8 * 1024);
     const c = clientsFor(transportFor(server, "grpc"));
     expect((await c.vc.listVClusters({})).totalCount).toBe(0);
   });

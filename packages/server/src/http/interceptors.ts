@@ -41,8 +41,9 @@ function logOutcome(logger: Logger, entry: RpcLogEntry, error: unknown): void {
   else logger.info(failure, "rpc");
 }
 
+/** "/vcluster.api.v1.VClusterService/GetVCluster": the call's URL path, without a GET's query. */
 function procedureOf(url: string): string {
-  return url.slice(url.indexOf("/", 8));
+  return new URL(url).pathname;
 }
 
 /**

@@ -1,23 +1,17 @@
 import { Code, type ConnectError } from "@connectrpc/connect";
 import { ErrorReasons } from "@open-vcluster/api";
-import { apiError } from "../errors.js";
+import { apiError, boundViolation } from "../errors.js";
 import type { FieldViolation } from "./field-violation.js";
 
 /** At most this many violations travel in one error; the rest are counted in omitted_violations. */
 export const MAX_REPORTED_VIOLATIONS = 100;
-/** Field paths and descriptions are cut to this many characters each. */
-export const MAX_VIOLATION_TEXT_CHARS = 256;
 /**
  * Reported violations stop once their text adds up to this many bytes, so that an error fits in
  * HTTP/2 trailers (grpc-status-details-bin) that every gRPC client accepts (8 KiB is common).
  */
-export const MAX_VIOLATIONS_BYTES = 4096;
+export const MAX_VIOLATIONS_BYTES = 3072;
 /** The message lists violations up to this length; the detail carries every reported one. */
 const MESSAGE_BUDGET_CHARS = 512;
-
-function cut(text: string): string {
-  return text.length <= MAX_VIOLATION_TEXT_CHARS ? text : `${text.slice(0, MAX_VIOLATION_TEXT_CHARS - 1)}…`;
-}
 
 /**
  * The INVALID_ARGUMENT error for a failed validation. ErrorDetail.violations carries the
@@ -33,7 +27,7 @@ export function invalidArgument(
   const reported: FieldViolation[] = [];
   let bytes = 0;
   for (const v of violations) {
-    const violation = { field: cut(v.field), description: cut(v.description) };
+    const violation = boundViolation(v);
     const size = Buffer.byteLength(violation.field) + Buffer.byteLength(violation.description);
     if (reported.length === MAX_REPORTED_VIOLATIONS || (reported.length > 0 && bytes + size > MAX_VIOLATIONS_BYTES))
       break;
