@@ -1,6 +1,6 @@
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
-import { createClient } from "@connectrpc/connect";
+import { Code, createClient } from "@connectrpc/connect";
 import { expressConnectMiddleware } from "@connectrpc/connect-express";
 import { fastifyConnectPlugin } from "@connectrpc/connect-fastify";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
@@ -9,6 +9,7 @@ import express from "express";
 import { fastify } from "fastify";
 import { describe, expect, it } from "vitest";
 import { createApiServer, createInProcessTransport } from "../src/index.js";
+import { send } from "./wire.js";
 
 describe("embedding", () => {
   it("serves through an in-process transport", async () => {
@@ -49,6 +50,17 @@ describe("embedding", () => {
     );
     await client.createVCluster({ name: "expressed" });
     expect((await client.getVCluster({ name: "expressed" })).vcluster?.name).toBe("expressed");
+    // The routes bring their request gate along: a malformed body is the caller's mistake here too.
+    const garbage = await send(`http://127.0.0.1:${port}`, "connect-proto", {
+      path: "/vcluster.api.v1.VClusterService/CreateVCluster",
+      body: new Uint8Array([0xff, 0xff, 0xff, 0xff]),
+      headers: { "content-type": "application/proto" },
+    });
+    expect([garbage.status, garbage.code, garbage.detail?.reason]).toEqual([
+      400,
+      Code.InvalidArgument,
+      "MALFORMED_REQUEST",
+    ]);
     server.close();
     server.closeAllConnections();
 
