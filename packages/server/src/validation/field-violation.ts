@@ -12,7 +12,10 @@ export const MAX_ECHOED_CHARS = 64;
  * grows with the input: a 1 MiB id must not come back as a 1 MiB error.
  */
 export function quote(value: string): string {
-  const chars = Array.from(value);
-  if (chars.length <= MAX_ECHOED_CHARS) return JSON.stringify(value);
-  return `${JSON.stringify(chars.slice(0, MAX_ECHOED_CHARS).join(""))}… (${chars.length} characters)`;
+  if (value.length <= MAX_ECHOED_CHARS) return JSON.stringify(value);
+  // Only the head is split into code points (never a surrogate pair cut in two): the value may be huge.
+  const head = Array.from(value.slice(0, MAX_ECHOED_CHARS * 2))
+    .slice(0, MAX_ECHOED_CHARS)
+    .join("");
+  return `${JSON.stringify(head)}… (${value.length} characters)`;
 }
