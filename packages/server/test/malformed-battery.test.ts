@@ -19,7 +19,7 @@ describe("a battery of malformed requests", () => {
   });
 
   for (const store of ["memory", "sqlite"] as const) {
-    it(`answers each with its documented code and changes nothing (${store} store)`, { timeout: 120_000 }, async () => {
+    it(`answers each with its documented code and changes nothing (${store} store)`, { timeout: 300_000 }, async () => {
       const server = await testServer({ store: store === "memory" ? "memory" : "sqlite::memory:" });
       const c = clientsFor(transportFor(server, "grpc"));
       await createRunning(server, c, "kept", { labels: { team: "a" } });
