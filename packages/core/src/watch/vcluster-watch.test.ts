@@ -1,5 +1,13 @@
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
-import { VClusterService, WatchEventType } from "@open-vcluster/api";
+import {
+  Annotations,
+  VClusterSchema,
+  VClusterService,
+  WatchEventType,
+  type WatchVClusterResponse,
+  WatchVClusterResponseSchema,
+} from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
 import { collect, until } from "../../test/drive.js";
 import { apiError, FakeVClusterBackend, Phase } from "../../test/fake-vcluster-backend.js";
@@ -45,6 +53,49 @@ describe("VClusterWatch", () => {
     await events.finished;
     expect(events.error).toBeUndefined();
     expect(t.watch.status).toBe("closed");
+  });
+
+  it("resumes from the initial-state bookmark, never from a newer object of that state", async () => {
+    // The server's bookmark says what it has sent: an object of the initial state may be newer
+    // (read after the bookmark's version), and changes of other objects between the two are
+    // still to come. Running the resume point ahead of the bookmark would skip them.
+    const message = (type: WatchEventType, name: string, version: number): WatchVClusterResponse =>
+      create(WatchVClusterResponseSchema, {
+        type,
+        vcluster: create(VClusterSchema, {
+          id: name,
+          name,
+          annotations: { [Annotations.resourceVersion]: String(version) },
+        }),
+      });
+    const requests: string[] = [];
+    const client = createClient(
+      VClusterService,
+      createRouterTransport((router) =>
+        router.service(VClusterService, {
+          async *watchVCluster(req, ctx) {
+            requests.push(req.resourceVersion);
+            if (requests.length > 1) {
+              await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+              return;
+            }
+            yield message(WatchEventType.ADDED, "a", 10);
+            yield message(WatchEventType.ADDED, "b", 5);
+            yield message(WatchEventType.UNSPECIFIED, "", 7);
+            yield message(WatchEventType.MODIFIED, "b", 8);
+            throw new ConnectError("connection reset", Code.Unavailable);
+          },
+        }),
+      ),
+    );
+    const clock = new ManualClock();
+    const watch = new VClusterWatch(client, {}, { clock, random: () => 0 });
+    const events = collect(watch);
+    await until(() => requests.length === 2);
+    expect(events.items.map(summary)).toEqual(["ADDED a@10", "ADDED b@5", "MODIFIED b@8"]);
+    expect(requests).toEqual(["", "8"]);
+    watch.close();
+    await events.finished;
   });
 
   it("drops replayed events at or below the last version it delivered", async () => {

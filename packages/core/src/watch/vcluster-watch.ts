@@ -50,9 +50,10 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
   private started = false;
   // A watch from "" first receives the current state as ADDED events in no particular version
   // order, so version de-duplication starts only at the first heartbeat, which marks the end of
-  // that initial state. Until then a reconnect starts over from "".
+  // that initial state. Until then a reconnect starts over from "". The resume point then is
+  // that heartbeat's version, never a newer object of the initial state: changes of other
+  // objects between the two may still be on their way.
   private initialState: boolean;
-  private initialStateNewest = "";
   private readonly clock: Clock;
   private readonly backoff: Backoff;
 
@@ -160,8 +161,7 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
           this.advanceTo(version);
           this.options.onBookmark?.(version);
         } else if (message.vcluster && (this.initialState || compareResourceVersions(version, this.lastVersion) > 0)) {
-          if (this.initialState) this.initialStateNewest = newer(this.initialStateNewest, version);
-          else this.lastVersion = version;
+          if (!this.initialState) this.lastVersion = version;
           // The liveness timer is paused while the consumer holds the event, so a slow consumer
           // is not mistaken for a dead server.
           yield { type: message.type, vcluster: message.vcluster, resourceVersion: version };
@@ -179,7 +179,7 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
   }
 
   private advanceTo(version: string): void {
-    this.lastVersion = newer(newer(this.lastVersion, this.initialStateNewest), version);
+    this.lastVersion = newer(this.lastVersion, version);
   }
 
   private setStatus(status: ConnectionStatus, error?: ConnectError): void {

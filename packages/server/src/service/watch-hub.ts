@@ -5,7 +5,7 @@ import type { Store, StoredEvent } from "../store/index.js";
 /** One open watch stream as the hub sees it: a bounded queue fed by store commits. */
 export class Watcher {
   readonly queue: StoredEvent[] = [];
-  /** Highest version the hub has offered this watcher (matching or not): a safe bookmark. */
+  /** Highest version the hub has offered this watcher (matching or not). */
   seenVersion = 0;
   ended: { error?: ConnectError } | undefined;
   private wake: (() => void) | undefined;
@@ -37,6 +37,17 @@ export class Watcher {
       return;
     }
     this.notify();
+  }
+
+  /**
+   * The version a bookmark may carry now: the newest one with no queued event at or below it.
+   * A client skips every later event at or below the bookmark it saw, so a bookmark must never
+   * run ahead of an event still waiting in the queue (e.g. changes committed while the initial
+   * state was streaming).
+   */
+  bookmarkVersion(): number {
+    const next = this.queue[0];
+    return next === undefined ? this.seenVersion : next.resourceVersion - 1;
   }
 
   end(error?: ConnectError): void {

@@ -127,8 +127,9 @@ export async function* watchVCluster(
     if (req.resourceVersion === "") {
       for (const e of initial) yield e;
       // Ends the initial state at once with a bookmark (as Kubernetes' initial-events-end):
-      // from here on the client can resume by version instead of starting over from "".
-      yield heartbeat(watcher.seenVersion);
+      // from here on the client can resume by version instead of starting over from "". Changes
+      // committed while the initial state streamed are still queued: the bookmark stays below them.
+      yield heartbeat(watcher.bookmarkVersion());
     }
 
     let lastHeartbeat = deps.clock.now().getTime();
@@ -158,7 +159,7 @@ export async function* watchVCluster(
       ctx.signal.removeEventListener("abort", onAbort);
       if (due && watcher.queue.length === 0 && !watcher.ended) {
         lastHeartbeat = deps.clock.now().getTime();
-        yield heartbeat(watcher.seenVersion);
+        yield heartbeat(watcher.bookmarkVersion());
       }
     }
   } finally {
