@@ -1,0 +1,31 @@
+import * as node from "@open-vcluster/client";
+import { describe, expect, it } from "vitest";
+import * as web from "./index.js";
+
+/** What each package adds for its own transport; everything else must be the same. */
+const transportOnly = {
+  node: ["createClient", "createNodeTransport"],
+  web: ["createWebClient", "createWebTransportFactory"],
+};
+
+const shared = (exports: object, own: string[]) =>
+  Object.keys(exports)
+    .filter((name) => !own.includes(name))
+    .sort();
+
+describe("the browser and Node clients' API surface", () => {
+  it("exports the same names apart from the transport", () => {
+    expect(shared(web, transportOnly.web)).toEqual(shared(node, transportOnly.node));
+    for (const name of transportOnly.web) expect(web).toHaveProperty(name);
+    for (const name of transportOnly.node) expect(node).toHaveProperty(name);
+  });
+
+  it("exports the very same values, so instanceof and enum comparisons hold across them", () => {
+    for (const name of shared(web, transportOnly.web)) {
+      expect(web[name as keyof typeof web], name).toBe(node[name as keyof typeof node]);
+    }
+    expect(web.Phase.RUNNING).toBe(node.Phase.RUNNING);
+    expect(web.WatchEventType.ADDED).toBe(node.WatchEventType.ADDED);
+    expect(web.VClusterService.typeName).toBe("vcluster.api.v1.VClusterService");
+  });
+});
