@@ -21,8 +21,9 @@ describe("the browser and Node clients' API surface", () => {
   });
 
   it("exports the very same values, so instanceof and enum comparisons hold across them", () => {
-    for (const name of shared(web, transportOnly.web)) {
-      expect(web[name as keyof typeof web], name).toBe(node[name as keyof typeof node]);
+    const nodeValues = new Map(Object.entries(node));
+    for (const [name, value] of Object.entries(web)) {
+      if (!transportOnly.web.includes(name)) expect(value, name).toBe(nodeValues.get(name));
     }
     expect(web.Phase.RUNNING).toBe(node.Phase.RUNNING);
     expect(web.WatchEventType.ADDED).toBe(node.WatchEventType.ADDED);
