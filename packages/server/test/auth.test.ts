@@ -83,6 +83,22 @@ describe("auth and tenancy", () => {
     await bob.vc.scaleVCluster({ name: "team", replicas: 1, resources: { cpuRequest: "300m" } });
   });
 
+  it("scopes names by namespace, as documented: a shared namespace reveals taken names, separate ones do not", async () => {
+    const server = await testServer({ authTokensFile: tokensFile() });
+    const alice = clientsFor(transportFor(server, "connect", "2", "owner-token-1"));
+    const eve = clientsFor(transportFor(server, "connect", "2", "stranger-token"));
+    await alice.vc.createVCluster({ name: "shared", namespace: "common" });
+    // Eve cannot see it, but the name is taken in the namespace they share.
+    expect((await expectError(() => eve.vc.getVCluster({ name: "shared", namespace: "common" }))).error.code).toBe(
+      Code.NotFound,
+    );
+    const taken = await expectError(() => eve.vc.createVCluster({ name: "shared", namespace: "common" }));
+    expect(taken.error.code).toBe(Code.AlreadyExists);
+    // The remedy: one namespace per tenant, where names never collide.
+    const own = await eve.vc.createVCluster({ name: "shared", namespace: "team-red" });
+    expect(own.vcluster?.owner).toBe("eve");
+  });
+
   it("refuses a non-loopback host without auth", async () => {
     await expect(testServer({ host: "0.0.0.0" })).rejects.toThrow(/without authentication/);
   });
