@@ -4,7 +4,7 @@
 export const Annotations = {
   /** The object's resource version: a decimal string that grows with every change. */
   resourceVersion: "vcluster.open-vcluster.io/resource-version",
-  /** The spec generation, incremented by every spec change. */
+  /** The desired-state generation, incremented by every spec change and by suspend and resume; status.observed_generation reaches it when the operation ends. */
   generation: "vcluster.open-vcluster.io/generation",
   /** The id of the last operation that changed the object. */
   operationId: "vcluster.open-vcluster.io/operation-id",

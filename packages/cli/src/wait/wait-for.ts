@@ -32,6 +32,8 @@ export async function waitForVCluster(
   const options = {
     timeoutMs: settings.timeoutMs,
     onProgress: report,
+    // The mutation's response: the wait then counts only the outcome of the operation it started.
+    ...(initial ? { after: initial } : {}),
     ...(settings.signal ? { signal: settings.signal } : {}),
   };
   try {

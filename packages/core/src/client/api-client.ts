@@ -17,12 +17,15 @@ import { createRetryInterceptor } from "../retry/retry-interceptor.js";
 import { type Clock, type Random, systemClock } from "../time/clock.js";
 import { type SnapshotWaitOptions, waitUntilSnapshotReady } from "../waiters/snapshot-waiter.js";
 import {
+  type VClusterGoal,
   type VClusterRef,
+  type VClusterWaitOptions,
+  type WaitForOptions,
+  waitForVCluster,
   waitUntilDeleted,
   waitUntilRunning,
   waitUntilSuspended,
 } from "../waiters/vcluster-waiters.js";
-import type { WaitOptions } from "../waiters/wait-scope.js";
 import { VClusterWatch, type WatchOptions, type WatchRequestInit } from "../watch/vcluster-watch.js";
 import { createBearerAuthInterceptor } from "./auth-interceptor.js";
 import { type ClientOptions, clientDefaults, resolveHttpVersion, type TransportConfig } from "./client-options.js";
@@ -49,9 +52,12 @@ export interface VClusterApiClient {
   paginateSnapshots(request?: ListSnapshotsInit, options?: PaginateCallOptions): Paginated<Snapshot>;
   watch(request?: WatchRequestInit, options?: WatchOptions): VClusterWatch;
   listWatch(options?: ListWatchOptions): VClusterInformer;
-  waitUntilRunning(ref: VClusterRef, options?: WaitOptions<VCluster>): Promise<VCluster>;
-  waitUntilSuspended(ref: VClusterRef, options?: WaitOptions<VCluster>): Promise<VCluster>;
-  waitUntilDeleted(ref: VClusterRef, options?: WaitOptions<VCluster>): Promise<void>;
+  /** Pass the mutation's returned vcluster as `after` so the wait counts only that operation's outcome. */
+  waitUntilRunning(ref: VClusterRef, options?: VClusterWaitOptions): Promise<VCluster>;
+  waitUntilSuspended(ref: VClusterRef, options?: VClusterWaitOptions): Promise<VCluster>;
+  waitUntilDeleted(ref: VClusterRef, options?: VClusterWaitOptions): Promise<void>;
+  /** Waits for a condition (`{ condition: "Ready" }`) or any predicate of the vcluster. */
+  waitFor(ref: VClusterRef, goal: VClusterGoal, options?: WaitForOptions): Promise<VCluster>;
   waitUntilSnapshotReady(snapshotId: string, options?: SnapshotWaitOptions): Promise<Snapshot>;
 }
 
@@ -116,9 +122,10 @@ export function bindHelpers(
       if (start !== false) informer.start().catch(() => undefined);
       return informer;
     },
-    waitUntilRunning: (ref, waitOptions) => waitUntilRunning(waiterContext, ref, waitOptions) as Promise<VCluster>,
-    waitUntilSuspended: (ref, waitOptions) => waitUntilSuspended(waiterContext, ref, waitOptions) as Promise<VCluster>,
+    waitUntilRunning: (ref, waitOptions) => waitUntilRunning(waiterContext, ref, waitOptions),
+    waitUntilSuspended: (ref, waitOptions) => waitUntilSuspended(waiterContext, ref, waitOptions),
     waitUntilDeleted: (ref, waitOptions) => waitUntilDeleted(waiterContext, ref, waitOptions),
+    waitFor: (ref, goal, waitOptions) => waitForVCluster(waiterContext, ref, goal, waitOptions),
     waitUntilSnapshotReady: (snapshotId, waitOptions) =>
       waitUntilSnapshotReady({ client: snapshots, clock, random }, snapshotId, waitOptions),
   };

@@ -2,7 +2,7 @@ import { ConnectError } from "@connectrpc/connect";
 import { type ErrorDetail, ErrorDetailSchema } from "@open-vcluster/api";
 
 /** One invalid request field and what is wrong with it. */
-export interface FieldViolation {
+export interface ApiFieldViolation {
   /** Path of the field in the request, in the proto's spelling, e.g. "spec.resources.cpu_request". */
   field: string;
   /** What is wrong with the value, for people. */
@@ -22,7 +22,7 @@ export interface ApiErrorDetail {
    * Every problem the server found in the request, in the order found (empty for errors that
    * are not about the request's content). The first one is also in `field`.
    */
-  violations: FieldViolation[];
+  violations: ApiFieldViolation[];
   /** How many further violations the server left out of `violations` to keep the error small. */
   omittedViolations: number;
 }

@@ -1,3 +1,3 @@
-export { type ApiErrorDetail, errorDetail, type FieldViolation } from "./error-detail.js";
+export { type ApiErrorDetail, type ApiFieldViolation, errorDetail } from "./error-detail.js";
 export * from "./guards.js";
 export { attemptHistory, RetriedCallError } from "./retried-call-error.js";

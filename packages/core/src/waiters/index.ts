@@ -1,7 +1,12 @@
+export { generationOf, isSettled } from "./settled.js";
 export { type SnapshotWaitOptions, snapshotPollDefaults, waitUntilSnapshotReady } from "./snapshot-waiter.js";
 export {
+  type VClusterGoal,
   type VClusterRef,
+  type VClusterWaitOptions,
   type WaiterContext,
+  type WaitForOptions,
+  waitForVCluster,
   waitUntilDeleted,
   waitUntilRunning,
   waitUntilSuspended,

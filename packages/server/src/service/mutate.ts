@@ -144,6 +144,7 @@ export function resumeVCluster(
     // A failed resume leaves the vcluster in ERROR but still paused; resuming again is the retry.
     const retryingFailedResume = vcluster.status?.phase === Phase.ERROR && vcluster.annotations[PAUSED] === "true";
     if (!retryingFailedResume) requirePhase(vcluster, [Phase.SUSPENDED], "resume");
+    bumpGeneration(vcluster);
     const operation = { kind: "resume" as const, id: deps.newId() };
     beginOperation(vcluster, operation, now);
     return { vcluster, operation };

@@ -118,6 +118,10 @@ export function suspendVCluster(
   if (violations.length > 0) throw invalidArgument(violations);
   const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
     requirePhase(vcluster, [Phase.RUNNING], "suspend");
+    // Suspension is a change of desired state (as `spec.suspend` is in Kubernetes): the new
+    // generation stays unobserved until the vcluster is SUSPENDED, which tells waiters that the
+    // RUNNING vcluster they see is on its way down.
+    bumpGeneration(vcluster);
     const drain = { drainWorkloads: req.drainWorkloads, drainTimeoutSeconds: req.drainTimeoutSeconds };
     if (!req.createSnapshot) {
       const operation: PendingOperation = { kind: "suspend", id: deps.newId(), ...drain };
