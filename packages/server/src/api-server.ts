@@ -5,6 +5,7 @@ import { unauthenticated } from "./auth/authenticator.js";
 import { type Authenticator, loadTokensFile, principalKey } from "./auth/index.js";
 import { type Clock, systemClock } from "./clock.js";
 import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./http/interceptors.js";
+import { CertificateAuthority } from "./kubeconfig/index.js";
 import { type Logger, resolveLogger } from "./logger.js";
 import { type Provider, ProviderFaults, SimulatedProvider } from "./provider/index.js";
 import { deriveKey, resolveRootSecret } from "./secrets.js";
@@ -103,6 +104,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     limits,
     pageTokenKey: deriveKey(root, "page-token"),
     kubeconfigKey: deriveKey(root, "kubeconfig"),
+    certificateAuthority: new CertificateAuthority(deriveKey(root, "kubeconfig-ca")),
     newId: randomUUID,
   };
   const authenticator =

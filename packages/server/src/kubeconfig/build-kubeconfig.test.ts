@@ -1,5 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -7,9 +9,11 @@ import { type VCluster, VClusterSchema } from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { buildKubeconfig, type KubeconfigFormat } from "./build-kubeconfig.js";
+import { CertificateAuthority } from "./certificate-authority.js";
 import { verifyKubeconfigToken } from "./kubeconfig-token.js";
 
 const KEY = new TextEncoder().encode("test-signing-key-0123456789abcdef");
+const AUTHORITY = new CertificateAuthority(new TextEncoder().encode("test-ca-seed-0123456789abcdef0123"));
 const NOW = new Date("2030-01-02T03:04:05Z");
 const HOUR = 3600_000;
 const ENTRY = "vcluster_dev_team-a";
@@ -19,6 +23,7 @@ function vcluster(overrides: Partial<{ endpoint: string }> = {}): VCluster {
     id: "0b6f0c1e-8f1a-4c1b-9d4e-2a3b4c5d6e7f",
     name: "dev",
     namespace: "team-a",
+    owner: "alice",
     status: { apiServerEndpoint: overrides.endpoint ?? "https://dev.team-a.vcluster.local:443" },
   });
 }
@@ -33,7 +38,14 @@ interface Kubeconfig {
 }
 
 function build(format: KubeconfigFormat, validityHours = 0, target = vcluster()) {
-  const built = buildKubeconfig({ vcluster: target, format, now: NOW, validityHours, signingKey: KEY });
+  const built = buildKubeconfig({
+    vcluster: target,
+    format,
+    now: NOW,
+    validityHours,
+    signingKey: KEY,
+    authority: AUTHORITY,
+  });
   return { ...built, config: parse(built.yaml) as Kubeconfig };
 }
 
@@ -75,21 +87,43 @@ describe("buildKubeconfig", () => {
     expect(config.clusters[0]?.cluster.server).toBe("https://dev.team-a.vcluster.local:443");
   });
 
-  it("keeps the same CA for a vcluster across calls", () => {
+  it("carries the server's CA in every format", () => {
     const first = build("default").config.clusters[0]?.cluster["certificate-authority-data"];
     const second = build("token").config.clusters[0]?.cluster["certificate-authority-data"];
     expect(first).toBe(second);
+    expect(decodePem(first ?? "")).toBe(AUTHORITY.certificatePem);
   });
 
-  it("default: embeds a client certificate and key valid for a year", () => {
+  it("default: embeds a real client certificate and key, valid for a year, that chain to the CA", () => {
     const { config, expiresAt } = build("default");
     const user = config.users[0]?.user as Record<string, string>;
     expect(Object.keys(user).sort()).toEqual(["client-certificate-data", "client-key-data"]);
-    expect(decodePem(user["client-certificate-data"] ?? "")).toMatch(/^-----BEGIN CERTIFICATE-----\n/);
-    expect(decodePem(user["client-key-data"] ?? "")).toMatch(
-      /^-----BEGIN EC PRIVATE KEY-----\n[\s\S]+-----END EC PRIVATE KEY-----\n$/,
-    );
     expect(expiresAt?.getTime()).toBe(NOW.getTime() + 365 * 24 * HOUR);
+
+    const ca = new X509Certificate(decodePem(config.clusters[0]?.cluster["certificate-authority-data"] ?? ""));
+    const client = new X509Certificate(decodePem(user["client-certificate-data"] ?? ""));
+    const key = createPrivateKey(decodePem(user["client-key-data"] ?? ""));
+    expect(ca.ca).toBe(true);
+    expect(ca.verify(ca.publicKey)).toBe(true);
+    expect(ca.checkIssued(ca)).toBe(true);
+    expect(client.ca).toBe(false);
+    expect(client.checkIssued(ca)).toBe(true);
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(client.checkPrivateKey(key)).toBe(true);
+    expect(key.asymmetricKeyType).toBe("ec");
+    expect(client.subject).toBe("O=system:masters\nCN=alice");
+    expect(client.subjectAltName).toBe(`URI:urn:open-vcluster:vcluster:${vcluster().id}`);
+    expect(client.keyUsage).toEqual(["1.3.6.1.5.5.7.3.2"]); // clientAuth
+    expect(new Date(client.validFrom).getTime()).toBeLessThanOrEqual(NOW.getTime());
+    expect(new Date(client.validTo).getTime()).toBe(expiresAt?.getTime());
+    // Another authority's certificate does not verify it.
+    const stranger = new CertificateAuthority(new TextEncoder().encode("another-seed-0123456789abcdef012"));
+    expect(client.verify(new X509Certificate(stranger.certificatePem).publicKey)).toBe(false);
+  });
+
+  it("issues a fresh key per kubeconfig", () => {
+    const key = (b: ReturnType<typeof build>) => b.config.users[0]?.user?.["client-key-data"];
+    expect(key(build("default"))).not.toBe(key(build("default")));
   });
 
   it("exec: calls the vcluster-api credential plugin without prompting", () => {
@@ -150,4 +184,39 @@ describe("buildKubeconfig", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("gets kubectl past TLS set-up: its error is a refused connection, not a certificate problem", async () => {
+    requireKubectl();
+    const port = await closedPort();
+    const dir = mkdtempSync(join(tmpdir(), "kubeconfig-tls-"));
+    try {
+      for (const format of ["default", "token"] as const) {
+        const file = join(dir, `${format}.yaml`);
+        writeFileSync(file, build(format, 0, vcluster({ endpoint: `https://127.0.0.1:${port}` })).yaml);
+        const result = spawnSync(KUBECTL, ["--kubeconfig", file, "--request-timeout", "10s", "get", "ns"], {
+          encoding: "utf8",
+          timeout: 30_000,
+        });
+        const output = `${result.stdout}${result.stderr}`;
+        expect(result.status, output).not.toBe(0);
+        expect(output).not.toMatch(/x509|certificate|PEM|tls:/i);
+        expect(output).toMatch(/connection refused|was refused/);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+/** A loopback port nothing listens on: bound, read back, released. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -1,7 +1,7 @@
 import type { VCluster } from "@open-vcluster/api";
 import { stringify } from "yaml";
+import type { CertificateAuthority } from "./certificate-authority.js";
 import { issueKubeconfigToken } from "./kubeconfig-token.js";
-import { simulatedPem } from "./simulated-pem.js";
 
 export type KubeconfigFormat = "default" | "exec" | "token";
 
@@ -19,7 +19,10 @@ export interface BuildKubeconfigInput {
   now: Date;
   /** Lifetime of a "token" kubeconfig; 0 means 24 hours. */
   validityHours: number;
+  /** Signs the "token" format's bearer token. */
   signingKey: Uint8Array;
+  /** The server's CA: its certificate goes into every kubeconfig, it signs client certificates. */
+  authority: CertificateAuthority;
 }
 
 export interface BuiltKubeconfig {
@@ -45,13 +48,22 @@ function userEntry(input: BuildKubeconfigInput): { user: Record<string, unknown>
   const { vcluster, now, signingKey } = input;
   switch (input.format) {
     case "default": {
-      const seed = `${vcluster.id}\0${now.getTime()}`;
+      // A fresh key and certificate per kubeconfig: the virtual cluster's admin, as vcluster's
+      // own kubeconfigs are (group system:masters), naming the vcluster it was issued for.
+      const expiresAt = new Date(now.getTime() + CLIENT_CERTIFICATE_VALIDITY_MS);
+      const issued = input.authority.issueClientCertificate({
+        commonName: vcluster.owner || "admin",
+        organizations: ["system:masters"],
+        uri: `urn:open-vcluster:vcluster:${vcluster.id}`,
+        notBefore: now,
+        notAfter: expiresAt,
+      });
       return {
         user: {
-          "client-certificate-data": base64(simulatedPem("CERTIFICATE", signingKey, `client\0${seed}`)),
-          "client-key-data": base64(simulatedPem("EC PRIVATE KEY", signingKey, `key\0${seed}`, 2)),
+          "client-certificate-data": base64(issued.certificatePem),
+          "client-key-data": base64(issued.privateKeyPem),
         },
-        expiresAt: new Date(now.getTime() + CLIENT_CERTIFICATE_VALIDITY_MS),
+        expiresAt,
       };
     }
     case "exec":
@@ -86,7 +98,7 @@ function userEntry(input: BuildKubeconfigInput): { user: Record<string, unknown>
 
 /** Builds a kubeconfig (YAML, as kubectl reads it) whose single context points at the vcluster. */
 export function buildKubeconfig(input: BuildKubeconfigInput): BuiltKubeconfig {
-  const { vcluster, signingKey } = input;
+  const { vcluster, authority } = input;
   const entry = kubeconfigEntryName(vcluster);
   const { user, expiresAt } = userEntry(input);
   const document = {
@@ -97,7 +109,7 @@ export function buildKubeconfig(input: BuildKubeconfigInput): BuiltKubeconfig {
         name: entry,
         cluster: {
           server: apiServerEndpoint(vcluster),
-          "certificate-authority-data": base64(simulatedPem("CERTIFICATE", signingKey, `ca\0${vcluster.id}`)),
+          "certificate-authority-data": base64(authority.certificatePem),
         },
       },
     ],

@@ -9,6 +9,11 @@ export {
   MAX_TOKEN_VALIDITY_HOURS,
 } from "./build-kubeconfig.js";
 export {
+  CertificateAuthority,
+  type ClientCertificateRequest,
+  type IssuedCertificate,
+} from "./certificate-authority.js";
+export {
   issueKubeconfigToken,
   type KubeconfigTokenClaims,
   type KubeconfigTokenVerification,

@@ -37,6 +37,7 @@ export interface SimulatedProviderOptions {
  */
 export class SimulatedProvider implements Provider {
   readonly name = "simulated";
+  readonly endpointsSimulated = true;
   private readonly durations: Record<OperationKind, number>;
   private readonly timeScale: number;
 

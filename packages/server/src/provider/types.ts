@@ -44,6 +44,8 @@ export interface ProviderResult {
  */
 export interface Provider {
   readonly name: string;
+  /** True when nothing serves the vclusters' API server endpoints (the simulated provider). */
+  readonly endpointsSimulated?: boolean;
   run(op: ProviderOperation): Promise<ProviderResult>;
 }
 

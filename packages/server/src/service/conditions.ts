@@ -43,3 +43,18 @@ export function setLifecycleConditions(
   setCondition(status, "ControlPlaneReady", state.controlPlane, reason, message, now);
   setCondition(status, "Suspended", state.suspended, reason, message, now);
 }
+
+/**
+ * Says in status that the vcluster's API server endpoint is simulated, so people and tools know
+ * why kubectl cannot connect although the kubeconfig is valid.
+ */
+export function markEndpointSimulated(status: VClusterStatus, now: Date): void {
+  setCondition(
+    status,
+    "EndpointSimulated",
+    "True",
+    "SimulatedProvider",
+    `Simulated: no API server listens at ${status.apiServerEndpoint || "the endpoint"}; kubeconfigs carry real certificates from the server's CA, so kubectl reads them but cannot connect`,
+    now,
+  );
+}

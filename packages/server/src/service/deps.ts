@@ -2,6 +2,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { type Principal, principalKey } from "../auth/index.js";
 import type { Clock } from "../clock.js";
+import type { CertificateAuthority } from "../kubeconfig/index.js";
 import type { Store } from "../store/index.js";
 import type { OperationRunner } from "./operations.js";
 import type { WatchHub } from "./watch-hub.js";
@@ -34,6 +35,8 @@ export interface ServiceDeps {
   pageTokenKey: Uint8Array;
   /** Signs kubeconfig tokens. */
   kubeconfigKey: Uint8Array;
+  /** Issues the certificates of kubeconfigs; its key is derived from the root secret. */
+  certificateAuthority: CertificateAuthority;
   newId(): string;
 }
 

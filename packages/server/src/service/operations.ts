@@ -6,6 +6,7 @@ import type { Clock } from "../clock.js";
 import type { Provider, ProviderResult } from "../provider/index.js";
 import type { Store, StoreTx } from "../store/index.js";
 import { type PendingOperation, pendingOperation, setPendingOperation } from "./annotations.js";
+import { markEndpointSimulated } from "./conditions.js";
 import {
   beginOperation,
   completeFailed,
@@ -196,6 +197,7 @@ export class OperationRunner {
     if (!stored || pendingOperation(stored)?.id !== op.id) return undefined;
     const now = this.clock.now();
     const vcluster = editable(stored);
+    if (this.provider.endpointsSimulated && vcluster.status) markEndpointSimulated(vcluster.status, now);
     if (op.kind === "snapshot" && op.snapshotId) this.finishSnapshot(tx, vcluster, op.snapshotId, result, failure, now);
     if (op.kind === "snapshot" && (failure !== undefined || !result)) {
       // Capturing the backing store failed, but the control plane never stopped serving:

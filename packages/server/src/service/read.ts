@@ -47,6 +47,7 @@ function kubeconfigFor(deps: ServiceDeps, vcluster: VCluster, format: string, va
     now,
     validityHours: validityHours > 0 ? validityHours : 24,
     signingKey: deps.kubeconfigKey,
+    authority: deps.certificateAuthority,
   });
   return { base64: Buffer.from(built.yaml, "utf8").toString("base64"), expiresAt: built.expiresAt };
 }

@@ -675,7 +675,9 @@ export type VClusterStatus = Message<"vcluster.api.v1.VClusterStatus"> & {
   reason: string;
 
   /**
-   * Conditions: Ready, ControlPlaneReady, Suspended and others.
+   * Conditions: Ready, ControlPlaneReady, Suspended and others. EndpointSimulated=True
+   * (reason "SimulatedProvider") marks a vcluster whose API server endpoint is simulated:
+   * nothing listens there, although its kubeconfigs carry real certificates.
    *
    * @generated from field: repeated vcluster.api.v1.Condition conditions = 4;
    */
@@ -2628,7 +2630,11 @@ export const VClusterService: GenService<{
     output: typeof RestoreVClusterResponseSchema;
   },
   /**
-   * GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+   * GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+   * certificates are real X.509: the cluster's certificate authority is the server's CA, and
+   * the default format embeds a client certificate that CA signed. When the vcluster has the
+   * condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+   * kubectl accepts the kubeconfig but cannot connect.
    *
    * @generated from rpc vcluster.api.v1.VClusterService.GetVClusterKubeconfig
    */
