@@ -2008,7 +2008,9 @@ export const WatchVClusterRequestSchema: GenMessage<WatchVClusterRequest> = /*@_
  *
  * Heartbeats: every few seconds the server sends an event of type UNSPECIFIED whose
  * vcluster carries only the "vcluster.open-vcluster.io/resource-version" annotation,
- * the newest version the stream has seen (a bookmark). Clients resume from it.
+ * a bookmark: every change up to that version has been sent (or did not match). It never
+ * runs ahead of an event still to be sent, so clients resume from it and may skip events
+ * at or below it.
  *
  * @generated from message vcluster.api.v1.WatchVClusterResponse
  */
