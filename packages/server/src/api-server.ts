@@ -7,7 +7,13 @@ import { type Clock, systemClock } from "./clock.js";
 import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./http/interceptors.js";
 import { CertificateAuthority } from "./kubeconfig/index.js";
 import { type Logger, resolveLogger } from "./logger.js";
-import { type Provider, ProviderFaults, SimulatedProvider } from "./provider/index.js";
+import {
+  KubernetesProvider,
+  type KubernetesProviderOptions,
+  type Provider,
+  ProviderFaults,
+  SimulatedProvider,
+} from "./provider/index.js";
 import { deriveKey, resolveRootSecret } from "./secrets.js";
 import {
   DEFAULT_LIMITS,
@@ -19,6 +25,7 @@ import {
   vclusterServiceImpl,
   WatchHub,
 } from "./service/index.js";
+import { observationTarget } from "./service/observe.js";
 import { openStore, type Store, type StoreSpec } from "./store/index.js";
 
 export interface ApiServerOptions {
@@ -41,6 +48,8 @@ export interface ApiServerOptions {
   clock?: Clock;
   /** Replace the simulated provider (e.g. with a Kubernetes one). */
   provider?: Provider;
+  /** Run vclusters on a real host cluster through Helm (ignored when `provider` is given). */
+  kubernetes?: Omit<KubernetesProviderOptions, "clock">;
   /** How long close() waits for in-flight calls before cancelling them (default 10 s). */
   shutdownGraceMs?: number;
   /** Creates the provider runs at once; more wait in phase PENDING. Default 0 = unlimited. */
@@ -82,8 +91,11 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     ...(storeSpec ? { storeSpec } : {}),
   });
   const faults: FaultInjector = { provider: new ProviderFaults(), rpc: new RpcFaults() };
-  const provider =
-    options.provider ?? new SimulatedProvider({ clock, faults: faults.provider, timeScale: options.timeScale ?? 1 });
+  const provider: Provider =
+    options.provider ??
+    (options.kubernetes
+      ? new KubernetesProvider({ ...options.kubernetes, clock })
+      : new SimulatedProvider({ clock, faults: faults.provider, timeScale: options.timeScale ?? 1 }));
   const limits = {
     ...DEFAULT_LIMITS,
     ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
@@ -100,6 +112,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     clock,
     logger,
     operations,
+    provider,
     watchHub,
     limits,
     pageTokenKey: deriveKey(root, "page-token"),
@@ -139,6 +152,8 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const resumed = operations.resumeInterrupted();
   if (resumed > 0) logger.info({ resumed }, "resumed interrupted operations");
   const stopHousekeeping = startHousekeeping(store, clock, logger);
+  // A provider with a real host keeps status true by observing it.
+  provider.observe?.(observationTarget(store, clock));
 
   let closing: Promise<void> | undefined;
   return {
@@ -161,6 +176,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
         shutdown.abort();
         stopHousekeeping();
         await operations.shutdown();
+        await provider.close?.();
         store.close();
       })();
       return closing;

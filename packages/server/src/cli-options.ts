@@ -1,6 +1,9 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ServerOptions } from "./http/start-server.js";
+import { DEFAULT_CHART } from "./provider/kubernetes/index.js";
 
 export const USAGE = `Usage: vcluster-api-server [options]
 
@@ -17,6 +20,17 @@ export const USAGE = `Usage: vcluster-api-server [options]
   --console <dir>               serve a built web console at / (env VCLUSTER_API_CONSOLE_DIR)
   --max-concurrent-creates <n>  creates provisioned at once, more wait PENDING (env VCLUSTER_API_MAX_CONCURRENT_CREATES, default 0 = unlimited)
   --allow-remote-without-auth   allow a non-loopback host without auth
+  --provider <name>             simulated | kubernetes (env VCLUSTER_API_PROVIDER, default simulated)
+  --kubeconfig <file>           kubernetes: host cluster kubeconfig (env VCLUSTER_API_KUBECONFIG, then KUBECONFIG,
+                                then in-cluster service account, then ~/.kube/config)
+  --context <name>              kubernetes: kubeconfig context (env VCLUSTER_API_KUBE_CONTEXT, default current)
+  --chart-repo <repo>           kubernetes: https:// repo, oci:// registry or local chart path
+                                (env VCLUSTER_API_CHART_REPO, default https://charts.loft.sh)
+  --chart-name <name>           kubernetes: chart name (env VCLUSTER_API_CHART_NAME, default vcluster)
+  --chart-version <version>     kubernetes: chart version (env VCLUSTER_API_CHART_VERSION, default newest)
+  --helm <path>                 kubernetes: helm binary (env VCLUSTER_API_HELM, default helm on PATH)
+  --snapshot-url <url>          kubernetes: vcluster snapshot storage, oci:// s3:// container:/// (env VCLUSTER_API_SNAPSHOT_URL)
+  --ready-timeout <seconds>     kubernetes: wait for Ready control-plane pods (env VCLUSTER_API_READY_TIMEOUT, default 600)
   --help                        show this help
 `;
 
@@ -25,6 +39,14 @@ function number(name: string, text: string | undefined): number | undefined {
   const value = Number(text);
   if (!Number.isFinite(value) || value < 0) throw new Error(`${name}: expected a non-negative number, got "${text}"`);
   return value;
+}
+
+/** KUBECONFIG's first file; none inside a pod (in-cluster config); else ~/.kube/config. */
+function kubeconfigFromEnv(env: NodeJS.ProcessEnv): string | undefined {
+  const first = env.KUBECONFIG?.split(delimiter).find(Boolean);
+  if (first) return first;
+  if (env.KUBERNETES_SERVICE_HOST) return undefined;
+  return join(env.HOME ?? homedir(), ".kube", "config");
 }
 
 /** Flags win over environment variables, which win over defaults. */
@@ -47,6 +69,15 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
       console: { type: "string" },
       "max-concurrent-creates": { type: "string" },
       "allow-remote-without-auth": { type: "boolean" },
+      provider: { type: "string" },
+      kubeconfig: { type: "string" },
+      context: { type: "string" },
+      "chart-repo": { type: "string" },
+      "chart-name": { type: "string" },
+      "chart-version": { type: "string" },
+      helm: { type: "string" },
+      "snapshot-url": { type: "string" },
+      "ready-timeout": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,6 +117,40 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   if (maxCreates) options.maxConcurrentCreates = maxCreates;
   const consoleDir = values.console ?? env.VCLUSTER_API_CONSOLE_DIR;
   if (consoleDir) options.consoleDir = consoleDir;
+  const provider = values.provider ?? env.VCLUSTER_API_PROVIDER ?? "simulated";
+  if (provider !== "simulated" && provider !== "kubernetes")
+    throw new Error(`--provider: expected simulated or kubernetes, got "${provider}"`);
+  const kubeOnly = [
+    "kubeconfig",
+    "context",
+    "chart-repo",
+    "chart-name",
+    "chart-version",
+    "helm",
+    "snapshot-url",
+    "ready-timeout",
+  ];
+  if (provider === "simulated") {
+    const stray = kubeOnly.filter((flag) => values[flag as keyof typeof values] !== undefined);
+    if (stray.length > 0) throw new Error(`--${stray[0]} needs --provider kubernetes`);
+  } else {
+    const kubeconfig = values.kubeconfig ?? env.VCLUSTER_API_KUBECONFIG ?? kubeconfigFromEnv(env);
+    const context = values.context ?? env.VCLUSTER_API_KUBE_CONTEXT;
+    const helm = values.helm ?? env.VCLUSTER_API_HELM;
+    const snapshotUrl = values["snapshot-url"] ?? env.VCLUSTER_API_SNAPSHOT_URL;
+    const readyTimeout = number("--ready-timeout", values["ready-timeout"] ?? env.VCLUSTER_API_READY_TIMEOUT);
+    options.kubernetes = {
+      connection: { ...(kubeconfig ? { kubeconfig } : {}), ...(context ? { context } : {}) },
+      chart: {
+        repo: values["chart-repo"] ?? env.VCLUSTER_API_CHART_REPO ?? DEFAULT_CHART.repo,
+        name: values["chart-name"] ?? env.VCLUSTER_API_CHART_NAME ?? DEFAULT_CHART.name,
+        version: values["chart-version"] ?? env.VCLUSTER_API_CHART_VERSION ?? DEFAULT_CHART.version,
+      },
+      ...(helm ? { helm } : {}),
+      ...(snapshotUrl ? { snapshotUrl } : {}),
+      ...(readyTimeout ? { readyTimeoutSeconds: readyTimeout } : {}),
+    };
+  }
   if (certFile && keyFile) options.tls = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
   return options;
 }

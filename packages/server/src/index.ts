@@ -19,12 +19,19 @@ export { type RunningServer, type ServerOptions, startServer } from "./http/star
 export { createInProcessTransport } from "./in-process.js";
 export {
   DEFAULT_DURATIONS_MS,
+  KubernetesProvider,
+  type KubernetesProviderOptions,
+  type Observation,
+  type ObservationTarget,
   type OperationKind,
   type Provider,
   ProviderError,
   type ProviderFault,
   ProviderFaults,
+  type ProviderHelmRelease,
+  type ProviderKubeconfig,
   type ProviderOperation,
+  ProviderPreconditionError,
   type ProviderResult,
   SimulatedProvider,
 } from "./provider/index.js";

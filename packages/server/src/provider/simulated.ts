@@ -5,9 +5,14 @@ import {
   type OperationKind,
   type Provider,
   ProviderError,
+  type ProviderHelmRelease,
   type ProviderOperation,
   type ProviderResult,
 } from "./types.js";
+
+/** The vcluster chart version the simulated provider pretends to install. */
+export const CHART_VERSION = "0.30.1";
+
 import { simulatedUsage, suspendedUsage } from "./usage.js";
 
 /** Typical durations of the real operations (Helm install ≈ pods scheduling + etcd/sqlite start). */
@@ -66,8 +71,20 @@ export class SimulatedProvider implements Provider {
       case "snapshot":
         return { usage, backingStore: this.captureBackingStore(op) };
       default:
-        return { usage };
+        return { usage, helmRelease: this.release(op), readyReplicas: op.vcluster.spec?.replicas || 1 };
     }
+  }
+
+  /** The release a Helm install (revision 1) or upgrade (next revision) of the chart would leave. */
+  private release(op: ProviderOperation): ProviderHelmRelease {
+    const previous = op.vcluster.status?.helmRelease?.revision || 1;
+    const upgraded = op.kind === "update" || op.kind === "scale" || op.kind === "restore";
+    return {
+      chartVersion: CHART_VERSION,
+      appVersion: CHART_VERSION,
+      revision: upgraded ? previous + 1 : previous,
+      status: "deployed",
+    };
   }
 
   private captureBackingStore(op: ProviderOperation): Record<string, unknown> {

@@ -4,6 +4,7 @@ import {
   type CreateVClusterRequest,
   type CreateVClusterResponse,
   CreateVClusterResponseSchema,
+  VClusterSchema,
 } from "@open-vcluster/api";
 import { projectForCreate } from "../auth/index.js";
 import { apiError } from "../errors.js";
@@ -14,6 +15,7 @@ import { principalOf, type ServiceDeps } from "./deps.js";
 import { createFingerprint, IDEMPOTENCY_RETENTION_MS, idempotencyKey } from "./idempotency.js";
 import { newVCluster } from "./lifecycle.js";
 import { namespaceOrDefault } from "./lookup.js";
+import { preflight } from "./preflight.js";
 import { waitUntilSettled } from "./wait.js";
 
 export function alreadyExists(namespace: string, name: string) {
@@ -43,6 +45,10 @@ export async function createVCluster(
   if (specViolations.length > 0) throw invalidArgument(specViolations);
 
   const namespace = namespaceOrDefault(req.namespace);
+  // Nothing is stored when the host refuses (e.g. a release of that name is already there).
+  if (!deps.store.getVCluster(namespace, req.name)) {
+    await preflight(deps, "create", create(VClusterSchema, { name: req.name, namespace, spec, labels: req.labels }));
+  }
   const key = req.requestId ? idempotencyKey(principal.subject, req.requestId) : undefined;
   const fingerprint = key ? createFingerprint(req) : "";
   const now = deps.clock.now();

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { type Principal, principalKey } from "../auth/index.js";
 import type { Clock } from "../clock.js";
 import type { CertificateAuthority } from "../kubeconfig/index.js";
+import type { Provider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import type { OperationRunner } from "./operations.js";
 import type { WatchHub } from "./watch-hub.js";
@@ -29,6 +30,8 @@ export interface ServiceDeps {
   clock: Clock;
   logger: Logger;
   operations: OperationRunner;
+  /** Asked before accepting work it may refuse, and for kubeconfigs it holds. */
+  provider: Provider;
   watchHub: WatchHub;
   limits: ServiceLimits;
   /** Signs page tokens (HMAC-SHA256). */

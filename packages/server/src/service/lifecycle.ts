@@ -22,8 +22,6 @@ import {
 } from "./annotations.js";
 import { setLifecycleConditions } from "./conditions.js";
 
-export const CHART_VERSION = "0.30.1";
-
 /** Phase, reason and message while an operation of each kind runs. */
 const IN_PROGRESS: Record<OperationKind, { phase: Phase | undefined; reason: string; message: string }> = {
   create: { phase: Phase.CREATING, reason: "Creating", message: "Installing the vcluster Helm release" },
@@ -71,13 +69,8 @@ export function newVCluster(init: {
       apiServerEndpoint: endpointFor(init.name, init.namespace),
       totalReplicas: init.spec?.replicas ?? 1,
       readyReplicas: 0,
-      helmRelease: create(HelmReleaseInfoSchema, {
-        name: init.name,
-        chartVersion: CHART_VERSION,
-        appVersion: CHART_VERSION,
-        status: "pending-install",
-        revision: 1,
-      }),
+      // Chart and app version are filled in from what the provider installed.
+      helmRelease: create(HelmReleaseInfoSchema, { name: init.name, status: "pending-install", revision: 0 }),
       currentUsage: create(ResourceUsageSchema, {}),
     }),
   });
@@ -123,21 +116,16 @@ export function completeRunning(vcluster: VCluster, kind: OperationKind, result:
   status.phase = Phase.RUNNING;
   status.reason = "Running";
   status.message = "The vcluster is running";
-  status.readyReplicas = replicas;
+  status.readyReplicas = result.readyReplicas ?? replicas;
   status.totalReplicas = replicas;
   status.observedGeneration = generationOf(vcluster);
   if (result.usage) status.currentUsage = create(ResourceUsageSchema, result.usage);
+  if (result.endpoint) status.apiServerEndpoint = result.endpoint;
   if (!wasReady && kind !== "snapshot") status.readyTime = timestampFromDate(now);
-  const helm =
-    status.helmRelease ??
-    create(HelmReleaseInfoSchema, {
-      name: vcluster.name,
-      chartVersion: CHART_VERSION,
-      appVersion: CHART_VERSION,
-      revision: 1,
-    });
-  if (kind === "update" || kind === "scale" || kind === "restore") helm.revision += 1;
-  helm.status = "deployed";
+  // The release as the provider reports it (Helm's own chart, app version and revision).
+  const helm = status.helmRelease ?? create(HelmReleaseInfoSchema, { name: vcluster.name });
+  if (result.helmRelease) Object.assign(helm, result.helmRelease);
+  else helm.status = "deployed";
   status.helmRelease = helm;
   if (kind === "resume" || kind === "restore") {
     delete vcluster.annotations[PAUSED];

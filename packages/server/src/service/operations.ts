@@ -168,6 +168,7 @@ export class OperationRunner {
     }
     let result: ProviderResult | undefined;
     let failure: string | undefined;
+    const content = op.kind === "restore" && op.snapshotId ? this.store.getSnapshotContent(op.snapshotId) : undefined;
     try {
       result = await this.provider.run({
         kind: op.kind,
@@ -177,6 +178,9 @@ export class OperationRunner {
         drainWorkloads: op.drainWorkloads ?? false,
         drainTimeoutSeconds: op.drainTimeoutSeconds ?? 0,
         includeWorkloads: op.includeWorkloads ?? false,
+        deleteSnapshots: op.deleteSnapshots ?? false,
+        ...(op.snapshotId ? { snapshotId: op.snapshotId } : {}),
+        ...(op.snapshotId && content ? { snapshot: { id: op.snapshotId, content } } : {}),
       });
     } catch (error) {
       if (signal.aborted) return undefined;

@@ -1,6 +1,6 @@
 import { clone, create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext } from "@connectrpc/connect";
+import { Code, type HandlerContext } from "@connectrpc/connect";
 import {
   type GetVClusterKubeconfigRequest,
   type GetVClusterKubeconfigResponse,
@@ -17,7 +17,9 @@ import {
   VClusterSchema,
 } from "@open-vcluster/api";
 import { visibilityFilter } from "../auth/index.js";
+import { apiError, failedPrecondition } from "../errors.js";
 import { buildKubeconfig } from "../kubeconfig/index.js";
+import { ProviderPreconditionError } from "../provider/index.js";
 import { type VClusterCursor, type VClusterOrder, vclusterCursor } from "../store/index.js";
 import {
   invalidArgument,
@@ -39,7 +41,28 @@ export function withoutSecrets(vcluster: VCluster): VCluster {
   return copy;
 }
 
-function kubeconfigFor(deps: ServiceDeps, vcluster: VCluster, format: string, validityHours: number) {
+/** The provider's kubeconfig when it holds one (a real vcluster's own secret), else one built here. */
+async function kubeconfigFor(
+  deps: ServiceDeps,
+  vcluster: VCluster,
+  format: string,
+  validityHours: number,
+): Promise<{ base64: string; expiresAt: Date | undefined; endpoint: string }> {
+  if (deps.provider.kubeconfig) {
+    let issued: Awaited<ReturnType<NonNullable<typeof deps.provider.kubeconfig>>>;
+    try {
+      issued = await deps.provider.kubeconfig(vcluster, format || "default", validityHours);
+    } catch (error) {
+      if (error instanceof ProviderPreconditionError) throw failedPrecondition(error.message);
+      const message = error instanceof Error ? error.message : String(error);
+      throw apiError(Code.Unavailable, "PROVIDER_UNAVAILABLE", `the kubeconfig could not be read: ${message}`);
+    }
+    return {
+      base64: Buffer.from(issued.yaml, "utf8").toString("base64"),
+      expiresAt: issued.expiresAt,
+      endpoint: issued.endpoint,
+    };
+  }
   const now = deps.clock.now();
   const built = buildKubeconfig({
     vcluster,
@@ -49,10 +72,18 @@ function kubeconfigFor(deps: ServiceDeps, vcluster: VCluster, format: string, va
     signingKey: deps.kubeconfigKey,
     authority: deps.certificateAuthority,
   });
-  return { base64: Buffer.from(built.yaml, "utf8").toString("base64"), expiresAt: built.expiresAt };
+  return {
+    base64: Buffer.from(built.yaml, "utf8").toString("base64"),
+    expiresAt: built.expiresAt,
+    endpoint: vcluster.status?.apiServerEndpoint ?? "",
+  };
 }
 
-export function getVCluster(deps: ServiceDeps, req: GetVClusterRequest, ctx: HandlerContext): GetVClusterResponse {
+export async function getVCluster(
+  deps: ServiceDeps,
+  req: GetVClusterRequest,
+  ctx: HandlerContext,
+): Promise<GetVClusterResponse> {
   const violations = validateGetVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
@@ -60,25 +91,25 @@ export function getVCluster(deps: ServiceDeps, req: GetVClusterRequest, ctx: Han
   // Only a running control plane has credentials to hand out; otherwise the field stays empty.
   if (req.includeKubeconfig && vcluster.status?.phase === Phase.RUNNING) {
     const copy = clone(VClusterSchema, result);
-    if (copy.status) copy.status.kubeconfig = kubeconfigFor(deps, vcluster, "default", 0).base64;
+    if (copy.status) copy.status.kubeconfig = (await kubeconfigFor(deps, vcluster, "default", 0)).base64;
     return create(GetVClusterResponseSchema, { vcluster: copy });
   }
   return create(GetVClusterResponseSchema, { vcluster: result });
 }
 
-export function getVClusterKubeconfig(
+export async function getVClusterKubeconfig(
   deps: ServiceDeps,
   req: GetVClusterKubeconfigRequest,
   ctx: HandlerContext,
-): GetVClusterKubeconfigResponse {
+): Promise<GetVClusterKubeconfigResponse> {
   const violations = validateGetVClusterKubeconfig(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
   requirePhase(vcluster, [Phase.RUNNING], "issue a kubeconfig");
-  const { base64, expiresAt } = kubeconfigFor(deps, vcluster, req.format, req.validityHours);
+  const { base64, expiresAt, endpoint } = await kubeconfigFor(deps, vcluster, req.format, req.validityHours);
   return create(GetVClusterKubeconfigResponseSchema, {
     kubeconfig: base64,
-    apiServerEndpoint: vcluster.status?.apiServerEndpoint ?? "",
+    apiServerEndpoint: endpoint,
     expiresAt: expiresAt ? timestampFromDate(expiresAt) : undefined,
   });
 }

@@ -16,6 +16,7 @@ import {
   type SuspendVClusterResponse,
   SuspendVClusterResponseSchema,
   type VCluster,
+  VClusterSchema,
 } from "@open-vcluster/api";
 import { canAccess, projectForCreate } from "../auth/index.js";
 import { apiError, failedPrecondition, invalidField, notFound } from "../errors.js";
@@ -30,9 +31,10 @@ import { bumpGeneration, type PendingOperation } from "./annotations.js";
 import { alreadyExists } from "./create.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { beginOperation, newVCluster, recordLastSnapshot } from "./lifecycle.js";
-import { findVisibleSnapshot, namespaceOrDefault } from "./lookup.js";
+import { findVisibleSnapshot, findVisibleVCluster, namespaceOrDefault } from "./lookup.js";
 import { mutateVCluster } from "./mutation.js";
 import { requirePhase } from "./phases.js";
+import { preflight } from "./preflight.js";
 import { withoutSecrets } from "./read.js";
 import { decodeSnapshotContent, storageUri } from "./snapshot-content.js";
 
@@ -81,13 +83,14 @@ function startSnapshot(
   return snapshot;
 }
 
-export function snapshotVCluster(
+export async function snapshotVCluster(
   deps: ServiceDeps,
   req: SnapshotVClusterRequest,
   ctx: HandlerContext,
-): SnapshotVClusterResponse {
+): Promise<SnapshotVClusterResponse> {
   const violations = validateSnapshotVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
+  await preflight(deps, "snapshot", findVisibleVCluster(deps.store, principalOf(ctx), req));
   const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
     requirePhase(vcluster, [Phase.RUNNING], "take a snapshot");
     const snapshot = startSnapshot(
@@ -109,13 +112,15 @@ export function snapshotVCluster(
   return create(SnapshotVClusterResponseSchema, { snapshot: result.extra, operationId: result.operationId });
 }
 
-export function suspendVCluster(
+export async function suspendVCluster(
   deps: ServiceDeps,
   req: SuspendVClusterRequest,
   ctx: HandlerContext,
-): SuspendVClusterResponse {
+): Promise<SuspendVClusterResponse> {
   const violations = validateSuspendVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
+  const target = findVisibleVCluster(deps.store, principalOf(ctx), req);
+  await preflight(deps, req.createSnapshot ? "snapshot" : "suspend", target);
   const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
     requirePhase(vcluster, [Phase.RUNNING], "suspend");
     // Suspension is a change of desired state (as `spec.suspend` is in Kubernetes): the new
@@ -156,11 +161,11 @@ export function suspendVCluster(
  * Restore checks the snapshot (exists, visible, READY, content readable) before it touches
  * any vcluster, so a bad snapshot never leaves a half-restored cluster behind.
  */
-export function restoreVCluster(
+export async function restoreVCluster(
   deps: ServiceDeps,
   req: RestoreVClusterRequest,
   ctx: HandlerContext,
-): RestoreVClusterResponse {
+): Promise<RestoreVClusterResponse> {
   const violations = validateRestoreVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const principal = principalOf(ctx);
@@ -180,6 +185,17 @@ export function restoreVCluster(
     if (!bytes) throw notFound(`content of snapshot ${snapshot.id}`);
     return { snapshot, ...decodeSnapshotContent(bytes) };
   };
+
+  const checked = deps.store.transaction((tx) => loadSnapshot(tx));
+  const target = req.createNew
+    ? create(VClusterSchema, {
+        name: req.newName,
+        namespace: req.newNamespace || checked.snapshot.namespace,
+        spec: checked.spec,
+        labels: checked.content.vcluster.labels,
+      })
+    : findVisibleVCluster(deps.store, principal, { name: req.name, namespace });
+  await preflight(deps, "restore", target, { restoreWorkloads: req.restoreWorkloads });
 
   if (req.createNew) {
     const newNamespace = req.newNamespace || undefined;
@@ -218,8 +234,7 @@ export function restoreVCluster(
     });
   }
 
-  // Snapshot first (NOT_FOUND / FAILED_PRECONDITION), then the target vcluster.
-  deps.store.transaction((tx) => loadSnapshot(tx));
+  // Snapshot first (NOT_FOUND / FAILED_PRECONDITION, checked above), then the target vcluster.
   const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
     const { snapshot, spec, content } = loadSnapshot(tx);
     if (snapshot.vclusterName !== vcluster.name || snapshot.namespace !== vcluster.namespace) {

@@ -1,0 +1,18 @@
+import { cp, readFile, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parse, stringify } from "yaml";
+import type { KubeCluster } from "./cluster.js";
+
+/**
+ * Copies the test chart (the shape of the vcluster chart: StatefulSet, Service and the
+ * kubeconfig Secret vc-<name>) next to the cluster, with a kubeconfig that really works:
+ * it points at the test cluster's API server, standing in for the virtual one.
+ */
+export async function writeTestChart(cluster: KubeCluster, token = cluster.adminToken): Promise<string> {
+  const dir = join(cluster.dir, "chart");
+  await cp(resolve(import.meta.dirname, "chart"), dir, { recursive: true });
+  const defaults = parse(await readFile(join(dir, "values.yaml"), "utf8"));
+  defaults.testKubeconfig = { server: cluster.server, token, caData: Buffer.from(cluster.caPem).toString("base64") };
+  await writeFile(join(dir, "values.yaml"), stringify(defaults));
+  return dir;
+}
