@@ -1,0 +1,36 @@
+import { describe, expect, it } from "vitest";
+import { parseCliOptions } from "./cli-options.js";
+
+describe("provider options", () => {
+  it("keeps the simulated provider by default and refuses kubernetes flags without it", () => {
+    expect(parseCliOptions([], {})).not.toHaveProperty("kubernetes");
+    expect(() => parseCliOptions(["--context", "kind-host"], {})).toThrow("--context needs --provider kubernetes");
+    expect(() => parseCliOptions(["--provider", "docker"], {})).toThrow(/expected simulated or kubernetes/);
+  });
+
+  it("reads flags before environment variables, with the official chart as default", () => {
+    const options = parseCliOptions(
+      ["--provider", "kubernetes", "--kubeconfig", "/etc/host.kubeconfig", "--chart-version", "0.30.1"],
+      { VCLUSTER_API_KUBE_CONTEXT: "prod", VCLUSTER_API_CHART_VERSION: "0.29.0", VCLUSTER_API_HELM: "/opt/helm" },
+    );
+    expect(options).toMatchObject({
+      kubernetes: {
+        connection: { kubeconfig: "/etc/host.kubeconfig", context: "prod" },
+        chart: { repo: "https://charts.loft.sh", name: "vcluster", version: "0.30.1" },
+        helm: "/opt/helm",
+      },
+    });
+  });
+
+  it("finds the kubeconfig like kubectl: KUBECONFIG, in-cluster, then ~/.kube/config", () => {
+    const k = (env: NodeJS.ProcessEnv) =>
+      (parseCliOptions(["--provider", "kubernetes"], env) as { kubernetes: { connection: object } }).kubernetes
+        .connection;
+    expect(k({ KUBECONFIG: "/a:/b", HOME: "/home/u" })).toEqual({ kubeconfig: "/a" });
+    expect(k({ KUBERNETES_SERVICE_HOST: "10.96.0.1", HOME: "/home/u" })).toEqual({});
+    expect(k({ HOME: "/home/u" })).toEqual({ kubeconfig: "/home/u/.kube/config" });
+    expect(k({ VCLUSTER_API_PROVIDER: "kubernetes", VCLUSTER_API_KUBECONFIG: "/x", HOME: "/h" })).toEqual({
+      kubeconfig: "/x",
+    });
+  });
+});
