@@ -1,4 +1,5 @@
-module open-vcluster/tools/kube
+// The test cluster of the Kubernetes provider tests: tools/kube/build.sh builds every tool below.
+module github.com/open-vcluster/open-vcluster/tools/kube
 
 go 1.26.0
 

@@ -1,7 +1,7 @@
 import type { V1Pod, V1Service, V1StatefulSet } from "@kubernetes/client-node";
 import type { Observation, ProviderHelmRelease } from "../types.js";
 import type { Helm, HelmRelease } from "./helm.js";
-import { isNotFound, type KubeClients } from "./kube.js";
+import { isNotFound, type KubeClients, statusCode } from "./kube.js";
 import { controlPlaneSelector, kubeconfigSecret, PAUSED, workloadSelector } from "./names.js";
 import { metricsUsage, podUsage } from "./usage.js";
 
@@ -41,7 +41,10 @@ async function podMetrics(
       })) as { items?: PodMetrics[] };
       items.push(...(list.items ?? []));
     } catch (error) {
-      if (isNotFound(error)) return undefined;
+      // No metrics API on this host (404), or no permission to read it (403): usage then
+      // comes from the pods' requests, and status says so.
+      const code = statusCode(error);
+      if (code === 404 || code === 403) return undefined;
       throw error;
     }
   }

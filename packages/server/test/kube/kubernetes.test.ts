@@ -17,13 +17,73 @@ import { writeTestChart } from "./test-chart.js";
 const ETCD = "controlPlane:\n  backingStore:\n    etcd:\n      embedded:\n        enabled: true\n";
 const OP_TIMEOUT = 240_000;
 
+let cluster: KubeCluster;
+beforeAll(async () => {
+  cluster = await startKubeCluster({ persistentVolumes: 4 });
+}, CLUSTER_SETUP_TIMEOUT_MS);
+afterAll(() => cluster?.stop(), 120_000);
+
+// The harness itself: the real control plane, fake nodes that run pods, helm.
+describe("test cluster", () => {
+  it("reports the pinned version", async () => {
+    const version = JSON.parse(await cluster.kubectl("version", "-o", "json"));
+    expect(version.serverVersion.gitVersion).toBe("v1.37.2");
+    expect(version.serverVersion.minor).toBe("37");
+  });
+
+  it("runs a StatefulSet with volumes to Ready pods on the fake nodes", async () => {
+    const manifest = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+  namespace: default
+spec:
+  replicas: 2
+  serviceName: web
+  selector:
+    matchLabels: { app: web }
+  template:
+    metadata:
+      labels: { app: web }
+    spec:
+      containers:
+      - name: web
+        image: registry.invalid/web:1
+        volumeMounts: [{ name: data, mountPath: /data }]
+  volumeClaimTemplates:
+  - metadata: { name: data }
+    spec:
+      accessModes: [ReadWriteOnce]
+      resources: { requests: { storage: 1Gi } }
+`;
+    const file = join(cluster.dir, "web.yaml");
+    await writeFile(file, manifest);
+    await cluster.kubectl("apply", "-f", file);
+    await cluster.kubectl("rollout", "status", "statefulset/web", "-n", "default", "--timeout=180s");
+    const sts = JSON.parse(await cluster.kubectl("get", "statefulset", "web", "-n", "default", "-o", "json"));
+    expect(sts.status.readyReplicas).toBe(2);
+    const pods = JSON.parse(await cluster.kubectl("get", "pods", "-n", "default", "-l", "app=web", "-o", "json"));
+    expect(pods.items.map((p: { spec: { nodeName: string } }) => p.spec.nodeName)).toEqual([
+      "kwok-node-0",
+      "kwok-node-0",
+    ]);
+    // No provisioner runs: the claims bind to the pre-created volumes.
+    const claims = JSON.parse(await cluster.kubectl("get", "pvc", "-n", "default", "-o", "json"));
+    expect(claims.items.map((c: { status: { phase: string } }) => c.status.phase)).toEqual(["Bound", "Bound"]);
+    await cluster.kubectl("delete", "statefulset", "web", "-n", "default", "--wait=true");
+  }, 240_000);
+
+  it("keeps Helm's state in the cluster", async () => {
+    const out = await cluster.helm("list", "-A", "-o", "json");
+    expect(JSON.parse(out)).toEqual([]);
+  });
+});
+
 describe("kubernetes provider on a real API server (local test chart shaped like the vcluster chart)", () => {
-  let cluster: KubeCluster;
   let server: RunningServer;
   let c: Clients;
 
   beforeAll(async () => {
-    cluster = await startKubeCluster({ persistentVolumes: 4 });
     // The server runs with exactly the permissions of the ClusterRole we ship.
     await cluster.kubectl("apply", "-f", resolve(import.meta.dirname, "../../../../docs/kubernetes/clusterrole.yaml"));
     await cluster.kubectl(
@@ -51,10 +111,7 @@ describe("kubernetes provider on a real API server (local test chart shaped like
     c = clientsFor(createConnectTransport({ baseUrl: server.url, httpVersion: "2" }));
   }, CLUSTER_SETUP_TIMEOUT_MS);
 
-  afterAll(async () => {
-    await server?.close();
-    await cluster?.stop();
-  }, 120_000);
+  afterAll(() => server?.close(), 60_000);
 
   const json = async (...args: string[]) => JSON.parse(await cluster.kubectl(...args, "-o", "json"));
   const helmJson = async (...args: string[]) => JSON.parse(await cluster.helm(...args, "-o", "json"));
