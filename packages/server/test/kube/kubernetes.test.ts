@@ -367,6 +367,50 @@ spec:
   );
 
   it(
+    "shows a crash-looping control-plane pod as ERROR, and clears it once the pod is healthy again",
+    async () => {
+      const crash = {
+        status: {
+          conditions: [{ type: "Ready", status: "False" }],
+          containerStatuses: [
+            {
+              name: "syncer",
+              image: "ghcr.io/loft-sh/vcluster-pro:0.1.0-test",
+              imageID: "",
+              ready: false,
+              restartCount: 6,
+              state: { waiting: { reason: "CrashLoopBackOff", message: "back-off 2m40s restarting failed container" } },
+            },
+          ],
+        },
+      };
+      await cluster.kubectl(
+        "patch",
+        "pod",
+        "alpha-1",
+        "-n",
+        "team-a",
+        "--subresource=status",
+        "--type=strategic",
+        "-p",
+        JSON.stringify(crash),
+      );
+      const broken = await waitFor("alpha", "team-a", (v) => v.status?.reason === "ControlPlaneCrashing");
+      expect(broken.status?.phase).toBe(Phase.ERROR);
+      expect(broken.status?.message).toMatch(/pod alpha-1: CrashLoopBackOff: container syncer: back-off/);
+      // The StatefulSet replaces the deleted pod and KWOK makes the new one Ready.
+      await cluster.kubectl("delete", "pod", "alpha-1", "-n", "team-a", "--wait=true");
+      const healed = await waitFor(
+        "alpha",
+        "team-a",
+        (v) => v.status?.phase === Phase.RUNNING && v.status.readyReplicas === 3,
+      );
+      expect(healed.status?.reason).toBe("Running");
+    },
+    OP_TIMEOUT,
+  );
+
+  it(
     "adopts a release installed directly with helm only when asked to",
     async () => {
       const chart = join(cluster.dir, "chart");

@@ -11,8 +11,6 @@ export const PAUSED_DATE = "loft.sh/paused-date";
 /** Put on namespaces the server created, so delete removes only those. */
 export const MANAGED_LABEL = "vcluster.open-vcluster.io/managed-by";
 export const MANAGED_VALUE = "vcluster-api-server";
-/** Helm release label naming the API vcluster a release belongs to. */
-export const RELEASE_ID_LABEL = "open-vcluster.io/vcluster-id";
 
 /** vcluster's own snapshot requests (ConfigMaps and Secrets) carry this label. */
 export const SNAPSHOT_REQUEST_LABEL = "vcluster.loft.sh/snapshot-request";

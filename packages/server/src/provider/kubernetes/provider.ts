@@ -24,6 +24,7 @@ import {
   PAUSED,
   PAUSED_DATE,
   PAUSED_REPLICAS,
+  SNAPSHOT_REQUEST_LABEL,
   workloadSelector,
 } from "./names.js";
 import { classify, readHostState } from "./observe.js";
@@ -401,7 +402,7 @@ export class KubernetesProvider implements Provider {
     await this.deleteWorkloadPods(namespace, name, 0, 60, op.signal);
     if (op.deleteSnapshots) {
       for (const kind of ["ConfigMap", "Secret"] as const) {
-        const selector = { namespace, labelSelector: "vcluster.loft.sh/snapshot-request" };
+        const selector = { namespace, labelSelector: SNAPSHOT_REQUEST_LABEL };
         await this.retried(
           `deleting snapshot requests (${kind})`,
           () =>
