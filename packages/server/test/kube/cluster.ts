@@ -247,7 +247,7 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
       "--use-service-account-credentials=false",
       `--service-account-private-key-file=${join(dir, "sa.key")}`,
       `--root-ca-file=${certFile}`,
-      "--controllers=*,-nodeipam,-cloud-node-lifecycle,-service,-route",
+      "--controllers=*",
       // Deleted namespaces and evicted pods are cleaned up quickly.
       "--concurrent-namespace-syncs=4",
     ]);
@@ -325,10 +325,12 @@ status:
   allocatable:
     cpu: "32"
     memory: 256Gi
+    ephemeral-storage: 1Ti
     pods: "110"
   capacity:
     cpu: "32"
     memory: 256Gi
+    ephemeral-storage: 1Ti
     pods: "110"
 `;
 }

@@ -169,7 +169,7 @@ describe("kubernetes provider on a real API server (local test chart shaped like
       await cluster.kubectl("label", "node", "kwok-node-0", "pool=alpha");
       await server.api.idle();
       const running = (await c.vc.getVCluster({ name: "alpha", namespace: "team-a" })).vcluster;
-      expect(running?.status?.phase).toBe(Phase.RUNNING);
+      expect(running?.status?.phase, running?.status?.message).toBe(Phase.RUNNING);
       expect(running?.status?.readyReplicas).toBe(1);
       expect(running?.status?.apiServerEndpoint).toBe("https://alpha.team-a.svc:443");
       // Chart and app version and the revision come from Helm.
@@ -192,7 +192,7 @@ describe("kubernetes provider on a real API server (local test chart shaped like
       // Values rendered from the spec, with the user's helm_values merged on top.
       const rendered = await helmJson("get", "values", "alpha", "-n", "team-a");
       expect(rendered.controlPlane.distro.k8s.version).toBe("v1.33.4");
-      expect(rendered.controlPlane.statefulSet.resources.requests).toEqual({ cpu: "250m", memory: "300Mi" });
+      expect(rendered.controlPlane.statefulSet.resources.requests).toMatchObject({ cpu: "250m", memory: "300Mi" });
       expect(rendered.controlPlane.statefulSet.highAvailability.replicas).toBe(1);
       expect(rendered.controlPlane.backingStore.etcd.embedded.enabled).toBe(true);
       expect(rendered.controlPlane.statefulSet.scheduling.nodeSelector).toEqual({ pool: "alpha" });
@@ -265,7 +265,7 @@ describe("kubernetes provider on a real API server (local test chart shaped like
       await c.vc.scaleVCluster({ name: "alpha", namespace: "team-a", replicas: 3 });
       await server.api.idle();
       const scaled = (await c.vc.getVCluster({ name: "alpha", namespace: "team-a" })).vcluster;
-      expect(scaled?.status?.phase).toBe(Phase.RUNNING);
+      expect(scaled?.status?.phase, scaled?.status?.message).toBe(Phase.RUNNING);
       expect(scaled?.status?.readyReplicas).toBe(3);
       expect(scaled?.status?.helmRelease?.revision).toBe(2);
       expect((await json("get", "statefulset", "alpha", "-n", "team-a")).status.readyReplicas).toBe(3);
@@ -281,7 +281,7 @@ describe("kubernetes provider on a real API server (local test chart shaped like
       });
       await server.api.idle();
       const updated = (await c.vc.getVCluster({ name: "alpha", namespace: "team-a" })).vcluster;
-      expect(updated?.status?.phase).toBe(Phase.RUNNING);
+      expect(updated?.status?.phase, updated?.status?.message).toBe(Phase.RUNNING);
       expect(updated?.status?.helmRelease?.revision).toBe(3);
       const history = await helmJson("history", "alpha", "-n", "team-a");
       expect(history.map((h: { revision: number }) => h.revision)).toEqual([1, 2, 3]);
@@ -324,7 +324,7 @@ spec:
       await c.vc.suspendVCluster({ name: "alpha", namespace: "team-a" });
       await server.api.idle();
       const suspended = (await c.vc.getVCluster({ name: "alpha", namespace: "team-a" })).vcluster;
-      expect(suspended?.status?.phase).toBe(Phase.SUSPENDED);
+      expect(suspended?.status?.phase, suspended?.status?.message).toBe(Phase.SUSPENDED);
       const sts = await json("get", "statefulset", "alpha", "-n", "team-a");
       expect(sts.spec.replicas).toBe(0);
       expect(sts.metadata.annotations["loft.sh/paused"]).toBe("true");
@@ -335,7 +335,7 @@ spec:
       await c.vc.resumeVCluster({ name: "alpha", namespace: "team-a" });
       await server.api.idle();
       const resumed = (await c.vc.getVCluster({ name: "alpha", namespace: "team-a" })).vcluster;
-      expect(resumed?.status?.phase).toBe(Phase.RUNNING);
+      expect(resumed?.status?.phase, resumed?.status?.message).toBe(Phase.RUNNING);
       expect(resumed?.status?.readyReplicas).toBe(3);
       const back = await json("get", "statefulset", "alpha", "-n", "team-a");
       expect(back.spec.replicas).toBe(3);
@@ -427,7 +427,7 @@ spec:
       });
       await server.api.idle();
       const adopted = (await c.vc.getVCluster({ name: "legacy", namespace: "legacy-ns" })).vcluster;
-      expect(adopted?.status?.phase).toBe(Phase.RUNNING);
+      expect(adopted?.status?.phase, adopted?.status?.message).toBe(Phase.RUNNING);
       // Adopting leaves the release as it was.
       expect(adopted?.status?.helmRelease?.revision).toBe(1);
 
