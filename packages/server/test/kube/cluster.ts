@@ -141,7 +141,13 @@ export async function startKubeCluster(options: KubeClusterOptions = {}): Promis
   const tools = await kubeTools();
   const dir = await mkdtemp(join(tmpdir(), "ovc-kube-"));
   const procs: Proc[] = [];
+  // Should the test process die without stop(), the cluster must not outlive it.
+  const killAll = () => {
+    for (const p of procs) p.child.kill("SIGKILL");
+  };
+  process.once("exit", killAll);
   const stop = async () => {
+    process.off("exit", killAll);
     for (const p of [...procs].reverse()) {
       if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill("SIGTERM");
       const killer = setTimeout(() => p.child.kill("SIGKILL"), 10_000);
