@@ -8,7 +8,7 @@ import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./h
 import { CertificateAuthority } from "./kubeconfig/index.js";
 import { type Logger, resolveLogger } from "./logger.js";
 import {
-  KubernetesProvider,
+  createKubernetesProvider,
   type KubernetesProviderOptions,
   type Provider,
   ProviderFaults,
@@ -94,7 +94,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const provider: Provider =
     options.provider ??
     (options.kubernetes
-      ? new KubernetesProvider({ ...options.kubernetes, clock })
+      ? createKubernetesProvider({ ...options.kubernetes, clock })
       : new SimulatedProvider({ clock, faults: faults.provider, timeScale: options.timeScale ?? 1 }));
   const limits = {
     ...DEFAULT_LIMITS,

@@ -3,7 +3,7 @@ import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
 import type { ServerOptions } from "./http/start-server.js";
-import { DEFAULT_CHART } from "./provider/kubernetes/index.js";
+import { DEFAULT_CHART } from "./provider/kubernetes/helm.js";
 
 export const USAGE = `Usage: vcluster-api-server [options]
 

@@ -18,9 +18,10 @@ export type { RpcFault, RpcFaults } from "./http/interceptors.js";
 export { type RunningServer, type ServerOptions, startServer } from "./http/start-server.js";
 export { createInProcessTransport } from "./in-process.js";
 export {
+  createKubernetesProvider,
   DEFAULT_DURATIONS_MS,
-  KubernetesProvider,
   type KubernetesProviderOptions,
+  type LazyKubernetesProvider,
   type Observation,
   type ObservationTarget,
   type OperationKind,

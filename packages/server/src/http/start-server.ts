@@ -1,6 +1,8 @@
 import { isIP } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type ApiServer, type ApiServerOptions, createApiServer, type FaultInjector } from "../api-server.js";
+import { systemClock } from "../clock.js";
+import { createKubernetesProvider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import { createConsoleAssetsHandler } from "./console-assets.js";
 import { applyCors, type PlainResponse } from "./cors.js";
@@ -46,7 +48,14 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       `refusing to listen on ${host} without authentication; configure auth tokens or set allowRemoteWithoutAuth`,
     );
   }
-  const api = createApiServer(options);
+  let provider = options.provider;
+  if (!provider && options.kubernetes) {
+    // Fails here, before listening, when the kubeconfig or context is wrong.
+    const kubernetes = createKubernetesProvider({ ...options.kubernetes, clock: options.clock ?? systemClock });
+    await kubernetes.loaded();
+    provider = kubernetes;
+  }
+  const api = createApiServer({ ...options, ...(provider ? { provider } : {}) });
   const connect = connectNodeAdapter({ routes: api.routes });
   const corsOrigins = options.corsOrigins ?? [];
   const serveConsole = options.consoleDir ? createConsoleAssetsHandler(options.consoleDir) : undefined;

@@ -1,5 +1,9 @@
 export { type ProviderFault, ProviderFaults } from "./faults.js";
-export { KubernetesProvider, type KubernetesProviderOptions } from "./kubernetes/index.js";
+export {
+  createKubernetesProvider,
+  type KubernetesProviderOptions,
+  type LazyKubernetesProvider,
+} from "./kubernetes/index.js";
 export { DEFAULT_DURATIONS_MS, SimulatedProvider, type SimulatedProviderOptions } from "./simulated.js";
 export {
   type Observation,
