@@ -37,5 +37,40 @@ if (formatted.error || formatted.status !== 0 || formatted.stdout.trim() !== "")
 }
 run(["vet", "./..."]);
 run(["run", staticcheck, "./..."]);
-run(["test", "-count=1", "./..."]);
+goTest();
 console.log("go-sdk: gofmt, go vet, staticcheck and go test pass");
+
+/** Runs `go test -json`, prints package results and the output of failed tests, and ends with
+ * a summary line in the form the repository's test summary adds up. */
+function goTest() {
+  const result = spawnSync("go", ["test", "-json", "-count=1", "./..."], {
+    cwd: moduleDir,
+    stdio: ["ignore", "pipe", "inherit"],
+    encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const counts = { pass: 0, fail: 0, skip: 0 };
+  const output = new Map();
+  const failed = [];
+  for (const line of (result.stdout ?? "").split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const event = JSON.parse(line);
+    const key = `${event.Package} ${event.Test ?? ""}`;
+    if (event.Action === "output") {
+      if (!output.has(key)) output.set(key, []);
+      output.get(key).push(event.Output);
+      if (!event.Test && /^(ok|FAIL|\?)\s/.test(event.Output)) process.stdout.write(event.Output);
+    } else if (event.Test && event.Action in counts) {
+      counts[event.Action] += 1;
+      if (event.Action === "fail") failed.push(key);
+    }
+  }
+  for (const key of failed) process.stdout.write((output.get(key) ?? []).join(""));
+  const skipped = counts.skip > 0 ? ` | ${counts.skip} skipped` : "";
+  console.log(`      Tests  ${counts.pass} passed | ${counts.fail} failed${skipped} (go test)`);
+  if (result.status !== 0) {
+    if (failed.length === 0) process.stdout.write([...output.values()].flat().join(""));
+    console.error("go-sdk: go test failed");
+    process.exit(result.status ?? 1);
+  }
+}
