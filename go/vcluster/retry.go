@@ -315,11 +315,19 @@ func (r *retryInterceptor) call(ctx context.Context, req connect.AnyRequest, nex
 			return nil, &RetriedError{
 				Attempts: attempt,
 				Previous: previous,
-				Last:     connect.NewError(connect.CodeOf(serr), serr),
+				Last:     connect.NewError(contextCode(serr), serr),
 				note:     "stopped while waiting to retry",
 			}
 		}
 	}
+}
+
+// contextCode is the Connect code of a context error.
+func contextCode(err error) connect.Code {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return connect.CodeDeadlineExceeded
+	}
+	return connect.CodeCanceled
 }
 
 func (r *retryInterceptor) attempt(ctx context.Context, req connect.AnyRequest, next connect.UnaryFunc) (connect.AnyResponse, error) {

@@ -316,7 +316,9 @@ func newRetryHarness(t *testing.T, failures []failureVector, policy RetryPolicy)
 		}
 	})
 	policy.OnRetry = func(e RetryEvent) { h.delays = append(h.delays, e.Delay) }
-	policy.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	if policy.sleep == nil {
+		policy.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+	}
 	client, err := New(srv.URL, WithRetry(policy), WithHTTPClient(&http.Client{Transport: transport}), WithInterceptors(record))
 	if err != nil {
 		t.Fatal(err)
