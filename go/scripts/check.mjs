@@ -43,7 +43,7 @@ console.log("go-sdk: gofmt, go vet, staticcheck and go test pass");
 /** Runs `go test -json`, prints package results and the output of failed tests, and ends with
  * a summary line in the form the repository's test summary adds up. */
 function goTest() {
-  const result = spawnSync("go", ["test", "-json", "-count=1", "./..."], {
+  const result = spawnSync("go", ["test", "-json", "-count=1", "-timeout=30m", "./..."], {
     cwd: moduleDir,
     stdio: ["ignore", "pipe", "inherit"],
     encoding: "utf8",

@@ -177,7 +177,7 @@ func TestWaiterTimeoutCarriesTheLastObject(t *testing.T) {
 	}
 	var progress int
 	_, err = c.WaitFor(ctx, ref, "a label nobody sets", func(vc *apiv1.VCluster) bool { return vc.GetLabels()["never"] == "set" },
-		vcluster.WithWaitTimeout(500*time.Millisecond), vcluster.OnProgress(func(*apiv1.VCluster) { progress++ }))
+		vcluster.WithWaitTimeout(3*time.Second), vcluster.OnProgress(func(*apiv1.VCluster) { progress++ }))
 	var timeout *vcluster.WaitTimeoutError
 	if !errors.As(err, &timeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want a WaitTimeoutError", err)

@@ -109,7 +109,7 @@ func TestWaitAnchoredOnTheOperationIgnoresOlderStates(t *testing.T) {
 func TestWaitTimeoutCarriesTheLastState(t *testing.T) {
 	s := &stateServer{current: phaseAt(apiv1.Phase_PHASE_CREATING, "1"), updates: make(chan *apiv1.VCluster)}
 	c := serveState(t, s)
-	_, err := c.WaitUntilRunning(t.Context(), Ref{Name: "a"}, WithWaitTimeout(100*time.Millisecond))
+	_, err := c.WaitUntilRunning(t.Context(), Ref{Name: "a"}, WithWaitTimeout(2*time.Second))
 	var wt *WaitTimeoutError
 	if !errors.As(err, &wt) || !errors.Is(err, context.DeadlineExceeded) || ResourceVersionOf(wt.LastVCluster) != "1" {
 		t.Fatalf("got %v, want a WaitTimeoutError with the CREATING state", err)
