@@ -31,3 +31,10 @@ it("walks a vcluster through its whole lifecycle against a real server", async (
   expect(stdout).toContain("current-context:");
   expect((await server.api.store.listVClusters({}, "name", undefined, 10)).total).toBe(0);
 }, 300_000);
+
+it("is gofmt-formatted and passes go vet", async () => {
+  const goroot = (await run("go", ["env", "GOROOT"], { cwd: moduleDir })).stdout.trim();
+  const { stdout } = await run(`${goroot}/bin/gofmt`, ["-l", "."], { cwd: moduleDir });
+  expect(stdout).toBe("");
+  await run("go", ["vet", "./..."], { cwd: moduleDir, timeout: 240_000 });
+}, 300_000);
