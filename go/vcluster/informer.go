@@ -3,6 +3,7 @@ package vcluster
 import (
 	"context"
 	"errors"
+	"iter"
 	"sync"
 	"time"
 
@@ -339,5 +340,64 @@ func (i *Informer) setStatus(s ConnectionStatus) {
 	i.mu.Unlock()
 	if changed && i.options.OnStatus != nil {
 		i.options.OnStatus(s)
+	}
+}
+
+// Events yields every change after the call, in order, until ctx is done (it then yields
+// ctx.Err()) or the informer stops (it yields the informer's error). It subscribes at once, so
+// no change between the call and the first iteration is lost; the queue between the informer
+// and the consumer is unbounded on purpose: an informer must not drop changes. The sequence
+// can be iterated once; the subscription ends with ctx or the iteration.
+func (i *Informer) Events(ctx context.Context) iter.Seq2[CacheEvent, error] {
+	var mu sync.Mutex
+	var queue []CacheEvent
+	wake := make(chan struct{}, 1)
+	remove := i.AddHandler(Handler{OnEvent: func(c CacheEvent) {
+		mu.Lock()
+		queue = append(queue, c)
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}})
+	stopCleanup := context.AfterFunc(ctx, remove)
+	take := func() []CacheEvent {
+		mu.Lock()
+		defer mu.Unlock()
+		batch := queue
+		queue = nil
+		return batch
+	}
+	return func(yield func(CacheEvent, error) bool) {
+		defer func() {
+			stopCleanup()
+			remove()
+		}()
+		for {
+			batch := take()
+			for _, c := range batch {
+				if !yield(c, nil) {
+					return
+				}
+			}
+			if len(batch) > 0 {
+				continue
+			}
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				yield(CacheEvent{}, ctx.Err())
+				return
+			case <-i.done:
+				for _, c := range take() {
+					if !yield(c, nil) {
+						return
+					}
+				}
+				yield(CacheEvent{}, i.failure)
+				return
+			}
+		}
 	}
 }

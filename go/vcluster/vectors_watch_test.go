@@ -273,6 +273,19 @@ func TestVectorsWatchRecovery(t *testing.T) {
 				mu.Unlock()
 				b.notify()
 			}})
+			// The iterator form must see exactly what the handlers see.
+			iterated := make(chan []string, 1)
+			changes := informer.Events(t.Context())
+			go func() {
+				var seen []string
+				for c, err := range changes {
+					if err != nil {
+						break
+					}
+					seen = append(seen, eventText(c.Type, c.VCluster))
+				}
+				iterated <- seen
+			}()
 			var runErr error
 			finished := false
 			go func() {
@@ -308,6 +321,9 @@ func TestVectorsWatchRecovery(t *testing.T) {
 			}
 			if got := cacheView(); !slices.Equal(got, want) {
 				t.Errorf("cache %q, want %q", got, want)
+			}
+			if seen := <-iterated; !slices.Equal(seen, events) {
+				t.Errorf("Events yielded %q, handlers saw %q", seen, events)
 			}
 			if !informer.HasSynced() {
 				t.Error("informer never synced")
