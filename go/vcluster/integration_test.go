@@ -64,6 +64,14 @@ func TestLifecycle(t *testing.T) {
 			if d := vcluster.DetailOf(err); !vcluster.IsInvalidArgument(err) || d == nil || d.Reason != apiv1.ReasonInvalidField || d.Field != "name" {
 				t.Errorf("invalid create: %v (detail %+v), want InvalidArgument on field name", err, d)
 			}
+			_, err = vcs.CreateVCluster(ctx, connect.NewRequest(&apiv1.CreateVClusterRequest{
+				Name: "Not A Name!", Namespace: ref.Namespace, Spec: &apiv1.VClusterSpec{KubernetesVersion: "one"},
+			}))
+			if d := vcluster.DetailOf(err); d == nil || len(d.Violations) < 2 {
+				t.Errorf("two invalid fields: detail %+v, want every violation", d)
+			} else if d.Violations[0].Field != "name" || d.Violations[1].Field != "spec.kubernetes_version" {
+				t.Errorf("violations %+v, want name and spec.kubernetes_version", d.Violations)
+			}
 
 			got, err := vcs.GetVCluster(ctx, connect.NewRequest(&apiv1.GetVClusterRequest{Name: ref.Name, Namespace: ref.Namespace}))
 			if err != nil || got.Msg.GetVcluster().GetId() != running.GetId() {

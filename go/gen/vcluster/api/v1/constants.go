@@ -25,6 +25,9 @@ const (
 	// ReasonInvalidField: A request field is invalid; ErrorDetail.violations lists every one.
 	ReasonInvalidField = "INVALID_FIELD"
 
+	// ReasonMalformedRequest: The request could not be decoded: bytes that are not the RPC's message, broken framing, invalid UTF-8, an unknown field or enum name, or compression that was not negotiated.
+	ReasonMalformedRequest = "MALFORMED_REQUEST"
+
 	// ReasonInvalidPageToken: The page token is malformed, expired or belongs to another query.
 	ReasonInvalidPageToken = "INVALID_PAGE_TOKEN"
 
