@@ -7,7 +7,7 @@ const (
 	// AnnotationResourceVersion: The object's resource version: a decimal string that grows with every change.
 	AnnotationResourceVersion = "vcluster.open-vcluster.io/resource-version"
 
-	// AnnotationGeneration: The spec generation, incremented by every spec change.
+	// AnnotationGeneration: The desired-state generation, incremented by every spec change and by suspend and resume; status.observed_generation reaches it when the operation ends.
 	AnnotationGeneration = "vcluster.open-vcluster.io/generation"
 
 	// AnnotationOperationID: The id of the last operation that changed the object.

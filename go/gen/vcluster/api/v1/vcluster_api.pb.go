@@ -1264,7 +1264,9 @@ type VClusterStatus struct {
 	Message string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
 	// Machine-readable reason for the current phase, in UpperCamelCase (e.g. "ProviderFailed").
 	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
-	// Conditions: Ready, ControlPlaneReady, Suspended and others.
+	// Conditions: Ready, ControlPlaneReady, Suspended and others. EndpointSimulated=True
+	// (reason "SimulatedProvider") marks a vcluster whose API server endpoint is simulated:
+	// nothing listens there, although its kubeconfigs carry real certificates.
 	Conditions []*Condition `protobuf:"bytes,4,rep,name=conditions,proto3" json:"conditions,omitempty"`
 	// Base64-encoded kubeconfig; only set by GetVCluster with include_kubeconfig.
 	Kubeconfig string `protobuf:"bytes,5,opt,name=kubeconfig,proto3" json:"kubeconfig,omitempty"`
@@ -3550,7 +3552,9 @@ func (x *WatchVClusterRequest) GetResourceVersion() string {
 //
 // Heartbeats: every few seconds the server sends an event of type UNSPECIFIED whose
 // vcluster carries only the "vcluster.open-vcluster.io/resource-version" annotation,
-// the newest version the stream has seen (a bookmark). Clients resume from it.
+// a bookmark: every change up to that version has been sent (or did not match). It never
+// runs ahead of an event still to be sent, so clients resume from it and may skip events
+// at or below it.
 type WatchVClusterResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What happened.

@@ -124,7 +124,11 @@ type VClusterServiceClient interface {
 	// RestoreVCluster restores a vcluster from a ready snapshot, in place or into a new
 	// vcluster (create_new).
 	RestoreVCluster(context.Context, *connect.Request[v1.RestoreVClusterRequest]) (*connect.Response[v1.RestoreVClusterResponse], error)
-	// GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+	// GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+	// certificates are real X.509: the cluster's certificate authority is the server's CA, and
+	// the default format embeds a client certificate that CA signed. When the vcluster has the
+	// condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+	// kubectl accepts the kubeconfig but cannot connect.
 	GetVClusterKubeconfig(context.Context, *connect.Request[v1.GetVClusterKubeconfigRequest]) (*connect.Response[v1.GetVClusterKubeconfigResponse], error)
 	// WatchVCluster streams changes to the vclusters that match the request. With an empty
 	// resource_version it first sends every matching vcluster as ADDED, then at once a
@@ -335,7 +339,11 @@ type VClusterServiceHandler interface {
 	// RestoreVCluster restores a vcluster from a ready snapshot, in place or into a new
 	// vcluster (create_new).
 	RestoreVCluster(context.Context, *connect.Request[v1.RestoreVClusterRequest]) (*connect.Response[v1.RestoreVClusterResponse], error)
-	// GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+	// GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+	// certificates are real X.509: the cluster's certificate authority is the server's CA, and
+	// the default format embeds a client certificate that CA signed. When the vcluster has the
+	// condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+	// kubectl accepts the kubeconfig but cannot connect.
 	GetVClusterKubeconfig(context.Context, *connect.Request[v1.GetVClusterKubeconfigRequest]) (*connect.Response[v1.GetVClusterKubeconfigResponse], error)
 	// WatchVCluster streams changes to the vclusters that match the request. With an empty
 	// resource_version it first sends every matching vcluster as ADDED, then at once a
