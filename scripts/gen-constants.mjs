@@ -30,9 +30,29 @@ function typescript() {
   return lines.join("\n");
 }
 
+// Go names: the group's singular prefix, then the key in PascalCase (AnnotationResourceVersion).
+const goPrefixes = { annotations: "Annotation", responseHeaders: "ResponseHeader", errorReasons: "Reason" };
+
+function go() {
+  const lines = [`// ${header}`, "", "package apiv1", ""];
+  for (const [group, entries] of groups) {
+    const prefix = goPrefixes[group];
+    if (!prefix) throw new Error(`gen-constants: no Go prefix for group "${group}"`);
+    lines.push(`// ${groupDocs[group] ?? group}`, "const (");
+    for (const [key, { value, doc }] of Object.entries(entries)) {
+      const name = (prefix + key[0].toUpperCase() + key.slice(1)).replace(/Id(?=[A-Z]|$)/g, "ID");
+      lines.push(`\t// ${name}: ${doc}`, `\t${name} = ${JSON.stringify(value)}`, "");
+    }
+    lines.pop();
+    lines.push(")", "");
+  }
+  return lines.join("\n");
+}
+
 /** Every output: path relative to the repository root → its text. */
 export const outputs = {
   "packages/api/src/gen/constants.ts": typescript(),
+  "go/gen/vcluster/api/v1/constants.go": go(),
 };
 
 for (const [path, text] of Object.entries(outputs)) writeFileSync(join(root, path), text);

@@ -5,7 +5,7 @@
 // what it generates.
 import { spawnSync } from "node:child_process";
 
-const generatedDirs = ["packages/api/src/gen", "docs/api"];
+const generatedDirs = ["packages/api/src/gen", "go/gen", "docs/api"];
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
@@ -22,7 +22,7 @@ run("buf", ["format", "--diff", "--exit-code"]);
 // The baseline is the published contract (proto/baseline/); it only moves forward on release.
 run(process.execPath, ["scripts/proto-breaking.mjs"]);
 
-const drift = run("git", ["status", "--porcelain", "--", ...generatedDirs]).trim();
+const drift = run("git", ["status", "--porcelain", "--untracked-files=all", "--", ...generatedDirs]).trim();
 if (drift) {
   const message = `generated code or API reference differs from the commit; commit the regenerated files:\n${drift}`;
   if (process.env.CI) {

@@ -120,6 +120,10 @@ describe("a release through a local registry", () => {
     expect(await readFile(join(workspace, "packages", "client", "CHANGELOG.md"), "utf8")).toContain(
       "Release rehearsal.",
     );
+    // The Go module moves with the fixed group.
+    expect(await readFile(join(workspace, "go", "vcluster", "version.go"), "utf8")).toContain(
+      `const Version = "${version}"`,
+    );
   }, 240_000);
 
   it("publishes every SDK package with the release command, with real dependency ranges", async () => {
@@ -150,6 +154,9 @@ describe("a release through a local registry", () => {
       }
     }
     expect(problems).toEqual([]);
+    // The Go module is released under the tag Go tooling resolves for a module in go/.
+    const tags = await runCommand("git", ["tag", "--list", "go/v*"], { cwd: workspace, env });
+    expect(tags.stdout.trim()).toBe(`go/v${version}`);
     // Only the published packages: private ones never leave the workspace.
     const privateOne = await fetch(new URL("@open-vcluster%2fconsole", registry?.url));
     expect(privateOne.status).toBe(404);
@@ -217,5 +224,32 @@ describe("a release through a local registry", () => {
     const listed = await npx("list", "--all-namespaces", "--server", url, "-o", "json");
     const items = (JSON.parse(listed.stdout) as { items: { name: string; namespace: string }[] }).items;
     expect(items.map((vc) => `${vc.namespace}/${vc.name}`)).toEqual(["release/from-npm"]);
+  }, 480_000);
+
+  it("builds a fresh Go module that uses the released Go SDK and runs it against the server", async () => {
+    expect(version, "the versioning step did not run").toBeTruthy();
+    const url = server?.ready;
+    expect(url, "the server from the registry is not running").toBeTruthy();
+    const dir = join(tmp, "go-consumer");
+    await mkdir(dir);
+    await cp(join(fixtures, "go", "main.go"), join(dir, "main.go"));
+    // The SDK comes from the released workspace copy, at the version just released, as
+    // `go get github.com/open-vcluster/open-vcluster/go@v<version>` would resolve the go/ tag.
+    const sdk = join(tmp, "workspace", "go");
+    await writeFile(
+      join(dir, "go.mod"),
+      `module example.com/go-consumer\n\ngo 1.26.0\n\nrequire github.com/open-vcluster/open-vcluster/go v${version}\n\nreplace github.com/open-vcluster/open-vcluster/go v${version} => ${sdk}\n`,
+    );
+    await runCommand("go", ["mod", "tidy"], { cwd: dir, env, timeoutMs: 180_000 });
+    await runCommand("go", ["vet", "./..."], { cwd: dir, env, timeoutMs: 180_000 });
+    const { stdout } = await runCommand("go", ["run", ".", url ?? ""], { cwd: dir, env, timeoutMs: 180_000 });
+    expect(stdout.trim().split("\n")).toEqual([
+      `sdk ${version}`,
+      "created release-go/from-go",
+      "phase RUNNING",
+      "listed from-go",
+      "missing is not found: true",
+      "deleted",
+    ]);
   }, 480_000);
 });

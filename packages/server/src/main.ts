@@ -1,12 +1,15 @@
 import { parseCliOptions, USAGE } from "./cli-options.js";
+import { faultsFromEnv } from "./fault-env.js";
 import { startServer } from "./http/start-server.js";
 import { resolveLogger } from "./logger.js";
 
 /** The `vcluster-api-server` executable: flags and environment → a running server until a signal. */
 export async function main(): Promise<void> {
   let options: ReturnType<typeof parseCliOptions>;
+  let faults: ReturnType<typeof faultsFromEnv>;
   try {
     options = parseCliOptions(process.argv.slice(2), process.env);
+    faults = faultsFromEnv(process.env);
   } catch (error) {
     process.stderr.write(`vcluster-api-server: ${(error as Error).message}\n\n${USAGE}`);
     process.exit(2);
@@ -17,6 +20,7 @@ export async function main(): Promise<void> {
   }
   const logger = resolveLogger(undefined);
   const server = await startServer({ ...options, logger });
+  for (const fault of faults) server.faults.rpc.inject(fault);
   process.stdout.write(`vcluster-api-server listening on ${server.url}\n`);
   let stopping = false;
   const stop = (signal: string) => {
