@@ -2,7 +2,14 @@ import { randomUUID } from "node:crypto";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { SnapshotService, VClusterService } from "@open-vcluster/api";
 import { unauthenticated } from "./auth/authenticator.js";
-import { type Authenticator, loadTokensFile, principalKey } from "./auth/index.js";
+import {
+  type AuthConfig,
+  type Authenticator,
+  buildAuthenticator,
+  loadAuthConfig,
+  loadTokensFile,
+  principalKey,
+} from "./auth/index.js";
 import { type Clock, systemClock } from "./clock.js";
 import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./http/interceptors.js";
 import { CertificateAuthority } from "./kubeconfig/index.js";
@@ -35,6 +42,11 @@ export interface ApiServerOptions {
   timeScale?: number;
   /** Static bearer tokens file (YAML/JSON). Absent (and no authenticator) = no auth. */
   authTokensFile?: string;
+  /**
+   * Authenticators tried in order (static tokens, OIDC issuers, Kubernetes TokenReview): a
+   * parsed config or the path of its YAML file. Static tokens from `authTokensFile` go first.
+   */
+  auth?: AuthConfig | string;
   authenticator?: Authenticator;
   heartbeatIntervalMs?: number;
   historyLimit?: number;
@@ -120,8 +132,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     certificateAuthority: new CertificateAuthority(deriveKey(root, "kubeconfig-ca")),
     newId: randomUUID,
   };
-  const authenticator =
-    options.authenticator ?? (options.authTokensFile ? loadTokensFile(options.authTokensFile) : undefined);
+  const authenticator = options.authenticator ?? configuredAuthenticator(options, logger, () => clock.now());
   const inFlight = new InFlight();
   const shutdown = new AbortController();
   let ready = true;
@@ -182,4 +193,15 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
       return closing;
     },
   };
+}
+
+function configuredAuthenticator(
+  options: ApiServerOptions,
+  logger: Logger,
+  now: () => Date,
+): Authenticator | undefined {
+  const config = typeof options.auth === "string" ? loadAuthConfig(options.auth) : options.auth;
+  if (!config) return options.authTokensFile ? loadTokensFile(options.authTokensFile) : undefined;
+  const first = options.authTokensFile ? [{ static: { tokensFile: options.authTokensFile } }] : [];
+  return buildAuthenticator({ authenticators: [...first, ...config.authenticators] }, logger, now);
 }

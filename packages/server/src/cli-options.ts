@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
 import { parseArgs } from "node:util";
+import { checkOidcOptions } from "./auth/oidc.js";
 import type { ServerOptions } from "./http/start-server.js";
 import { DEFAULT_CHART } from "./provider/kubernetes/helm.js";
 
@@ -11,6 +12,12 @@ export const USAGE = `Usage: vcluster-api-server [options]
   --port <port>                 listen port (env VCLUSTER_API_PORT, default 8080; 0 = any)
   --store <spec>                memory | sqlite:<path> (env VCLUSTER_API_STORE, default sqlite:.data/vcluster.db)
   --auth-tokens <file>          static bearer tokens, YAML or JSON (env VCLUSTER_API_AUTH_TOKENS)
+  --auth-config <file>          authenticators tried in order: static, oidc, tokenReview (env VCLUSTER_API_AUTH_CONFIG)
+  --oidc-issuer <url>           accept JWTs of this OpenID issuer (env VCLUSTER_API_OIDC_ISSUER)
+  --oidc-audience <aud>         audience the JWTs must carry; repeatable (env VCLUSTER_API_OIDC_AUDIENCE, comma-separated)
+  --oidc-groups-claim <claim>   claim with the caller's groups (default groups)
+  --oidc-project-prefix <text>  only groups with this prefix are projects, named without it
+  --oidc-admin-group <group>    members of this group are admins; repeatable
   --cors-origin <origin>        allow browser calls from origin; repeatable (env VCLUSTER_API_CORS_ORIGINS, comma-separated)
   --time-scale <n>              multiply simulated durations; 0 = instant (env VCLUSTER_API_TIME_SCALE, default 1)
   --heartbeat-interval <ms>     watch heartbeat interval (env VCLUSTER_API_HEARTBEAT_INTERVAL, default 5000)
@@ -59,6 +66,12 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
       port: { type: "string" },
       store: { type: "string" },
       "auth-tokens": { type: "string" },
+      "auth-config": { type: "string" },
+      "oidc-issuer": { type: "string" },
+      "oidc-audience": { type: "string", multiple: true },
+      "oidc-groups-claim": { type: "string" },
+      "oidc-project-prefix": { type: "string" },
+      "oidc-admin-group": { type: "string", multiple: true },
       "cors-origin": { type: "string", multiple: true },
       "time-scale": { type: "string" },
       "heartbeat-interval": { type: "string" },
@@ -109,6 +122,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   const history = number("--history-limit", values["history-limit"] ?? env.VCLUSTER_API_HISTORY_LIMIT);
   if (history) options.historyLimit = history;
   if (authTokensFile) options.authTokensFile = authTokensFile;
+  const auth = authFromFlags(values, env);
+  if (auth) options.auth = auth;
   if (secret) options.secret = secret;
   const maxCreates = number(
     "--max-concurrent-creates",
@@ -153,4 +168,43 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   }
   if (certFile && keyFile) options.tls = { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") };
   return options;
+}
+
+type AuthFlags = {
+  "auth-config"?: string | undefined;
+  "oidc-issuer"?: string | undefined;
+  "oidc-audience"?: string[] | undefined;
+  "oidc-groups-claim"?: string | undefined;
+  "oidc-project-prefix"?: string | undefined;
+  "oidc-admin-group"?: string[] | undefined;
+};
+
+/** `--auth-config` names a file; the `--oidc-*` flags describe one issuer without a file. */
+function authFromFlags(values: AuthFlags, env: NodeJS.ProcessEnv): ServerOptions["auth"] {
+  const file = values["auth-config"] ?? env.VCLUSTER_API_AUTH_CONFIG;
+  const issuer = values["oidc-issuer"] ?? env.VCLUSTER_API_OIDC_ISSUER;
+  if (file && issuer)
+    throw new Error("--oidc-issuer: put the issuer in the --auth-config file instead (use one or the other)");
+  if (file) return file;
+  if (!issuer) {
+    if (values["oidc-audience"] || values["oidc-groups-claim"] || values["oidc-admin-group"]) {
+      throw new Error("--oidc-audience, --oidc-groups-claim and --oidc-admin-group need --oidc-issuer");
+    }
+    return undefined;
+  }
+  const audiences =
+    values["oidc-audience"] ??
+    (env.VCLUSTER_API_OIDC_AUDIENCE ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean);
+  if (audiences.length === 0) throw new Error("--oidc-issuer needs at least one --oidc-audience");
+  const claims = {
+    ...(values["oidc-groups-claim"] ? { groups: values["oidc-groups-claim"] } : {}),
+    ...(values["oidc-project-prefix"] !== undefined ? { projectPrefix: values["oidc-project-prefix"] } : {}),
+    ...(values["oidc-admin-group"] ? { adminGroups: values["oidc-admin-group"] } : {}),
+  };
+  const oidc = { issuer, audiences, claims };
+  checkOidcOptions(oidc);
+  return { authenticators: [{ oidc }] };
 }

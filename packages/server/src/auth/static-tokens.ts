@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { type Authenticator, bearerToken } from "./authenticator.js";
 import type { Principal } from "./principal.js";
+import { type TokenVerdict, type TokenVerifier, UNRECOGNISED } from "./token-verifier.js";
 
 export interface StaticToken {
   token: string;
@@ -22,7 +23,8 @@ const digest = (token: string) => createHash("sha256").update(token).digest();
  * Bearer tokens from a file. Tokens are compared as SHA-256 digests in constant time, so
  * neither their length nor a matching prefix shows in response timing.
  */
-export class StaticTokenAuthenticator implements Authenticator {
+export class StaticTokenAuthenticator implements Authenticator, TokenVerifier {
+  readonly name = "static";
   private readonly entries: HashedEntry[];
 
   constructor(tokens: StaticToken[]) {
@@ -34,7 +36,15 @@ export class StaticTokenAuthenticator implements Authenticator {
 
   authenticate(headers: Headers): Principal | undefined {
     const token = bearerToken(headers);
-    if (!token) return undefined;
+    return token ? this.find(token) : undefined;
+  }
+
+  async verify(token: string): Promise<TokenVerdict> {
+    const principal = this.find(token);
+    return principal ? { kind: "accepted", principal } : UNRECOGNISED;
+  }
+
+  private find(token: string): Principal | undefined {
     const presented = digest(token);
     let found: Principal | undefined;
     for (const entry of this.entries) {

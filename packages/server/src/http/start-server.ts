@@ -42,7 +42,8 @@ export function isLoopback(host: string): boolean {
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? 8080;
-  const authConfigured = options.authTokensFile !== undefined || options.authenticator !== undefined;
+  const authConfigured =
+    options.authTokensFile !== undefined || options.auth !== undefined || options.authenticator !== undefined;
   if (!authConfigured && !isLoopback(host) && !options.allowRemoteWithoutAuth) {
     throw new Error(
       `refusing to listen on ${host} without authentication; configure auth tokens or set allowRemoteWithoutAuth`,

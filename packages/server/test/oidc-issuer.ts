@@ -1,0 +1,137 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from "jose";
+import Provider from "oidc-provider";
+
+/** The API's audience: the resource the issuer mints access tokens for. */
+export const API_AUDIENCE = "vcluster-api";
+export const API_RESOURCE = "urn:open-vcluster:api";
+
+export interface SigningKey {
+  kid: string;
+  privateKey: Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+  publicJwk: JWK;
+  privateJwk: JWK;
+}
+
+export async function signingKey(kid: string): Promise<SigningKey> {
+  const { publicKey, privateKey } = await generateKeyPair("ES256", { extractable: true });
+  const base = { kid, alg: "ES256", use: "sig" };
+  return {
+    kid,
+    privateKey,
+    publicJwk: { ...(await exportJWK(publicKey)), ...base },
+    privateJwk: { ...(await exportJWK(privateKey)), ...base },
+  };
+}
+
+/** Machine clients of the issuer (client-credentials grant), with the groups their tokens carry. */
+export const MACHINE_CLIENTS: Record<string, string[]> = {
+  "ci-root": ["platform-admins"],
+  "ci-alice": ["vcluster:blue"],
+  "ci-bob": ["vcluster:blue", "unrelated"],
+  "ci-eve": ["vcluster:red"],
+};
+const SECRET = "machine-client-secret-0123456789";
+
+/**
+ * A real OpenID provider (the certified `oidc-provider`) on 127.0.0.1 with a port of its own.
+ * `rotate()` replaces its signing keys behind the same issuer URL, as an identity provider's
+ * key rotation does.
+ */
+export class TestIssuer {
+  private constructor(
+    readonly url: string,
+    private readonly http: Server,
+    private provider: Provider,
+    public keys: SigningKey[],
+  ) {}
+
+  static async start(): Promise<TestIssuer> {
+    let handle: ReturnType<Provider["callback"]> | undefined;
+    const http = createServer((req, res) => {
+      if (handle) handle(req, res);
+      else res.writeHead(503).end();
+    });
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const keys = [await signingKey("key-1")];
+    const issuer = new TestIssuer(url, http, TestIssuer.provider(url, keys), keys);
+    handle = (req, res) => issuer.provider.callback()(req, res);
+    return issuer;
+  }
+
+  private static provider(url: string, keys: SigningKey[]): Provider {
+    const provider = new Provider(url, {
+      clients: Object.keys(MACHINE_CLIENTS).map((client_id) => ({
+        client_id,
+        client_secret: SECRET,
+        grant_types: ["client_credentials"],
+        id_token_signed_response_alg: "ES256",
+        redirect_uris: [],
+        response_types: [],
+      })),
+      jwks: { keys: keys.map((k) => k.privateJwk) },
+      features: {
+        devInteractions: { enabled: false },
+        clientCredentials: { enabled: true },
+        resourceIndicators: {
+          enabled: true,
+          defaultResource: () => API_RESOURCE,
+          useGrantedResource: () => true,
+          getResourceServerInfo: () => ({
+            scope: "vclusters",
+            audience: API_AUDIENCE,
+            accessTokenTTL: 3600,
+            accessTokenFormat: "jwt",
+            jwt: { sign: { alg: "ES256" } },
+          }),
+        },
+      },
+      extraTokenClaims: (_ctx, token) => {
+        const clientId = (token as { clientId?: string }).clientId ?? "";
+        return { groups: MACHINE_CLIENTS[clientId] ?? [] };
+      },
+    });
+    provider.proxy = false;
+    return provider;
+  }
+
+  /** An access token from the client-credentials grant, as automation would get one. */
+  async clientCredentialsToken(clientId: string): Promise<string> {
+    const response = await fetch(`${this.url}/token`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/x-www-form-urlencoded",
+        authorization: `Basic ${Buffer.from(`${clientId}:${SECRET}`).toString("base64")}`,
+      },
+      body: new URLSearchParams({ grant_type: "client_credentials", scope: "vclusters", resource: API_RESOURCE }),
+    });
+    const body = (await response.json()) as { access_token?: string; error?: string; error_description?: string };
+    if (!response.ok || !body.access_token) {
+      throw new Error(`token endpoint: ${response.status} ${body.error ?? ""} ${body.error_description ?? ""}`);
+    }
+    return body.access_token;
+  }
+
+  /** A token signed with the issuer's own key but with claims of the test's choosing. */
+  async forge(claims: JWTPayload, key: SigningKey = this.keys[0] as SigningKey): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ iss: this.url, aud: API_AUDIENCE, sub: "forged", iat: now, exp: now + 600, ...claims })
+      .setProtectedHeader({ alg: "ES256", kid: key.kid, typ: "at+jwt" })
+      .sign(key.privateKey);
+  }
+
+  /** Replaces the signing keys; the old ones disappear from the published key set. */
+  async rotate(kid: string): Promise<SigningKey> {
+    const next = await signingKey(kid);
+    this.keys = [next];
+    this.provider = TestIssuer.provider(this.url, this.keys);
+    return next;
+  }
+
+  close(): Promise<void> {
+    this.http.closeAllConnections();
+    return new Promise((resolve) => this.http.close(() => resolve()));
+  }
+}
