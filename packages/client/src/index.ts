@@ -11,4 +11,5 @@ export function createClient(options: ClientOptions): VClusterApiClient {
 
 export * from "@open-vcluster/api";
 export * from "@open-vcluster/core";
+export { SERVICE_ACCOUNT_TOKEN_PATH, serviceAccountToken } from "./service-account-token.js";
 export { createNodeTransport };

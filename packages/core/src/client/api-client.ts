@@ -29,6 +29,7 @@ import {
 import { VClusterWatch, type WatchOptions, type WatchRequestInit } from "../watch/vcluster-watch.js";
 import { createBearerAuthInterceptor } from "./auth-interceptor.js";
 import { type ClientOptions, clientDefaults, resolveHttpVersion, type TransportConfig } from "./client-options.js";
+import { invalidateToken } from "./token-source.js";
 
 /** Builds the runtime's transport (connect-node, connect-web, an in-process router…). */
 export type TransportFactory = (config: TransportConfig) => Transport;
@@ -91,13 +92,18 @@ export function createVClusterApiClient(options: ClientOptions, transportFactory
 /** Binds every helper to clients over an existing transport (e.g. an in-process one in tests). */
 export function bindHelpers(
   transport: Transport,
-  options: Pick<ClientOptions, "clock" | "random" | "watch"> = {},
+  options: Pick<ClientOptions, "clock" | "random" | "watch" | "token"> = {},
 ): VClusterApiClient {
   const vclusters = createClient(VClusterService, transport);
   const snapshots = createClient(SnapshotService, transport);
   const clock: Clock = options.clock ?? systemClock;
   const random: Random = options.random ?? Math.random;
-  const watchDefaults = options.watch ?? {};
+  const watchDefaults = {
+    ...options.watch,
+    ...(options.token !== undefined
+      ? { refreshCredentials: (refused: string | undefined) => invalidateToken(options.token, refused) }
+      : {}),
+  };
   const waiterContext = { client: vclusters, clock, random, watch: watchDefaults };
   const watch = (request: WatchRequestInit = {}, watchOptions: WatchOptions = {}) =>
     new VClusterWatch(vclusters, request, { clock, random, ...watchDefaults, ...watchOptions });

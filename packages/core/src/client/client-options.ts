@@ -6,7 +6,11 @@ import type { WatchOptions } from "../watch/vcluster-watch.js";
 export type Protocol = "connect" | "grpc" | "grpc-web";
 export type HttpVersion = "1.1" | "2";
 
-/** A bearer token, or a function returning one (called for every attempt, so it may refresh). */
+/**
+ * A bearer token, or a function returning one, called for every attempt so it may refresh.
+ * Wrap fetchers in `cachedToken` (or use `clientCredentialsToken`) to reuse a token until
+ * shortly before it expires and to fetch anew when the server refuses it.
+ */
 export type TokenSource = string | (() => string | Promise<string>);
 
 export interface ClientOptions {

@@ -16,3 +16,14 @@ export {
   type TokenSource,
   type TransportConfig,
 } from "./client-options.js";
+export {
+  type CachedToken,
+  type CachedTokenOptions,
+  type ClientCredentialsOptions,
+  cachedToken,
+  clientCredentialsToken,
+  type IssuedToken,
+  invalidateToken,
+  jwtExpiry,
+  sentTokenKey,
+} from "./token-source.js";

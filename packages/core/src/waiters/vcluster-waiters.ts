@@ -19,7 +19,7 @@ export interface WaiterContext {
   clock: Clock;
   random: Random;
   /** Reconnect and liveness settings of the watch that drives the wait. */
-  watch?: Pick<WatchOptions, "backoff" | "heartbeatTimeoutMs" | "headers">;
+  watch?: Pick<WatchOptions, "backoff" | "heartbeatTimeoutMs" | "headers" | "refreshCredentials">;
 }
 
 export interface VClusterWaitOptions extends WaitOptions<VCluster> {

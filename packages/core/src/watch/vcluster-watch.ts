@@ -1,6 +1,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { type CallOptions, type Client, Code, ConnectError, createContextValues } from "@connectrpc/connect";
 import { type VClusterService, WatchEventType, type WatchVClusterRequestSchema } from "@open-vcluster/api";
+import { sentTokenKey } from "../client/token-source.js";
 import { retrySafeKey } from "../retry/retry-context.js";
 import { Backoff } from "../time/backoff.js";
 import { abortReason, type Clock, type Random, sleep, systemClock } from "../time/clock.js";
@@ -31,6 +32,12 @@ export interface WatchOptions {
   onBookmark?: (resourceVersion: string) => void;
   /** Extra headers sent when opening each stream. */
   headers?: CallOptions["headers"];
+  /**
+   * Called with the refused token when the server refuses the credentials; returns true when a fresh token can be
+   * fetched, and the watch then reconnects once more before giving up. Clients wire this to
+   * their token source, so a watch outlives token rotation.
+   */
+  refreshCredentials?: (refusedToken: string | undefined) => boolean;
   clock?: Clock;
   random?: Random;
 }
@@ -54,6 +61,10 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
   // that heartbeat's version, never a newer object of the initial state: changes of other
   // objects between the two may still be on their way.
   private initialState: boolean;
+  /** Set once credentials were refreshed for a refused stream; cleared when a stream delivers. */
+  private credentialsRefreshed = false;
+  /** The token the auth interceptor sent on the current stream. */
+  private readonly sentToken: { token?: string } = {};
   private readonly clock: Clock;
   private readonly backoff: Backoff;
 
@@ -111,6 +122,7 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
         } catch (error) {
           if (stop.aborted) break;
           failure = ConnectError.from(error);
+          if (this.retryWithFreshCredentials(failure)) continue;
           if (endsWatch(failure)) throw failure;
         }
         this.setStatus("reconnecting", failure);
@@ -121,6 +133,13 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
     } finally {
       this.setStatus("closed");
     }
+  }
+
+  private retryWithFreshCredentials(failure: ConnectError): boolean {
+    if (failure.code !== Code.Unauthenticated || this.credentialsRefreshed) return false;
+    if (!this.options.refreshCredentials?.(this.sentToken.token)) return false;
+    this.credentialsRefreshed = true;
+    return true;
   }
 
   /** Runs one stream until it fails; yields only events newer than everything seen before. */
@@ -147,7 +166,7 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
           // A watch is open-ended: no call timeout; opening it is safe to retry.
           timeoutMs: 0,
           headers: this.options.headers,
-          contextValues: createContextValues().set(retrySafeKey, true),
+          contextValues: createContextValues().set(retrySafeKey, true).set(sentTokenKey, this.sentToken),
           onHeader: () => this.setStatus("connected"),
         },
       );
@@ -155,6 +174,7 @@ export class VClusterWatch implements AsyncIterable<WatchEvent> {
         disarm();
         this.setStatus("connected");
         this.backoff.reset();
+        this.credentialsRefreshed = false;
         const version = resourceVersionOf(message.vcluster);
         if (message.type === WatchEventType.UNSPECIFIED || message.type === WatchEventType.ERROR) {
           this.initialState = false;

@@ -31,7 +31,9 @@ export class AuthenticatorChain implements Authenticator {
         throw error;
       }
       if (verdict.kind === "unrecognised") continue;
-      if (verdict.kind === "accepted") return verdict.principal;
+      if (verdict.kind === "accepted") {
+        return verdict.expiresAt ? { ...verdict.principal, expiresAt: verdict.expiresAt } : verdict.principal;
+      }
       if (verdict.kind === "denied") {
         this.logger.warn({ authenticator: verifier.name, reason: verdict.reason }, "caller denied");
         throw apiError(Code.PermissionDenied, "PERMISSION_DENIED", "the caller is not allowed to use this API");

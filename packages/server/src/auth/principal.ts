@@ -5,6 +5,12 @@ export interface Principal {
   subject: string;
   projects: string[];
   admin: boolean;
+  /**
+   * When the credentials that proved this identity expire. Streams opened with them end
+   * then (UNAUTHENTICATED), so a watch cannot outlive its token; clients reconnect with a
+   * fresh one and resume where they were.
+   */
+  expiresAt?: Date;
 }
 
 /** Without an authenticator every caller acts as this admin (the server then binds loopback only). */

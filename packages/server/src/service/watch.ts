@@ -134,8 +134,10 @@ export async function* watchVCluster(
 
     let lastHeartbeat = deps.clock.now().getTime();
     const interval = deps.limits.heartbeatIntervalMs;
+    const expiresAt = principal.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
     for (;;) {
       if (ctx.signal.aborted) return;
+      if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
       while (watcher.queue.length > 0) {
         const next = watcher.queue.shift() as StoredEvent;
         const out = translate(next, matches, sent, req.resourceVersion === "");
@@ -148,8 +150,9 @@ export async function* watchVCluster(
       const tick = new AbortController();
       const onAbort = () => tick.abort();
       ctx.signal.addEventListener("abort", onAbort, { once: true });
-      const elapsed = deps.clock.now().getTime() - lastHeartbeat;
-      const timer = deps.clock.sleep(Math.max(0, interval - elapsed), tick.signal).then(
+      const now = deps.clock.now().getTime();
+      const wait = Math.min(interval - (now - lastHeartbeat), expiresAt - now);
+      const timer = deps.clock.sleep(Math.max(0, wait), tick.signal).then(
         () => true,
         () => false,
       );
@@ -157,7 +160,7 @@ export async function* watchVCluster(
       const due = await Promise.race([timer, changed]);
       tick.abort();
       ctx.signal.removeEventListener("abort", onAbort);
-      if (due && watcher.queue.length === 0 && !watcher.ended) {
+      if (due && watcher.queue.length === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
         lastHeartbeat = deps.clock.now().getTime();
         yield heartbeat(watcher.bookmarkVersion());
       }
@@ -165,6 +168,10 @@ export async function* watchVCluster(
   } finally {
     watchHub.release(watcher);
   }
+}
+
+function credentialsExpired(): Error {
+  return apiError(Code.Unauthenticated, "UNAUTHENTICATED", "credentials expired; reconnect with a fresh token");
 }
 
 function mergeEvents(replay: StoredEvent[], live: StoredEvent[]): StoredEvent[] {
