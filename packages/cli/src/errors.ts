@@ -47,7 +47,17 @@ const byServerCode: [(error: unknown) => boolean, ExitCodeValue][] = [
   [isOutOfRange, ExitCode.invalidArgument],
 ];
 
-export function exitCodeFor(error: unknown): ExitCodeValue {
+/**
+ * A CLI error raised while a call was being made (a credential command failing, a sign-in
+ * that expired) reaches us wrapped in a ConnectError; what the user needs is the CLI error.
+ */
+function unwrap(error: unknown): unknown {
+  const cause = (error as { cause?: unknown } | undefined)?.cause;
+  return cause instanceof CliError || cause instanceof UsageError ? cause : error;
+}
+
+export function exitCodeFor(thrown: unknown): ExitCodeValue {
+  const error = unwrap(thrown);
   if (error instanceof UsageError) return ExitCode.usage;
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof WaitTimeoutError) return ExitCode.timeout;
@@ -66,7 +76,8 @@ function messageOf(error: unknown): string {
 }
 
 /** The lines printed for a failed command: the message, then the server's field and reason. */
-export function describeError(error: unknown, serverUrl?: string): string[] {
+export function describeError(thrown: unknown, serverUrl?: string): string[] {
+  const error = unwrap(thrown);
   const lines = [`error: ${messageOf(error)}`];
   const detail = errorDetail(error);
   if (detail?.field) lines.push(`  field:  ${detail.field}`);
@@ -75,6 +86,7 @@ export function describeError(error: unknown, serverUrl?: string): string[] {
   if (isUnavailable(error) && serverUrl && !detail) {
     lines.push(`  hint:   is the server running at ${serverUrl}? (set --server, VCLUSTER_API_SERVER or a context)`);
   }
-  if (isUnauthenticated(error) && serverUrl) lines.push("  hint:   set --token, VCLUSTER_API_TOKEN or a context token");
+  if (isUnauthenticated(error) && serverUrl)
+    lines.push("  hint:   set --token, VCLUSTER_API_TOKEN or a context token, or run `vcluster-api login`");
   return lines;
 }

@@ -7,6 +7,7 @@ import { registerDelete } from "./commands/delete.js";
 import { registerGet, registerList } from "./commands/get-list.js";
 import type { CommandKit } from "./commands/kit.js";
 import { registerKubeconfig } from "./commands/kubeconfig.js";
+import { registerLoginCommands } from "./commands/login.js";
 import { registerResume, registerSuspend } from "./commands/power.js";
 import { registerRestore } from "./commands/restore.js";
 import { registerScale } from "./commands/scale.js";
@@ -59,6 +60,7 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     registerWatch,
     registerServe,
     registerConfig,
+    registerLoginCommands,
     registerCompletion,
   ]) {
     register(program, kit);

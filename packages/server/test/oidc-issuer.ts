@@ -32,7 +32,11 @@ export const MACHINE_CLIENTS: Record<string, string[]> = {
   "ci-bob": ["vcluster:blue", "unrelated"],
   "ci-eve": ["vcluster:red"],
 };
-const SECRET = "machine-client-secret-0123456789";
+export const MACHINE_SECRET = "machine-client-secret-0123456789";
+/** The public client people sign in with on the command line (device authorization grant). */
+export const CLI_CLIENT = "vcluster-cli";
+/** People who can sign in, with their groups. */
+export const PEOPLE: Record<string, string[]> = { alice: ["vcluster:blue"], ops: ["platform-admins"] };
 
 /**
  * A real OpenID provider (the certified `oidc-provider`) on 127.0.0.1 with a port of its own.
@@ -63,18 +67,37 @@ export class TestIssuer {
 
   private static provider(url: string, keys: SigningKey[]): Provider {
     const provider = new Provider(url, {
-      clients: Object.keys(MACHINE_CLIENTS).map((client_id) => ({
-        client_id,
-        client_secret: SECRET,
-        grant_types: ["client_credentials"],
-        id_token_signed_response_alg: "ES256",
-        redirect_uris: [],
-        response_types: [],
-      })),
+      clients: Object.keys(MACHINE_CLIENTS)
+        .map((client_id) => ({
+          client_id,
+          client_secret: MACHINE_SECRET,
+          grant_types: ["client_credentials"],
+          id_token_signed_response_alg: "ES256" as const,
+          redirect_uris: [],
+          response_types: [],
+        }))
+        .concat([
+          {
+            client_id: CLI_CLIENT,
+            grant_types: ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"],
+            token_endpoint_auth_method: "none",
+            id_token_signed_response_alg: "ES256",
+            redirect_uris: [],
+            response_types: [],
+          } as never,
+        ]),
+      findAccount: (_ctx, id) => ({
+        accountId: id,
+        claims: () => ({ sub: id, groups: PEOPLE[id] ?? [] }),
+      }),
+      claims: { openid: ["sub"], groups: ["groups"] },
+      conformIdTokenClaims: false,
+      scopes: ["openid", "offline_access", "groups", "vclusters"],
       jwks: { keys: keys.map((k) => k.privateJwk) },
       features: {
-        devInteractions: { enabled: false },
+        devInteractions: { enabled: true },
         clientCredentials: { enabled: true },
+        deviceFlow: { enabled: true },
         resourceIndicators: {
           enabled: true,
           defaultResource: () => API_RESOURCE,
@@ -103,7 +126,7 @@ export class TestIssuer {
       method: "POST",
       headers: {
         "content-type": "application/x-www-form-urlencoded",
-        authorization: `Basic ${Buffer.from(`${clientId}:${SECRET}`).toString("base64")}`,
+        authorization: `Basic ${Buffer.from(`${clientId}:${MACHINE_SECRET}`).toString("base64")}`,
       },
       body: new URLSearchParams({ grant_type: "client_credentials", scope: "vclusters", resource: API_RESOURCE }),
     });
@@ -112,6 +135,52 @@ export class TestIssuer {
       throw new Error(`token endpoint: ${response.status} ${body.error ?? ""} ${body.error_description ?? ""}`);
     }
     return body.access_token;
+  }
+
+  /**
+   * Plays the person at the browser in a device authorization flow: opens the verification
+   * link, confirms the code, signs in as `login` and consents, as the issuer's pages ask.
+   */
+  async approveDevice(verificationUri: string, login: string): Promise<void> {
+    const cookies = new Map<string, string>();
+    let url = verificationUri;
+    let body: URLSearchParams | undefined;
+    for (let step = 0; step < 20; step++) {
+      const response = await fetch(url, {
+        method: body ? "POST" : "GET",
+        redirect: "manual",
+        headers: {
+          cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join("; "),
+          ...(body ? { "content-type": "application/x-www-form-urlencoded" } : {}),
+        },
+        ...(body ? { body } : {}),
+      });
+      for (const cookie of response.headers.getSetCookie()) {
+        const [pair] = cookie.split(";");
+        const [name, ...value] = (pair ?? "").split("=");
+        if (name) cookies.set(name.trim(), value.join("="));
+      }
+      const location = response.headers.get("location");
+      if (location) {
+        url = new URL(location, url).toString();
+        body = undefined;
+        continue;
+      }
+      const html = await response.text();
+      if (html.includes("Sign-in Success")) return;
+      const form = /<form[^>]*action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+      if (!form) throw new Error(`device flow: no form at ${url}: ${html.slice(0, 300)}`);
+      body = new URLSearchParams();
+      for (const input of (form[2] ?? "").matchAll(/<input[^>]*name="([^"]+)"[^>]*>/gi)) {
+        const name = input[1] as string;
+        const value = /value="([^"]*)"/.exec(input[0])?.[1];
+        if (name === "login") body.set(name, login);
+        else if (name === "password") body.set(name, "any-password");
+        else if (value !== undefined) body.set(name, value);
+      }
+      url = new URL((form[1] as string).replace(/&amp;/g, "&"), url).toString();
+    }
+    throw new Error("device flow: too many steps");
   }
 
   /** A token signed with the issuer's own key but with claims of the test's choosing. */

@@ -20,7 +20,14 @@ function contextNamed(config: CliConfig, name: string): ContextEntry {
 
 /** Tokens are secrets: shown only when asked for, as kubectl's `config view --raw` does. */
 function redacted(config: CliConfig): CliConfig {
-  return { ...config, contexts: config.contexts.map((c) => (c.token ? { ...c, token: "REDACTED" } : c)) };
+  return {
+    ...config,
+    contexts: config.contexts.map((c) => ({
+      ...c,
+      ...(c.token ? { token: "REDACTED" } : {}),
+      ...(c.oidc?.refreshToken ? { oidc: { ...c.oidc, refreshToken: "REDACTED" } } : {}),
+    })),
+  };
 }
 
 function registerView(group: Command, kit: CommandKit): void {
@@ -52,7 +59,10 @@ function registerGetContexts(group: Command, kit: CommandKit): void {
         { header: "NAME", value: (c: ContextEntry) => c.name },
         { header: "SERVER", value: (c: ContextEntry) => c.server ?? DEFAULT_SERVER },
         { header: "NAMESPACE", value: (c: ContextEntry) => c.namespace ?? "" },
-        { header: "AUTH", value: (c: ContextEntry) => (c.token ? "token" : "none") },
+        {
+          header: "AUTH",
+          value: (c: ContextEntry) => (c.token ? "token" : c.exec ? "exec" : c.oidc ? "oidc" : "none"),
+        },
       ];
       kit.io.stdout.write(renderTable(columns, config.contexts, new Date()));
     });

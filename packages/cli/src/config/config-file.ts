@@ -1,6 +1,8 @@
 import { chmod, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parse, stringify } from "yaml";
+import type { ExecCredential } from "../auth/credential-command.js";
+import type { OidcLogin } from "../auth/device-login.js";
 import { UsageError } from "../errors.js";
 
 /** A named connection, as kubectl's contexts are: where to call, as whom, in which namespace. */
@@ -9,6 +11,10 @@ export interface ContextEntry {
   server?: string;
   token?: string;
   namespace?: string;
+  /** A command that prints the token (kubectl's exec-plugin style). */
+  exec?: ExecCredential;
+  /** An OpenID Connect sign-in made with `vcluster-api login`. */
+  oidc?: OidcLogin;
 }
 
 export interface CliConfig {
@@ -41,7 +47,52 @@ function toContext(value: unknown, index: number, file: string): ContextEntry {
     const field = optionalString(raw[key], `${where}.${key}`);
     if (field !== undefined) entry[key] = field;
   }
+  if (raw.exec !== undefined && raw.exec !== null) entry.exec = toExec(raw.exec, `${where}.exec`);
+  if (raw.oidc !== undefined && raw.oidc !== null) entry.oidc = toOidc(raw.oidc, `${where}.oidc`);
   return entry;
+}
+
+function mapping(value: unknown, where: string): Record<string, unknown> {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new UsageError(`${where}: expected a mapping`);
+  return value as Record<string, unknown>;
+}
+
+function stringList(value: unknown, where: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((v) => typeof v !== "string"))
+    throw new UsageError(`${where}: expected a list of strings`);
+  return value as string[];
+}
+
+function toExec(value: unknown, where: string): ExecCredential {
+  const raw = mapping(value, where);
+  const command = optionalString(raw.command, `${where}.command`);
+  if (!command) throw new UsageError(`${where}.command: required`);
+  const exec: ExecCredential = { command };
+  const args = stringList(raw.args, `${where}.args`);
+  if (args) exec.args = args;
+  if (raw.env !== undefined && raw.env !== null) {
+    const env = mapping(raw.env, `${where}.env`);
+    for (const [k, v] of Object.entries(env))
+      if (typeof v !== "string") throw new UsageError(`${where}.env.${k}: expected a string`);
+    exec.env = env as Record<string, string>;
+  }
+  return exec;
+}
+
+function toOidc(value: unknown, where: string): OidcLogin {
+  const raw = mapping(value, where);
+  const issuer = optionalString(raw.issuer, `${where}.issuer`);
+  const clientId = optionalString(raw.clientId, `${where}.clientId`);
+  if (!issuer) throw new UsageError(`${where}.issuer: required`);
+  if (!clientId) throw new UsageError(`${where}.clientId: required`);
+  const login: OidcLogin = { issuer, clientId };
+  const scopes = stringList(raw.scopes, `${where}.scopes`);
+  if (scopes) login.scopes = scopes;
+  const refreshToken = optionalString(raw.refreshToken, `${where}.refreshToken`);
+  if (refreshToken) login.refreshToken = refreshToken;
+  return login;
 }
 
 /** A missing file is an empty configuration: the CLI works without one. */

@@ -1,3 +1,5 @@
+import type { TokenSource } from "@open-vcluster/core";
+import { contextTokenSource } from "../auth/context-token.js";
 import { UsageError } from "../errors.js";
 import { type CliConfig, type ContextEntry, configPath, loadConfig } from "./config-file.js";
 
@@ -13,7 +15,8 @@ export interface ConnectionFlags {
 
 export interface Connection {
   server: string;
-  token: string | undefined;
+  /** A token, or a function that fetches one (a credential command or an OpenID sign-in). */
+  token: TokenSource | undefined;
   /** The context's namespace: the default of -n. */
   namespace: string | undefined;
   contextName: string | undefined;
@@ -35,7 +38,10 @@ export function selectContext(
   return entry;
 }
 
-/** Flags win over environment variables, which win over the context, which wins over defaults. */
+/**
+ * Flags win over environment variables, which win over the context, which wins over defaults.
+ * A context's credentials: its token, else its credential command, else its OpenID sign-in.
+ */
 export async function resolveConnection(
   flags: ConnectionFlags,
   env: Record<string, string | undefined>,
@@ -53,7 +59,11 @@ export async function resolveConnection(
   }
   return {
     server: server.replace(/\/+$/, ""),
-    token: flags.token || env.VCLUSTER_API_TOKEN || context?.token || undefined,
+    token:
+      flags.token ||
+      env.VCLUSTER_API_TOKEN ||
+      context?.token ||
+      (context ? contextTokenSource(context, configFile, env) : undefined),
     namespace: context?.namespace || undefined,
     contextName: context?.name,
     configFile,
