@@ -83,7 +83,7 @@ describe("signing in and credential commands", () => {
     const refused = await cli.run(["get", "alices"]);
     expect(refused.code).toBe(7);
     expect(refused.stderr).toContain("vcluster-api login");
-  });
+  }, 120_000); // the issuer asks the CLI to poll every 5 s while the person signs in
 
   it("reads the token from a credential command in kubectl's exec-plugin format", async () => {
     const plugin = cli.path("plugin.mjs");
@@ -106,5 +106,5 @@ describe("signing in and credential commands", () => {
     config.contexts.at(-1).exec.env.PLUGIN_TOKEN = "not-a-valid-token";
     await writeFile(file, (await import("yaml")).stringify(config), { mode: 0o600 });
     expect((await cli.run(["--context", "robot", "list"])).code).toBe(7);
-  });
+  }, 60_000);
 });
