@@ -1,8 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
-import { testServer } from "./support.js";
+import { clientsFor, expectError, testServer, transportFor } from "./support.js";
 import { expectTenancy } from "./tenancy-scenario.js";
 
 function tokensFile(): string {
