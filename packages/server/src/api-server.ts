@@ -203,5 +203,18 @@ function configuredAuthenticator(
   const config = typeof options.auth === "string" ? loadAuthConfig(options.auth) : options.auth;
   if (!config) return options.authTokensFile ? loadTokensFile(options.authTokensFile) : undefined;
   const first = options.authTokensFile ? [{ static: { tokensFile: options.authTokensFile } }] : [];
-  return buildAuthenticator({ authenticators: [...first, ...config.authenticators] }, logger, now);
+  // A TokenReview without a cluster of its own asks the host cluster the Kubernetes provider uses.
+  const host = options.kubernetes?.connection;
+  const authenticators = config.authenticators.map((entry) =>
+    "tokenReview" in entry && !entry.tokenReview.kubeconfig && host?.kubeconfig
+      ? {
+          tokenReview: {
+            ...entry.tokenReview,
+            kubeconfig: host.kubeconfig,
+            ...(host.context ? { context: host.context } : {}),
+          },
+        }
+      : entry,
+  );
+  return buildAuthenticator({ authenticators: [...first, ...authenticators] }, logger, now);
 }

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { Code } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { cachedToken, clientInterceptors } from "@open-vcluster/core";
-import { SignJWT, generateKeyPair } from "jose";
+import { generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/index.js";
-import { clientsFor, expectError, testServer, transportFor } from "../support.js";
+import { type RunningServer, startServer } from "../../src/index.js";
+import { clientsFor, expectError, transportFor } from "../support.js";
 import { CLUSTER_SETUP_TIMEOUT_MS, type KubeCluster, startKubeCluster } from "./cluster.js";
 
 // Service-account tokens checked by a real kube-apiserver through TokenReview, and RBAC through
@@ -65,7 +65,11 @@ beforeAll(async () => {
   await writeFile(manifest, RBAC);
   await cluster.kubectl("apply", "-f", manifest);
   const kubeconfig = await cluster.writeKubeconfig(join(cluster.dir, "server.kubeconfig"), cluster.restrictedToken);
-  server = await testServer({
+  // Started here, not with testServer (closed after each test): both tests share it.
+  server = await startServer({
+    port: 0,
+    timeScale: 0,
+    logger: false,
     auth: {
       authenticators: [
         {
@@ -110,7 +114,7 @@ describe("Kubernetes service-account tokens (TokenReview)", () => {
   });
 
   it("denies an authenticated account that RBAC does not allow, and refuses wrong-audience, foreign and revoked tokens", async () => {
-    const anonymous = await expectError(() => clientsFor(transportFor(server, "grpc", "2")).vc.listVClusters({}));
+    const anonymous = await expectError(() => clientsFor(transportFor(server, "connect", "2")).vc.listVClusters({}));
     expect(anonymous.error.code).toBe(Code.Unauthenticated);
 
     const denied = await expectError(async () =>
@@ -131,13 +135,25 @@ describe("Kubernetes service-account tokens (TokenReview)", () => {
       .setIssuedAt(now)
       .setExpirationTime(now + 600)
       .sign(privateKey);
-    const forged = await expectError(() => clientsFor(transportFor(server, "connect", "2", foreign)).vc.listVClusters({}));
+    const forged = await expectError(() =>
+      clientsFor(transportFor(server, "connect", "2", foreign)).vc.listVClusters({}),
+    );
     expect(forged.error.code).toBe(Code.Unauthenticated);
 
     const revoked = await token("deployer");
     expect((await clientsFor(transportFor(server, "connect", "2", revoked)).vc.listVClusters({})).totalCount).toBe(1);
     await cluster.kubectl("delete", "serviceaccount", "deployer", "-n", "apps", "--wait=true");
-    const gone = await expectError(() => clientsFor(transportFor(server, "connect", "2", revoked)).vc.listVClusters({}));
-    expect(gone.error.code).toBe(Code.Unauthenticated);
-  });
+    // The API server sees the deletion through its informer cache: wait for that state.
+    const client = clientsFor(transportFor(server, "connect", "2", revoked));
+    const deadline = Date.now() + 60_000;
+    let code: Code | undefined;
+    while (code !== Code.Unauthenticated && Date.now() < deadline) {
+      code = await client.vc.listVClusters({}).then(
+        () => undefined,
+        (e: unknown) => (e as { code?: Code }).code,
+      );
+      if (code === undefined) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(code).toBe(Code.Unauthenticated);
+  }, 120_000);
 });
