@@ -77,11 +77,11 @@ export function benchVCluster(i: number): VCluster {
 }
 
 /** Writes vclusters [from, to) in transactions of a few thousand, as a bulk import would. */
-export function seed(store: Store, from: number, to: number): void {
+export async function seed(store: Store, from: number, to: number): Promise<void> {
   const batch = 5000;
   for (let start = from; start < to; start += batch) {
-    store.transaction((tx) => {
-      for (let i = start; i < Math.min(to, start + batch); i++) tx.putVCluster(benchVCluster(i));
+    await store.transaction(async (tx) => {
+      for (let i = start; i < Math.min(to, start + batch); i++) await tx.putVCluster(benchVCluster(i));
     });
   }
 }

@@ -94,7 +94,7 @@ export async function benchListAtSize(kind: StoreKind, size: number): Promise<Si
   const server = await openServer(kind, dir.path);
   try {
     const seedStart = performance.now();
-    seed(server.store, 0, size);
+    await seed(server.store, 0, size);
     const seedMs = performance.now() - seedStart;
     collectGarbage();
     const after = process.memoryUsage();

@@ -78,7 +78,7 @@ export async function benchFanout(store: StoreKind, watchers: number, changes: n
     for (let i = 0; i < changes; i++) {
       const vcluster = benchVCluster(i);
       vcluster.namespace = NAMESPACE;
-      const stored = server.store.putVCluster(vcluster);
+      const stored = await server.store.transaction((tx) => tx.putVCluster(vcluster));
       commitTimes.set(Number(stored.annotations[Annotations.resourceVersion]), performance.now());
       if (i % chunk === chunk - 1) await nextTick();
     }

@@ -13,14 +13,8 @@ import type { PendingOperation } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { createFingerprint, IDEMPOTENCY_RETENTION_MS, idempotencyKey } from "./idempotency.js";
 import { newVCluster } from "./lifecycle.js";
-import { namespaceOrDefault } from "./lookup.js";
+import { alreadyExists, namespaceOrDefault, retryOnConflict } from "./shared.js";
 import { waitUntilSettled } from "./wait.js";
-
-export function alreadyExists(namespace: string, name: string) {
-  return apiError(Code.AlreadyExists, "ALREADY_EXISTS", `vcluster ${namespace}/${name} already exists`, {
-    field: "name",
-  });
-}
 
 export async function createVCluster(
   deps: ServiceDeps,
@@ -47,58 +41,65 @@ export async function createVCluster(
   const fingerprint = key ? createFingerprint(req) : "";
   const now = deps.clock.now();
 
-  const outcome = deps.store.transaction((tx) => {
-    if (key) {
-      const previous = tx.getIdempotency(key);
-      if (previous && previous.createTime.getTime() > now.getTime() - IDEMPOTENCY_RETENTION_MS) {
-        if (previous.fingerprint !== fingerprint) {
-          throw apiError(
-            Code.AlreadyExists,
-            "REQUEST_ID_REUSED",
-            `request_id: ${req.requestId} was already used with a different request`,
-            { field: "request_id" },
-          );
+  const outcome = await retryOnConflict(() =>
+    deps.store.transaction(async (tx) => {
+      if (key) {
+        const previous = await tx.getIdempotency(key);
+        if (previous && previous.createTime.getTime() > now.getTime() - IDEMPOTENCY_RETENTION_MS) {
+          if (previous.fingerprint !== fingerprint) {
+            throw apiError(
+              Code.AlreadyExists,
+              "REQUEST_ID_REUSED",
+              `request_id: ${req.requestId} was already used with a different request`,
+              { field: "request_id" },
+            );
+          }
+          return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true };
         }
-        return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true };
       }
-    }
-    if (tx.getVCluster(namespace, req.name)) throw alreadyExists(namespace, req.name);
-    const operation: PendingOperation = { kind: "create", id: deps.newId() };
-    let stored: ReturnType<typeof tx.putVCluster>;
-    try {
-      stored = tx.putVCluster(
-        newVCluster({
-          id: deps.newId(),
-          name: req.name,
-          namespace,
-          spec,
-          labels: req.labels,
-          owner: principal.subject,
-          project: placement.project,
-          now,
-          operation,
-          pending: !deps.operations.hasProvisioningCapacity(),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof NameConflictError) throw alreadyExists(namespace, req.name);
-      throw error;
-    }
-    const response = create(CreateVClusterResponseSchema, { vcluster: stored, operationId: operation.id });
-    if (key) {
-      tx.putIdempotency({
-        key,
-        fingerprint,
-        response: toBinary(CreateVClusterResponseSchema, response),
-        createTime: now,
-      });
-    }
-    return { response, replayed: false, operation };
-  });
+      if (await tx.getVCluster(namespace, req.name)) throw alreadyExists(namespace, req.name);
+      const operation: PendingOperation = { kind: "create", id: deps.newId() };
+      const waiting = await deps.operations.mustWaitForCapacity(tx);
+      let stored: Awaited<ReturnType<typeof tx.putVCluster>>;
+      try {
+        stored = await tx.putVCluster(
+          newVCluster({
+            id: deps.newId(),
+            name: req.name,
+            namespace,
+            spec,
+            labels: req.labels,
+            owner: principal.subject,
+            project: placement.project,
+            now,
+            operation,
+            pending: waiting,
+          }),
+          0,
+        );
+      } catch (error) {
+        if (error instanceof NameConflictError) throw alreadyExists(namespace, req.name);
+        throw error;
+      }
+      await tx.putOperation(stored.id, { ...operation }, waiting ? { waiting: true } : deps.operations.lease());
+      const response = create(CreateVClusterResponseSchema, { vcluster: stored, operationId: operation.id });
+      if (key) {
+        await tx.putIdempotency({
+          key,
+          fingerprint,
+          response: toBinary(CreateVClusterResponseSchema, response),
+          createTime: now,
+        });
+      }
+      return { response, replayed: false, operation, waiting };
+    }),
+  );
 
   const vclusterId = outcome.response.vcluster?.id ?? "";
-  if (!outcome.replayed && "operation" in outcome && outcome.operation)
-    deps.operations.start(vclusterId, outcome.operation);
+  if (!outcome.replayed && "operation" in outcome && outcome.operation) {
+    if (outcome.waiting) deps.operations.claimSoon();
+    else deps.operations.start(vclusterId, outcome.operation);
+  }
   if (!req.waitForReady) return outcome.response;
 
   const requested = (req.timeoutSeconds > 0 ? req.timeoutSeconds : deps.limits.defaultWaitSeconds) * 1000;

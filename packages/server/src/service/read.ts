@@ -17,6 +17,7 @@ import {
   VClusterSchema,
 } from "@open-vcluster/api";
 import { visibilityFilter } from "../auth/index.js";
+import type { PendingOperation } from "./annotations.js";
 import { buildKubeconfig } from "../kubeconfig/index.js";
 import { type VClusterCursor, type VClusterOrder, vclusterCursor } from "../store/index.js";
 import {
@@ -26,18 +27,10 @@ import {
   validateListVClusters,
 } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { findVisibleVCluster } from "./lookup.js";
 import { decodePageToken, effectivePageSize, encodePageToken, queryHash } from "./page-token.js";
-import { requirePhase } from "./phases.js";
 import { compileSelector } from "./selector.js";
-
-/** Kubeconfigs are secrets: every object leaving the server without an explicit ask has none. */
-export function withoutSecrets(vcluster: VCluster): VCluster {
-  if (!vcluster.status?.kubeconfig) return vcluster;
-  const copy = clone(VClusterSchema, vcluster);
-  if (copy.status) copy.status.kubeconfig = "";
-  return copy;
-}
+import { findVisibleVCluster, withoutSecrets } from "./shared.js";
+import { requireAllowed } from "./state-machine.js";
 
 function kubeconfigFor(deps: ServiceDeps, vcluster: VCluster, format: string, validityHours: number) {
   const now = deps.clock.now();
@@ -52,10 +45,14 @@ function kubeconfigFor(deps: ServiceDeps, vcluster: VCluster, format: string, va
   return { base64: Buffer.from(built.yaml, "utf8").toString("base64"), expiresAt: built.expiresAt };
 }
 
-export function getVCluster(deps: ServiceDeps, req: GetVClusterRequest, ctx: HandlerContext): GetVClusterResponse {
+export async function getVCluster(
+  deps: ServiceDeps,
+  req: GetVClusterRequest,
+  ctx: HandlerContext,
+): Promise<GetVClusterResponse> {
   const violations = validateGetVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
+  const vcluster = await findVisibleVCluster(deps.store, principalOf(ctx), req);
   const result = withoutSecrets(vcluster);
   // Only a running control plane has credentials to hand out; otherwise the field stays empty.
   if (req.includeKubeconfig && vcluster.status?.phase === Phase.RUNNING) {
@@ -66,15 +63,18 @@ export function getVCluster(deps: ServiceDeps, req: GetVClusterRequest, ctx: Han
   return create(GetVClusterResponseSchema, { vcluster: result });
 }
 
-export function getVClusterKubeconfig(
+export async function getVClusterKubeconfig(
   deps: ServiceDeps,
   req: GetVClusterKubeconfigRequest,
   ctx: HandlerContext,
-): GetVClusterKubeconfigResponse {
+): Promise<GetVClusterKubeconfigResponse> {
   const violations = validateGetVClusterKubeconfig(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
-  requirePhase(vcluster, [Phase.RUNNING], "issue a kubeconfig");
+  const { vcluster, running } = await deps.store.transaction(async (tx) => {
+    const found = await findVisibleVCluster(tx, principalOf(ctx), req);
+    return { vcluster: found, running: (await tx.getOperation(found.id))?.operation as PendingOperation | undefined };
+  });
+  requireAllowed("kubeconfig", vcluster, running);
   const { base64, expiresAt } = kubeconfigFor(deps, vcluster, req.format, req.validityHours);
   return create(GetVClusterKubeconfigResponseSchema, {
     kubeconfig: base64,
@@ -83,11 +83,11 @@ export function getVClusterKubeconfig(
   });
 }
 
-export function listVClusters(
+export async function listVClusters(
   deps: ServiceDeps,
   req: ListVClustersRequest,
   ctx: HandlerContext,
-): ListVClustersResponse {
+): Promise<ListVClustersResponse> {
   const violations = validateListVClusters(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const principal = principalOf(ctx);
@@ -105,21 +105,24 @@ export function listVClusters(
   const after = req.pageToken ? decodePageToken<VClusterCursor>(deps.pageTokenKey, req.pageToken, query) : undefined;
   const labels = compileSelector(req.labelSelector, "label_selector");
   const visibleTo = visibilityFilter(principal);
-  // Read in the same synchronous step as the page, so no commit falls between the two.
-  ctx.responseHeader.set(ResponseHeaders.resourceVersion, String(deps.store.currentVersion()));
-  const page = deps.store.listVClusters(
-    {
-      ...(req.namespace ? { namespace: req.namespace } : {}),
-      ...(req.phases.length > 0 ? { phases: [...req.phases] } : {}),
-      ...(req.owner ? { owner: req.owner } : {}),
-      ...(req.project ? { project: req.project } : {}),
-      ...(visibleTo ? { visibleTo } : {}),
-      ...(labels ? { labels } : {}),
-    },
-    order,
-    after,
-    effectivePageSize(req.pageSize),
-  );
+  // Read in the same transaction as the page, so no commit falls between the two.
+  const { page, version } = await deps.store.transaction(async (tx) => ({
+    version: await tx.currentVersion(),
+    page: await tx.listVClusters(
+      {
+        ...(req.namespace ? { namespace: req.namespace } : {}),
+        ...(req.phases.length > 0 ? { phases: [...req.phases] } : {}),
+        ...(req.owner ? { owner: req.owner } : {}),
+        ...(req.project ? { project: req.project } : {}),
+        ...(visibleTo ? { visibleTo } : {}),
+        ...(labels ? { labels } : {}),
+      },
+      order,
+      after,
+      effectivePageSize(req.pageSize),
+    ),
+  }));
+  ctx.responseHeader.set(ResponseHeaders.resourceVersion, String(version));
   const last = page.items.at(-1);
   return create(ListVClustersResponseSchema, {
     vclusters: page.items.map(withoutSecrets),

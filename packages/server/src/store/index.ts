@@ -6,21 +6,31 @@ export { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs
 export { MemoryStore } from "./memory.js";
 export { SqliteStore } from "./sqlite.js";
 export type {
+  ClaimRequest,
   IdempotencyRecord,
   LabelPredicate,
   ListResult,
+  OperationRecord,
   SnapshotCursor,
   SnapshotFilter,
   Store,
   StoredEvent,
   StoreOptions,
+  StoreReader,
   StoreSpec,
+  StoreTraits,
   StoreTx,
   VClusterCursor,
   VClusterFilter,
   VClusterOrder,
 } from "./types.js";
-export { DEFAULT_HISTORY_LIMIT, HistoryExpiredError, NameConflictError } from "./types.js";
+export {
+  DEFAULT_HISTORY_LIMIT,
+  HistoryExpiredError,
+  NameConflictError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from "./types.js";
 
 /**
  * Opens a store: "memory" for an ephemeral one, "sqlite:<path>" for a durable file (its
