@@ -140,7 +140,7 @@ export abstract class SerialStore implements Store {
   }
 
   /** A read on its own: one consistent view, no writes. */
-  protected read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
+  read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
     return this.#run(fn, true);
   }
 

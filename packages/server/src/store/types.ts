@@ -208,6 +208,8 @@ export interface Store extends StoreReader {
    * store again from inside fn is refused (use the tx).
    */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T>;
+  /** Runs reads that must see one consistent state (e.g. a listing and its version); no writes. */
+  read<T>(fn: (reader: StoreReader) => Promise<T>): Promise<T>;
   /** Events with a version greater than this are replayable. */
   oldestRetainedVersion(): Promise<number>;
   /**
