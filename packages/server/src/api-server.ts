@@ -26,11 +26,13 @@ import {
   vclusterServiceImpl,
   WatchHub,
 } from "./service/index.js";
-import { openStore, type Store, type StoreSpec } from "./store/index.js";
+import { openStore, type PostgresStoreOptions, type Store, type StoreSpec } from "./store/index.js";
 
 export interface ApiServerOptions {
-  /** "memory" (default), "sqlite:<path>", or an open Store. */
+  /** "memory" (default), "sqlite:<path>", "postgres://…", or an open Store. */
   store?: StoreSpec | Store;
+  /** Connection settings of a PostgreSQL store (pool size, statement timeout, TLS). */
+  postgres?: PostgresStoreOptions;
   /** Multiplies simulated provider durations; 0 = instant. Default 1. */
   timeScale?: number;
   /** Static bearer tokens file (YAML/JSON). Absent (and no authenticator) = no auth. */
@@ -99,7 +101,10 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const store =
     typeof options.store === "object"
       ? options.store
-      : openStore(storeSpec as StoreSpec, options.historyLimit ? { historyLimit: options.historyLimit } : {});
+      : openStore(storeSpec as StoreSpec, {
+          ...options.postgres,
+          ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
+        });
   const root = resolveRootSecret({
     ...(options.secret ? { secret: options.secret } : {}),
     ...(storeSpec ? { storeSpec } : {}),

@@ -1,4 +1,4 @@
-import type { Sql } from "postgres";
+import type pg from "pg";
 
 /**
  * Versioned migrations, applied in order at start. schema_migrations records which ran; an
@@ -90,22 +90,32 @@ export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;
 const MIGRATION_LOCK = 0x6f76_6331;
 
 /** Brings the database to `target` (default: the newest schema); returns the version it had. */
-export async function migratePostgres(sql: Sql, target = PG_SCHEMA_VERSION): Promise<number> {
-  return sql.begin(async (tx) => {
-    await tx`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-    await tx`CREATE TABLE IF NOT EXISTS schema_migrations (
-      version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`;
-    const [row] = await tx<{ version: number | null }[]>`SELECT max(version) AS version FROM schema_migrations`;
-    const current = row?.version ?? 0;
+export async function migratePostgres(pool: pg.Pool, target = PG_SCHEMA_VERSION): Promise<number> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const result = await client.query<{ version: number | null }>(
+      "SELECT max(version) AS version FROM schema_migrations",
+    );
+    const current = result.rows[0]?.version ?? 0;
     if (current > PG_SCHEMA_VERSION) {
       throw new Error(
         `database schema version ${current} is newer than this server supports (${PG_SCHEMA_VERSION}); upgrade the server`,
       );
     }
     for (let version = current + 1; version <= target; version++) {
-      await tx.unsafe(PG_MIGRATIONS[version - 1] ?? "");
-      await tx`INSERT INTO schema_migrations (version) VALUES (${version})`;
+      await client.query(PG_MIGRATIONS[version - 1] ?? "");
+      await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
     }
+    await client.query("COMMIT");
     return current;
-  });
+  } catch (error) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }

@@ -2,7 +2,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
-import postgres, { type Options, type Sql, type TransactionSql } from "postgres";
+import pg from "pg";
 import { timestampToMs } from "./cursors.js";
 import { assertPageLimit } from "./matching.js";
 import { migratePostgres } from "./postgres-schema.js";
@@ -27,15 +27,18 @@ import type {
 } from "./types.js";
 import { HistoryExpiredError, NameConflictError, StoreUnavailableError, VersionConflictError } from "./types.js";
 
+/** TLS to the database: verify the server (optionally against `ca`), or only encrypt ("require"). */
+export type PostgresTls = false | true | "require" | { ca: string };
+
 export interface PostgresStoreOptions extends StoreOptions {
   /** Connections in the pool (default 10). */
   poolSize?: number;
   /** Statements running longer are cancelled (default 30 s; 0 = no limit). */
   statementTimeoutMs?: number;
-  /** Seconds to wait for a connection (default 10). */
-  connectTimeoutSeconds?: number;
-  /** TLS: false, true (verify), "require" (encrypt, no verification) or node TLS options. */
-  ssl?: Options<Record<string, never>>["ssl"];
+  /** How long to wait for a connection (default 10 s). */
+  connectTimeoutMs?: number;
+  /** TLS to the database (default: as the URL's sslmode says, else none). */
+  ssl?: PostgresTls;
   /** How often the change feed looks for commits when no notification came (default 1000 ms). */
   pollIntervalMs?: number;
 }
@@ -43,7 +46,7 @@ export interface PostgresStoreOptions extends StoreOptions {
 const CHANNEL = "open_vcluster_events";
 const FEED_BATCH = 1000;
 
-type Db = Sql | TransactionSql;
+type Db = Pick<pg.ClientBase, "query">;
 type Row = Record<string, unknown>;
 
 /**
@@ -58,33 +61,38 @@ type Row = Record<string, unknown>;
  */
 export class PostgresStore implements Store {
   readonly traits: StoreTraits = { shared: true };
-  readonly #sql: Sql;
+  readonly #pool: pg.Pool;
+  readonly #config: pg.PoolConfig;
   readonly #historyLimit: number;
   readonly #subscribers: Subscribers;
   readonly #ready: Promise<void>;
   readonly #pollTimer: NodeJS.Timeout;
+  readonly #inside = new AsyncLocalStorage<true>();
   #healthy = false;
   #closed = false;
   #feedVersion = -1;
   #feeding: Promise<void> | undefined;
   #feedAgain = false;
-  #unlisten: (() => Promise<void>) | undefined;
-  readonly #inside = new AsyncLocalStorage<true>();
+  #listener: pg.Client | undefined;
+  #listening = false;
 
   constructor(url: string, options: PostgresStoreOptions = {}) {
     this.#historyLimit = historyLimitOf(options);
     this.#subscribers = new Subscribers(options.onListenerError ?? reportListenerError);
     const statementTimeout = options.statementTimeoutMs ?? 30_000;
-    this.#sql = postgres(url, {
+    this.#config = {
+      connectionString: url,
       max: options.poolSize ?? 10,
-      connect_timeout: options.connectTimeoutSeconds ?? 10,
-      idle_timeout: 60,
-      onnotice: () => {},
-      ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
-      connection: {
-        application_name: "vcluster-api-server",
-        ...(statementTimeout > 0 ? { statement_timeout: statementTimeout } : {}),
-      },
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: 60_000,
+      application_name: "vcluster-api-server",
+      ...(statementTimeout > 0 ? { statement_timeout: statementTimeout } : {}),
+      ...(options.ssl !== undefined ? { ssl: tlsOptions(options.ssl) } : {}),
+    };
+    this.#pool = new pg.Pool(this.#config);
+    // An idle connection the server dropped: the pool replaces it; the next query notices.
+    this.#pool.on("error", () => {
+      this.#healthy = false;
     });
     this.#ready = this.#start();
     // Unhandled here; every operation awaits it and reports its failure.
@@ -97,35 +105,59 @@ export class PostgresStore implements Store {
   async #start(): Promise<void> {
     for (;;) {
       try {
-        await migratePostgres(this.#sql);
+        await migratePostgres(this.#pool);
         break;
       } catch (error) {
         if (this.#closed || !isConnectionError(error)) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500).unref());
       }
     }
-    const [meta] = await this.#sql<{ current_version: string }[]>`SELECT current_version FROM meta WHERE id = 1`;
-    this.#feedVersion = Number(meta?.current_version ?? 0);
-    const listening = await this.#sql.listen(
-      CHANNEL,
-      () => this.#wake(),
-      () => this.#wake(),
-    );
-    this.#unlisten = listening.unlisten;
-    this.#healthy = true;
+    const meta = await this.#pool.query<{ current_version: string }>("SELECT current_version FROM meta WHERE id = 1");
+    this.#feedVersion = Number(meta.rows[0]?.current_version ?? 0);
+    await this.#listen().catch(() => undefined);
+    this.#healthy = this.#listening;
+  }
+
+  /** A connection of its own that LISTENs; when it is lost, the heartbeat opens another. */
+  async #listen(): Promise<void> {
+    if (this.#listening || this.#closed) return;
+    const client = new pg.Client(this.#config);
+    const lost = () => {
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      this.#listening = false;
+      this.#healthy = false;
+      client.end().catch(() => undefined);
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", () => this.#wake());
+    this.#listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      lost();
+      throw error;
+    }
+    this.#listening = true;
+    // Whatever was committed while nobody listened.
+    this.#wake();
   }
 
   #heartbeat(): void {
-    if (this.#closed) return;
-    this.#sql`SELECT 1`.then(
-      () => {
-        if (this.#feedVersion >= 0) this.#healthy = true;
-        this.#wake();
-      },
-      () => {
-        this.#healthy = false;
-      },
-    );
+    if (this.#closed || this.#feedVersion < 0) return;
+    this.#listen()
+      .then(() => this.#pool.query("SELECT 1"))
+      .then(
+        () => {
+          this.#healthy = this.#listening;
+          this.#wake();
+        },
+        () => {
+          this.#healthy = false;
+        },
+      );
   }
 
   /** Delivers every committed event after the feed's position, in order (coalesced). */
@@ -137,7 +169,7 @@ export class PostgresStore implements Store {
     }
     this.#feeding = (async () => {
       for (;;) {
-        const events = await this.#readEvents(this.#sql, this.#feedVersion, FEED_BATCH);
+        const events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
         if (events.length === 0) return;
         this.#feedVersion = events.at(-1)?.resourceVersion ?? this.#feedVersion;
         this.#subscribers.publish(events);
@@ -181,33 +213,54 @@ export class PostgresStore implements Store {
     }
   }
 
+  /** Runs fn between `begin` and COMMIT on a connection of its own (ROLLBACK when it throws). */
+  async #begin<T>(begin: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: unknown;
+    // A connection lost mid-transaction is reported by the failing query; without a listener
+    // its "error" event would crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
+    try {
+      await client.query(begin);
+      const result = await this.#inside.run(true, () => fn(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      if (isConnectionError(error)) broken = error;
+      else await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
+      throw error;
+    } finally {
+      // A connection in an unknown state is closed, not reused.
+      client.off("error", onError);
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+    }
+  }
+
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.#use(async () => {
       let committed = 0;
-      const result = await this.#inside.run(true, () =>
-        this.#sql.begin(async (sql) => {
-          const tx = new PostgresTx(sql, this.#historyLimit);
-          const value = await fn(tx);
-          committed = await tx.finish();
-          return value;
-        }),
-      );
+      const result = await this.#begin("BEGIN", async (db) => {
+        const tx = new PostgresTx(db, this.#historyLimit);
+        const value = await fn(tx);
+        committed = await tx.finish();
+        return value;
+      });
       // Subscribers have this commit's events by the time the caller hears it committed.
       if (committed > 0) await this.#delivered(committed);
-      return result as T;
+      return result;
     });
   }
 
   read<T>(fn: (reader: StoreReader) => Promise<T>): Promise<T> {
-    return this.#use(async () => {
-      // One snapshot for every statement; read-only transactions never fail to serialise.
-      const result = await this.#inside.run(true, () =>
-        this.#sql.begin("isolation level repeatable read read only", (sql) =>
-          fn(new PostgresTx(sql, this.#historyLimit)),
-        ),
-      );
-      return result as T;
-    });
+    // One snapshot for every statement; read-only transactions never fail to serialise.
+    return this.#use(() =>
+      this.#begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", (db) =>
+        fn(new PostgresTx(db, this.#historyLimit)),
+      ),
+    );
   }
 
   /** Waits until the change feed has delivered `version`. */
@@ -219,7 +272,7 @@ export class PostgresStore implements Store {
   }
 
   #reader(): PostgresTx {
-    return new PostgresTx(this.#sql, this.#historyLimit);
+    return new PostgresTx(this.#pool, this.#historyLimit);
   }
 
   getVCluster(namespace: string, name: string): Promise<VCluster | undefined> {
@@ -266,23 +319,25 @@ export class PostgresStore implements Store {
   }
   oldestRetainedVersion(): Promise<number> {
     return this.#use(async () => {
-      const [meta] = await this.#sql<{ oldest: string }[]>`SELECT oldest_retained_version AS oldest FROM meta`;
-      return Number(meta?.oldest ?? 0);
+      const meta = await this.#pool.query<{ oldest: string }>("SELECT oldest_retained_version AS oldest FROM meta");
+      return Number(meta.rows[0]?.oldest ?? 0);
     });
   }
   eventsAfter(version: number, limit?: number): Promise<StoredEvent[]> {
-    return this.#use(() => this.#readEvents(this.#sql, version, limit));
+    return this.#use(() => this.#readEvents(this.#pool, version, limit));
   }
 
   async #readEvents(db: Db, version: number, limit?: number): Promise<StoredEvent[]> {
     if (limit !== undefined) assertPageLimit(limit);
-    const [meta] = await db<{ oldest: string }[]>`SELECT oldest_retained_version AS oldest FROM meta`;
-    const oldest = Number(meta?.oldest ?? 0);
+    const meta = await db.query<{ oldest: string }>("SELECT oldest_retained_version AS oldest FROM meta");
+    const oldest = Number(meta.rows[0]?.oldest ?? 0);
     if (version < oldest) throw new HistoryExpiredError(version, oldest);
-    const rows = await db<{ resource_version: string; type: number; data: Uint8Array }[]>`
-      SELECT resource_version, type, data FROM events WHERE resource_version > ${version}
-      ORDER BY resource_version LIMIT ${limit ?? null}`;
-    return rows.map((row) => ({
+    const rows = await db.query<{ resource_version: string; type: number; data: Uint8Array }>(
+      `SELECT resource_version, type, data FROM events WHERE resource_version > $1
+       ORDER BY resource_version LIMIT $2`,
+      [version, limit ?? null],
+    );
+    return rows.rows.map((row) => ({
       resourceVersion: Number(row.resource_version),
       type: row.type as WatchEventType,
       vcluster: fromBinary(VClusterSchema, row.data),
@@ -295,10 +350,18 @@ export class PostgresStore implements Store {
     clearInterval(this.#pollTimer);
     this.#subscribers.clear();
     await this.#ready.catch(() => undefined);
-    await this.#unlisten?.().catch(() => undefined);
     await this.#feeding;
-    await this.#sql.end({ timeout: 5 });
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.#pool.end();
   }
+}
+
+function tlsOptions(tls: PostgresTls): pg.ClientConfig["ssl"] {
+  if (tls === "require") return { rejectUnauthorized: false };
+  if (typeof tls === "object") return { ca: tls.ca, rejectUnauthorized: true };
+  return tls;
 }
 
 /**
@@ -308,20 +371,31 @@ export class PostgresStore implements Store {
 class PostgresTx implements StoreTx {
   #locked: { current: number; oldest: number } | undefined;
   #version = 0;
-  #wrote = false;
 
   constructor(
     private readonly db: Db,
     private readonly historyLimit: number,
   ) {}
 
+  async q<R = Row[]>(text: string, params: unknown[]): Promise<R> {
+    const result = await this.db.query(text, params);
+    return result.rows as R;
+  }
+
+  /** Runs a write; how many rows it changed. */
+  async exec(text: string, params: unknown[]): Promise<number> {
+    return (await this.db.query(text, params)).rowCount ?? 0;
+  }
+
   async #lock(): Promise<void> {
     if (this.#locked) return;
-    const [meta] = await this.db<{ current_version: string; oldest_retained_version: string }[]>`
-      SELECT current_version, oldest_retained_version FROM meta WHERE id = 1 FOR UPDATE`;
+    const [meta] = await this.q<{ current_version: string; oldest_retained_version: string }[]>(
+      `
+      SELECT current_version, oldest_retained_version FROM meta WHERE id = 1 FOR UPDATE`,
+      [],
+    );
     this.#locked = { current: Number(meta?.current_version), oldest: Number(meta?.oldest_retained_version) };
     this.#version = this.#locked.current;
-    this.#wrote = true;
   }
 
   /** Stores the new version, trims the history, notifies; the version written (0 = none). */
@@ -330,37 +404,45 @@ class PostgresTx implements StoreTx {
     if (this.#version === this.#locked.current) return 0;
     const cutoff = this.#version - this.historyLimit;
     if (cutoff > this.#locked.oldest) {
-      await this.db`DELETE FROM events WHERE resource_version <= ${cutoff}`;
-      await this
-        .db`UPDATE meta SET current_version = ${this.#version}, oldest_retained_version = ${cutoff} WHERE id = 1`;
+      await this.q(`DELETE FROM events WHERE resource_version <= $1`, [cutoff]);
+      await this.q("UPDATE meta SET current_version = $1, oldest_retained_version = $2 WHERE id = 1", [
+        this.#version,
+        cutoff,
+      ]);
     } else {
-      await this.db`UPDATE meta SET current_version = ${this.#version} WHERE id = 1`;
+      await this.q(`UPDATE meta SET current_version = $1 WHERE id = 1`, [this.#version]);
     }
     // Delivered at commit only, to every replica's feed.
-    await this.db`SELECT pg_notify(${CHANNEL}, ${String(this.#version)})`;
+    await this.q(`SELECT pg_notify($1, $2)`, [CHANNEL, String(this.#version)]);
     return this.#version;
   }
 
   async currentVersion(): Promise<number> {
     if (this.#locked) return this.#version;
-    const [meta] = await this.db<{ current_version: string }[]>`SELECT current_version FROM meta WHERE id = 1`;
+    const [meta] = await this.q<{ current_version: string }[]>(`SELECT current_version FROM meta WHERE id = 1`, []);
     return Number(meta?.current_version ?? 0);
   }
 
   async getVCluster(namespace: string, name: string): Promise<VCluster | undefined> {
-    const [row] = await this.db<{ data: Uint8Array }[]>`
-      SELECT data FROM vclusters WHERE namespace = ${namespace} AND name = ${name}`;
+    const [row] = await this.q<{ data: Uint8Array }[]>(
+      `
+      SELECT data FROM vclusters WHERE namespace = $1 AND name = $2`,
+      [namespace, name],
+    );
     return row ? fromBinary(VClusterSchema, row.data) : undefined;
   }
 
   async getVClusterById(id: string): Promise<VCluster | undefined> {
-    const [row] = await this.db<{ data: Uint8Array }[]>`SELECT data FROM vclusters WHERE id = ${id}`;
+    const [row] = await this.q<{ data: Uint8Array }[]>(`SELECT data FROM vclusters WHERE id = $1`, [id]);
     return row ? fromBinary(VClusterSchema, row.data) : undefined;
   }
 
   async #checkExpected(id: string, expected: number | undefined): Promise<number | undefined> {
-    const [row] = await this.db<{ resource_version: string }[]>`
-      SELECT resource_version FROM vclusters WHERE id = ${id}`;
+    const [row] = await this.q<{ resource_version: string }[]>(
+      `
+      SELECT resource_version FROM vclusters WHERE id = $1`,
+      [id],
+    );
     const actual = row ? Number(row.resource_version) : undefined;
     if (expected !== undefined && (actual ?? 0) !== expected) {
       throw new VersionConflictError(`vcluster ${id} is at version ${actual ?? 0}, not the expected ${expected}`);
@@ -369,14 +451,17 @@ class PostgresTx implements StoreTx {
   }
 
   async #appendEvent(version: number, type: WatchEventType, data: Uint8Array): Promise<void> {
-    await this.db`INSERT INTO events (resource_version, type, data) VALUES (${version}, ${type}, ${data})`;
+    await this.q(`INSERT INTO events (resource_version, type, data) VALUES ($1, $2, $3)`, [version, type, data]);
   }
 
   async putVCluster(vcluster: VCluster, expectedVersion?: number): Promise<VCluster> {
     if (vcluster.id === "") throw new TypeError("vcluster.id is required");
     await this.#lock();
-    const [holder] = await this.db<{ id: string }[]>`
-      SELECT id FROM vclusters WHERE namespace = ${vcluster.namespace} AND name = ${vcluster.name}`;
+    const [holder] = await this.q<{ id: string }[]>(
+      `
+      SELECT id FROM vclusters WHERE namespace = $1 AND name = $2`,
+      [vcluster.namespace, vcluster.name],
+    );
     if (holder && holder.id !== vcluster.id) {
       throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, holder.id);
     }
@@ -393,16 +478,20 @@ class PostgresTx implements StoreTx {
       phase: stored.status?.phase ?? Phase.UNSPECIFIED,
       owner: stored.owner,
       project: stored.project,
-      labels: this.db.json(stored.labels),
+      labels: JSON.stringify(stored.labels),
       resource_version: version,
       data,
     };
-    await this.db`
-      INSERT INTO vclusters ${this.db(row)}
+    await this.q(
+      `
+      INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
       ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
         create_time_ms = excluded.create_time_ms, phase = excluded.phase, owner = excluded.owner,
         project = excluded.project, labels = excluded.labels, resource_version = excluded.resource_version,
-        data = excluded.data`;
+        data = excluded.data`,
+      Object.values(row),
+    );
     await this.#appendEvent(version, previous === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED, data);
     return clone(VClusterSchema, stored);
   }
@@ -414,8 +503,8 @@ class PostgresTx implements StoreTx {
     if (!final) return undefined;
     const version = ++this.#version;
     final.annotations[Annotations.resourceVersion] = String(version);
-    await this.db`DELETE FROM vclusters WHERE id = ${id}`;
-    await this.db`DELETE FROM operations WHERE vcluster_id = ${id}`;
+    await this.q(`DELETE FROM vclusters WHERE id = $1`, [id]);
+    await this.q(`DELETE FROM operations WHERE vcluster_id = $1`, [id]);
     await this.#appendEvent(version, WatchEventType.DELETED, toBinary(VClusterSchema, final));
     return clone(VClusterSchema, final);
   }
@@ -463,26 +552,26 @@ class PostgresTx implements StoreTx {
     decode: (data: Uint8Array) => T,
   ): Promise<ListResult<T>> {
     if (jsLabels === undefined) {
-      const rows = await this.db.unsafe<{ data: Uint8Array }[]>(
+      const rows = await this.q<{ data: Uint8Array }[]>(
         `SELECT data FROM ${table}${page.sql()} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
-        page.params as never[],
+        page.params,
       );
       const items = rows.slice(0, limit).map((row) => decode(row.data));
       const hasMore = rows.length > limit;
       let total = items.length;
       if (hasMore || page.size !== where.size) {
-        const [count] = await this.db.unsafe<{ count: string }[]>(
+        const [count] = await this.q<{ count: string }[]>(
           `SELECT count(*) AS count FROM ${table}${where.sql()}`,
-          where.params as never[],
+          where.params,
         );
         total = Number(count?.count ?? 0);
       }
       return { items, total, hasMore };
     }
-    const all = await this.db.unsafe<{ labels: Record<string, string>; data: Uint8Array; after: boolean }[]>(
+    const all = await this.q<{ labels: Record<string, string>; data: Uint8Array; after: boolean }[]>(
       `SELECT labels, data, ${page.size === where.size ? "true" : page.condition(where.size)} AS after
        FROM ${table}${where.sql()} ORDER BY ${orderBy}`,
-      page.params as never[],
+      page.params,
     );
     const matching = all.filter((row) => jsLabels(row.labels));
     const rest = matching.filter((row) => row.after);
@@ -494,21 +583,27 @@ class PostgresTx implements StoreTx {
   }
 
   async getSnapshot(id: string): Promise<Snapshot | undefined> {
-    const [row] = await this.db<{ data: Uint8Array }[]>`SELECT data FROM snapshots WHERE id = ${id}`;
+    const [row] = await this.q<{ data: Uint8Array }[]>(`SELECT data FROM snapshots WHERE id = $1`, [id]);
     return row ? fromBinary(SnapshotSchema, row.data) : undefined;
   }
 
   async getSnapshotByName(namespace: string, name: string): Promise<Snapshot | undefined> {
-    const [row] = await this.db<{ data: Uint8Array }[]>`
-      SELECT data FROM snapshots WHERE namespace = ${namespace} AND name = ${name}`;
+    const [row] = await this.q<{ data: Uint8Array }[]>(
+      `
+      SELECT data FROM snapshots WHERE namespace = $1 AND name = $2`,
+      [namespace, name],
+    );
     return row ? fromBinary(SnapshotSchema, row.data) : undefined;
   }
 
   async putSnapshot(snapshot: Snapshot, content?: Uint8Array): Promise<void> {
     if (snapshot.id === "") throw new TypeError("snapshot.id is required");
     await this.#lock();
-    const [holder] = await this.db<{ id: string }[]>`
-      SELECT id FROM snapshots WHERE namespace = ${snapshot.namespace} AND name = ${snapshot.name}`;
+    const [holder] = await this.q<{ id: string }[]>(
+      `
+      SELECT id FROM snapshots WHERE namespace = $1 AND name = $2`,
+      [snapshot.namespace, snapshot.name],
+    );
     if (holder && holder.id !== snapshot.id) {
       throw new NameConflictError("snapshot", snapshot.namespace, snapshot.name, holder.id);
     }
@@ -520,32 +615,42 @@ class PostgresTx implements StoreTx {
       vcluster_name: snapshot.vclusterName,
       create_time_ms: timestampToMs(snapshot.createTime),
       expire_time_ms: snapshot.expireTime === undefined ? null : timestampToMs(snapshot.expireTime),
-      labels: this.db.json(snapshot.labels),
+      labels: JSON.stringify(snapshot.labels),
       data: toBinary(SnapshotSchema, snapshot),
     };
-    await this.db`
-      INSERT INTO snapshots ${this.db(row)}
+    await this.q(
+      `
+      INSERT INTO snapshots (id, namespace, name, vcluster_id, vcluster_name, create_time_ms, expire_time_ms, labels, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
       ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
         vcluster_id = excluded.vcluster_id, vcluster_name = excluded.vcluster_name,
         create_time_ms = excluded.create_time_ms, expire_time_ms = excluded.expire_time_ms,
-        labels = excluded.labels, data = excluded.data`;
+        labels = excluded.labels, data = excluded.data`,
+      Object.values(row),
+    );
     if (content !== undefined) {
-      await this.db`
-        INSERT INTO snapshot_contents (snapshot_id, content) VALUES (${snapshot.id}, ${content})
-        ON CONFLICT (snapshot_id) DO UPDATE SET content = excluded.content`;
+      await this.q(
+        `
+        INSERT INTO snapshot_contents (snapshot_id, content) VALUES ($1, $2)
+        ON CONFLICT (snapshot_id) DO UPDATE SET content = excluded.content`,
+        [snapshot.id, content],
+      );
     }
   }
 
   async getSnapshotContent(id: string): Promise<Uint8Array | undefined> {
-    const [row] = await this.db<{ content: Uint8Array }[]>`
-      SELECT content FROM snapshot_contents WHERE snapshot_id = ${id}`;
+    const [row] = await this.q<{ content: Uint8Array }[]>(
+      `
+      SELECT content FROM snapshot_contents WHERE snapshot_id = $1`,
+      [id],
+    );
     return row ? new Uint8Array(row.content) : undefined;
   }
 
   async deleteSnapshot(id: string): Promise<boolean> {
     await this.#lock();
-    const result = await this.db`DELETE FROM snapshots WHERE id = ${id}`;
-    return result.count > 0;
+    const result = await this.exec(`DELETE FROM snapshots WHERE id = $1`, [id]);
+    return result > 0;
   }
 
   async listSnapshots(
@@ -570,15 +675,21 @@ class PostgresTx implements StoreTx {
   }
 
   async snapshotsExpiringBefore(time: Date): Promise<Snapshot[]> {
-    const rows = await this.db<{ data: Uint8Array }[]>`
-      SELECT data FROM snapshots WHERE expire_time_ms IS NOT NULL AND expire_time_ms <= ${time.getTime()}
-      ORDER BY expire_time_ms, id`;
+    const rows = await this.q<{ data: Uint8Array }[]>(
+      `
+      SELECT data FROM snapshots WHERE expire_time_ms IS NOT NULL AND expire_time_ms <= $1
+      ORDER BY expire_time_ms, id`,
+      [time.getTime()],
+    );
     return rows.map((row) => fromBinary(SnapshotSchema, row.data));
   }
 
   async getIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
-    const [row] = await this.db<{ fingerprint: string; response: Uint8Array; create_time_ms: string }[]>`
-      SELECT fingerprint, response, create_time_ms FROM idempotency WHERE key = ${key}`;
+    const [row] = await this.q<{ fingerprint: string; response: Uint8Array; create_time_ms: string }[]>(
+      `
+      SELECT fingerprint, response, create_time_ms FROM idempotency WHERE key = $1`,
+      [key],
+    );
     if (!row) return undefined;
     return {
       key,
@@ -590,23 +701,27 @@ class PostgresTx implements StoreTx {
 
   async putIdempotency(record: IdempotencyRecord): Promise<void> {
     await this.#lock();
-    await this.db`
+    await this.q(
+      `
       INSERT INTO idempotency (key, fingerprint, response, create_time_ms)
-      VALUES (${record.key}, ${record.fingerprint}, ${record.response}, ${record.createTime.getTime()})
+      VALUES ($1, $2, $3, $4)
       ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
-        create_time_ms = excluded.create_time_ms`;
+        create_time_ms = excluded.create_time_ms`,
+      [record.key, record.fingerprint, record.response, record.createTime.getTime()],
+    );
   }
 
   async deleteIdempotencyBefore(time: Date): Promise<number> {
     await this.#lock();
-    const result = await this.db`DELETE FROM idempotency WHERE create_time_ms < ${time.getTime()}`;
-    return result.count;
+    const result = await this.exec(`DELETE FROM idempotency WHERE create_time_ms < $1`, [time.getTime()]);
+    return result;
   }
 
   async getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
-    const [row] = await this.db<
-      Row[]
-    >`SELECT *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms FROM operations WHERE vcluster_id = ${vclusterId}`;
+    const [row] = await this.q<Row[]>(
+      `SELECT *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms FROM operations WHERE vcluster_id = $1`,
+      [vclusterId],
+    );
     return row ? decodeOperation(row) : undefined;
   }
 
@@ -617,15 +732,25 @@ class PostgresTx implements StoreTx {
   ): Promise<OperationRecord> {
     await this.#lock();
     const waiting = "waiting" in lease;
-    const [row] = await this.db<Row[]>`
+    const [row] = await this.q<Row[]>(
+      `
       INSERT INTO operations (vcluster_id, operation, waiting, owner, lease_expires)
-      VALUES (${vclusterId}, ${this.db.json(operation as never)}, ${waiting}, ${waiting ? "" : lease.owner},
-        CASE WHEN ${waiting} THEN '-infinity'::timestamptz
-          ELSE clock_timestamp() + ${waiting ? 0 : lease.leaseMs} * interval '1 ms' END)
+      VALUES ($1, $2::jsonb, $3, $4,
+        CASE WHEN $5::boolean THEN '-infinity'::timestamptz
+          ELSE clock_timestamp() + $6::float8 * interval '1 ms' END)
       ON CONFLICT (vcluster_id) DO UPDATE SET operation = excluded.operation, waiting = excluded.waiting,
         owner = excluded.owner, lease_expires = excluded.lease_expires,
         sequence = nextval(pg_get_serial_sequence('operations', 'sequence'))
-      RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`;
+      RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`,
+      [
+        vclusterId,
+        JSON.stringify(operation),
+        waiting,
+        waiting ? "" : lease.owner,
+        waiting,
+        waiting ? 0 : lease.leaseMs,
+      ],
+    );
     return decodeOperation(row as Row);
   }
 
@@ -633,23 +758,29 @@ class PostgresTx implements StoreTx {
     await this.#lock();
     const result =
       operationId === undefined
-        ? await this.db`DELETE FROM operations WHERE vcluster_id = ${vclusterId}`
-        : await this.db`DELETE FROM operations WHERE vcluster_id = ${vclusterId} AND operation->>'id' = ${operationId}`;
-    return result.count > 0;
+        ? await this.exec(`DELETE FROM operations WHERE vcluster_id = $1`, [vclusterId])
+        : await this.exec(`DELETE FROM operations WHERE vcluster_id = $1 AND operation->>'id' = $2`, [
+            vclusterId,
+            operationId,
+          ]);
+    return result > 0;
   }
 
   async claimOperations(request: ClaimRequest): Promise<OperationRecord[]> {
     await this.#lock();
     const lease = request.leaseMs;
     // Records another claimer holds right now are skipped, not waited for.
-    const expired = await this.db<Row[]>`
-      UPDATE operations SET owner = ${request.owner}, lease_expires = clock_timestamp() + ${lease} * interval '1 ms'
+    const expired = await this.q<Row[]>(
+      `
+      UPDATE operations SET owner = $1, lease_expires = clock_timestamp() + $2::float8 * interval '1 ms'
       WHERE vcluster_id IN (
         SELECT vcluster_id FROM operations
         WHERE NOT waiting AND (owner = '' OR lease_expires <= clock_timestamp()
-          OR (${request.takeOverLive ?? false} AND owner <> ${request.owner}))
-        ORDER BY sequence LIMIT ${request.limit} FOR UPDATE SKIP LOCKED)
-      RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`;
+          OR ($3 AND owner <> $4))
+        ORDER BY sequence LIMIT $5 FOR UPDATE SKIP LOCKED)
+      RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`,
+      [request.owner, lease, request.takeOverLive ?? false, request.owner, request.limit],
+    );
     const claimed = expired.map(decodeOperation);
     const max = request.maxActiveCreates ?? 0;
     const room = request.limit - claimed.length;
@@ -657,12 +788,15 @@ class PostgresTx implements StoreTx {
       const { active } = await this.countActiveCreates();
       const free = max === 0 ? room : Math.min(room, max - active);
       if (free > 0) {
-        const promoted = await this.db<Row[]>`
-          UPDATE operations SET waiting = false, owner = ${request.owner},
-            lease_expires = clock_timestamp() + ${lease} * interval '1 ms'
+        const promoted = await this.q<Row[]>(
+          `
+          UPDATE operations SET waiting = false, owner = $1,
+            lease_expires = clock_timestamp() + $2::float8 * interval '1 ms'
           WHERE vcluster_id IN (
-            SELECT vcluster_id FROM operations WHERE waiting ORDER BY sequence LIMIT ${free} FOR UPDATE SKIP LOCKED)
-          RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`;
+            SELECT vcluster_id FROM operations WHERE waiting ORDER BY sequence LIMIT $3 FOR UPDATE SKIP LOCKED)
+          RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`,
+          [request.owner, lease, free],
+        );
         claimed.push(...promoted.map(decodeOperation));
       }
     }
@@ -672,26 +806,35 @@ class PostgresTx implements StoreTx {
   async renewLeases(owner: string, vclusterIds: readonly string[], leaseMs: number): Promise<string[]> {
     if (vclusterIds.length === 0) return [];
     await this.#lock();
-    const rows = await this.db<{ vcluster_id: string }[]>`
-      UPDATE operations SET lease_expires = clock_timestamp() + ${leaseMs} * interval '1 ms'
-      WHERE owner = ${owner} AND vcluster_id = ANY(${vclusterIds as string[]}::text[]) RETURNING vcluster_id`;
+    const rows = await this.q<{ vcluster_id: string }[]>(
+      `
+      UPDATE operations SET lease_expires = clock_timestamp() + $1::float8 * interval '1 ms'
+      WHERE owner = $2 AND vcluster_id = ANY($3::text[]) RETURNING vcluster_id`,
+      [leaseMs, owner, vclusterIds as string[]],
+    );
     return rows.map((row) => row.vcluster_id);
   }
 
   async countActiveCreates(): Promise<{ active: number; waiting: number }> {
     await this.#lock();
-    const [row] = await this.db<{ active: string; waiting: string }[]>`
+    const [row] = await this.q<{ active: string; waiting: string }[]>(
+      `
       SELECT count(*) FILTER (WHERE NOT waiting) AS active, count(*) FILTER (WHERE waiting) AS waiting
-      FROM operations WHERE operation->>'kind' = 'create'`;
+      FROM operations WHERE operation->>'kind' = 'create'`,
+      [],
+    );
     return { active: Number(row?.active ?? 0), waiting: Number(row?.waiting ?? 0) };
   }
 
   async claimHousekeeping(intervalMs: number): Promise<boolean> {
     await this.#lock();
-    const result = await this.db`
-      UPDATE meta SET housekeeping_due = clock_timestamp() + ${intervalMs} * interval '1 ms'
-      WHERE id = 1 AND housekeeping_due <= clock_timestamp()`;
-    return result.count > 0;
+    const result = await this.exec(
+      `
+      UPDATE meta SET housekeeping_due = clock_timestamp() + $1::float8 * interval '1 ms'
+      WHERE id = 1 AND housekeeping_due <= clock_timestamp()`,
+      [intervalMs],
+    );
+    return result > 0;
   }
 }
 
