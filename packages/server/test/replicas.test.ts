@@ -4,7 +4,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { Annotations, Phase, VClusterService, WatchEventType, type WatchVClusterResponse } from "@open-vcluster/api";
+import { Annotations, Phase, VClusterService, WatchEventType } from "@open-vcluster/api";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type RunningServer } from "../src/index.js";
 import { PostgresServer } from "./postgres-server.js";
