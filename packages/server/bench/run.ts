@@ -7,12 +7,14 @@
 import { availableParallelism } from "node:os";
 import { benchCreate, type CreateResult } from "./create-throughput.ts";
 import { benchListAtSize, FILTERS, PAGE_SIZES, POSITIONS, type SizeResult, type StoreKind } from "./list-pages.ts";
+import { stopPostgres } from "./fixtures.ts";
+import { benchReplicaWatch } from "./replica-watch.ts";
 import { mib, ms, table } from "./stats.ts";
 import { benchFanout, type FanoutResult } from "./watch-fanout.ts";
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const SIZES = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
-const STORES: readonly StoreKind[] = ["memory", "sqlite"];
+const STORES: readonly StoreKind[] = ["memory", "sqlite", "postgres"];
 
 const sizeLabel = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
 const ratio = (a: number, b: number) => `${(a / Math.max(b, 0.001)).toFixed(1)}×`;
@@ -187,6 +189,21 @@ async function watchSection(): Promise<void> {
   );
 }
 
+async function replicaSection(): Promise<void> {
+  log("watch: PostgreSQL, commit on replica A, watcher on replica B…");
+  const results = await benchReplicaWatch(300);
+  console.log(
+    `\n### Watch commit-to-delivery on PostgreSQL, 300 sequential writes through replica A\n` +
+      `from A's transaction returning to the watcher's client receiving the event; across = the watcher is on replica B (LISTEN/NOTIFY wake-up, events table read)\n`,
+  );
+  console.log(
+    table(
+      ["watcher", "p50 ms", "p99 ms", "max ms"],
+      results.map((r) => [r.path, ms(r.latency.p50), ms(r.latency.p99), ms(r.latency.max)]),
+    ),
+  );
+}
+
 const started = performance.now();
 console.log(
   `# open-vcluster server benchmark\n\nnode ${process.version}, ${availableParallelism()} CPUs, sizes ${SIZES.map(sizeLabel).join(", ")}` +
@@ -195,6 +212,8 @@ console.log(
 await listSection();
 await createSection();
 await watchSection();
+await replicaSection();
+await stopPostgres();
 const total = process.memoryUsage();
 console.log(
   `\nfinished in ${((performance.now() - started) / 1000).toFixed(0)} s; final RSS ${mib(total.rss)} MiB, heap ${mib(total.heapUsed)} MiB`,
