@@ -201,14 +201,19 @@ export class OperationRunner {
     return this.running.size;
   }
 
-  /** Aborts all work; records keep their in-progress phases (and leases, which expire) for whoever comes next. */
+  /** Aborts all work; records keep their in-progress phases for whoever comes next, their leases released. */
   async shutdown(): Promise<void> {
     this.stopped = true;
     for (const timer of this.timers) clearInterval(timer);
-    const all = [...this.running.values()];
-    for (const r of all) r.controller.abort(new Error("server shutting down"));
-    await Promise.all(all.map((r) => r.done));
+    const all = [...this.running.entries()];
+    for (const [, r] of all) r.controller.abort(new Error("server shutting down"));
+    await Promise.all(all.map(([, r]) => r.done));
     await this.claiming?.catch(() => undefined);
+    // Let go of the leases at once, so another replica carries the work on without waiting.
+    if (all.length > 0 && this.store.healthy()) {
+      const ids = all.map(([id]) => id);
+      await this.store.transaction((tx) => tx.renewLeases(this.owner, ids, 0)).catch(() => undefined);
+    }
   }
 
   private flushIdle(): void {
