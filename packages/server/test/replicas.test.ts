@@ -169,6 +169,45 @@ describe("replicas on one PostgreSQL database", () => {
     expect(fromB.seen[0]).toMatchObject({ version: version + 1, type: WatchEventType.ADDED, name: "two" });
   }, 60_000);
 
+  it("count provisioning capacity over all replicas: never more creates running than --max-concurrent-creates", async () => {
+    const servers = await replicas(2, freshDatabase(), { maxConcurrentCreates: 2, timeScale: 0.1 });
+    const running = new Set<string>();
+    const seenPending = new Set<string>();
+    let most = 0;
+    const watcher = clientsFor(transportFor(servers[0] as RunningServer, "grpc")).vc;
+    const abort = new AbortController();
+    const settled = new Set<string>();
+    let allSettled = () => {};
+    const done = new Promise<void>((resolve) => {
+      allSettled = resolve;
+    });
+    const watching = (async () => {
+      for await (const e of watcher.watchVCluster({}, { signal: abort.signal })) {
+        const v = e.vcluster;
+        if (!v?.name) continue;
+        if (v.status?.phase === Phase.PENDING) seenPending.add(v.name);
+        if (v.status?.phase === Phase.CREATING) running.add(v.name);
+        else running.delete(v.name);
+        most = Math.max(most, running.size);
+        if (v.status?.phase === Phase.RUNNING) settled.add(v.name);
+        if (settled.size === 6) allSettled();
+      }
+    })().catch((error: unknown) => {
+      if (!abort.signal.aborted) throw error;
+    });
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        clientsFor(transportFor(servers[i % 2] as RunningServer, "grpc")).vc.createVCluster({ name: `cap-${i}` }),
+      ),
+    );
+    await done;
+    abort.abort();
+    await watching;
+    expect(most).toBeLessThanOrEqual(2);
+    expect(most).toBeGreaterThan(0);
+    expect(seenPending.size).toBeGreaterThanOrEqual(4);
+  }, 120_000);
+
   it("never let two replicas racing to change one vcluster both win", async () => {
     const [a, b] = await replicas(2, freshDatabase(), { timeScale: 1 });
     if (!a || !b) throw new Error("replicas did not start");
