@@ -43,21 +43,30 @@ export async function createVCluster(
 
   const outcome = await retryOnConflict(() =>
     deps.store.transaction(async (tx) => {
-      if (key) {
+      const replay = async () => {
+        if (!key) return undefined;
         const previous = await tx.getIdempotency(key);
-        if (previous && previous.createTime.getTime() > now.getTime() - IDEMPOTENCY_RETENTION_MS) {
-          if (previous.fingerprint !== fingerprint) {
-            throw apiError(
-              Code.AlreadyExists,
-              "REQUEST_ID_REUSED",
-              `request_id: ${req.requestId} was already used with a different request`,
-              { field: "request_id" },
-            );
-          }
-          return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true };
+        if (!previous || previous.createTime.getTime() <= now.getTime() - IDEMPOTENCY_RETENTION_MS) return undefined;
+        if (previous.fingerprint !== fingerprint) {
+          throw apiError(
+            Code.AlreadyExists,
+            "REQUEST_ID_REUSED",
+            `request_id: ${req.requestId} was already used with a different request`,
+            { field: "request_id" },
+          );
         }
-      }
-      if (await tx.getVCluster(namespace, req.name)) throw alreadyExists(namespace, req.name);
+        return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true as const };
+      };
+      // The same request through another replica at the same moment: whichever committed first
+      // holds the name, and the other answers with its response (read again: it committed since).
+      const taken = async () => {
+        const first = await replay();
+        if (first) return first;
+        throw alreadyExists(namespace, req.name);
+      };
+      const earlier = await replay();
+      if (earlier) return earlier;
+      if (await tx.getVCluster(namespace, req.name)) return taken();
       const operation: PendingOperation = { kind: "create", id: deps.newId() };
       const waiting = await deps.operations.mustWaitForCapacity(tx);
       let stored: Awaited<ReturnType<typeof tx.putVCluster>>;
@@ -78,7 +87,7 @@ export async function createVCluster(
           0,
         );
       } catch (error) {
-        if (error instanceof NameConflictError) throw alreadyExists(namespace, req.name);
+        if (error instanceof NameConflictError) return taken();
         throw error;
       }
       await tx.putOperation(stored.id, { ...operation }, waiting ? { waiting: true } : deps.operations.lease());

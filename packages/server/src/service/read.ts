@@ -70,7 +70,7 @@ export async function getVClusterKubeconfig(
 ): Promise<GetVClusterKubeconfigResponse> {
   const violations = validateGetVClusterKubeconfig(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const { vcluster, running } = await deps.store.transaction(async (tx) => {
+  const { vcluster, running } = await deps.store.read(async (tx) => {
     const found = await findVisibleVCluster(tx, principalOf(ctx), req);
     return { vcluster: found, running: (await tx.getOperation(found.id))?.operation as PendingOperation | undefined };
   });
@@ -106,7 +106,7 @@ export async function listVClusters(
   const labels = compileSelector(req.labelSelector, "label_selector");
   const visibleTo = visibilityFilter(principal);
   // Read in the same transaction as the page, so no commit falls between the two.
-  const { page, version } = await deps.store.transaction(async (tx) => ({
+  const { page, version } = await deps.store.read(async (tx) => ({
     version: await tx.currentVersion(),
     page: await tx.listVClusters(
       {

@@ -44,7 +44,7 @@ export async function listSnapshots(
   });
   const after = req.pageToken ? decodePageToken<SnapshotCursor>(deps.pageTokenKey, req.pageToken, query) : undefined;
   const labels = compileSelector(req.labelSelector, "label_selector");
-  const page = await deps.store.transaction(async (tx) => {
+  const page = await deps.store.read(async (tx) => {
     const visible = await visibleVClusterIds(tx, principal);
     return tx.listSnapshots(
       {
@@ -90,7 +90,7 @@ export async function getSnapshot(
 ): Promise<GetSnapshotResponse> {
   const violations = validateGetSnapshot(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const snapshot = await deps.store.transaction((tx) => findVisibleSnapshot(tx, principalOf(ctx), req));
+  const snapshot = await deps.store.read((tx) => findVisibleSnapshot(tx, principalOf(ctx), req));
   return create(GetSnapshotResponseSchema, { snapshot });
 }
 

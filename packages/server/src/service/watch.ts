@@ -89,7 +89,7 @@ export async function* watchVCluster(
         ...(visibleTo ? { visibleTo } : {}),
       };
       // One transaction: the listing is exactly the state at `version`.
-      const version = await store.transaction(async (tx) => {
+      const version = await store.read(async (tx) => {
         let after: Parameters<typeof tx.listVClusters>[2];
         for (;;) {
           const page = await tx.listVClusters(filter, "name", after, 1000);

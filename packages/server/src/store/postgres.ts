@@ -73,6 +73,7 @@ export class PostgresStore implements Store {
   #feedVersion = -1;
   #feeding: Promise<void> | undefined;
   #feedAgain = false;
+  #feedFailed = false;
   #listener: pg.Client | undefined;
   #listening = false;
 
@@ -167,6 +168,7 @@ export class PostgresStore implements Store {
       this.#feedAgain = true;
       return;
     }
+    this.#feedFailed = false;
     this.#feeding = (async () => {
       for (;;) {
         const events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
@@ -176,6 +178,7 @@ export class PostgresStore implements Store {
       }
     })()
       .catch((error: unknown) => {
+        this.#feedFailed = true;
         if (isConnectionError(error)) this.#healthy = false;
         else if (!this.#closed) reportListenerError(error);
       })
@@ -263,11 +266,12 @@ export class PostgresStore implements Store {
     );
   }
 
-  /** Waits until the change feed has delivered `version`. */
+  /** Waits until the change feed has delivered `version` (or failed: it catches up later). */
   async #delivered(version: number): Promise<void> {
     while (this.#feedVersion < version && !this.#closed) {
       this.#wake();
       await this.#feeding;
+      if (this.#feedFailed) return;
     }
   }
 
