@@ -6,8 +6,8 @@
  */
 import { availableParallelism } from "node:os";
 import { benchCreate, type CreateResult } from "./create-throughput.ts";
-import { benchListAtSize, FILTERS, PAGE_SIZES, POSITIONS, type SizeResult, type StoreKind } from "./list-pages.ts";
 import { stopPostgres } from "./fixtures.ts";
+import { benchListAtSize, FILTERS, PAGE_SIZES, POSITIONS, type SizeResult, type StoreKind } from "./list-pages.ts";
 import { benchReplicaWatch } from "./replica-watch.ts";
 import { mib, ms, table } from "./stats.ts";
 import { benchFanout, type FanoutResult } from "./watch-fanout.ts";

@@ -2,9 +2,9 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { Annotations, type VCluster } from "@open-vcluster/api";
 import type { StoreTx } from "../store/index.js";
 import type { PendingOperation } from "./annotations.js";
+import { resourceVersionOf } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { beginOperation, editable } from "./lifecycle.js";
-import { resourceVersionOf } from "./annotations.js";
 import { findVisibleVCluster, retryOnConflict } from "./shared.js";
 
 /** What a mutation's edit decided. */

@@ -17,7 +17,6 @@ import {
   VClusterSchema,
 } from "@open-vcluster/api";
 import { visibilityFilter } from "../auth/index.js";
-import type { PendingOperation } from "./annotations.js";
 import { buildKubeconfig } from "../kubeconfig/index.js";
 import { type VClusterCursor, type VClusterOrder, vclusterCursor } from "../store/index.js";
 import {
@@ -26,6 +25,7 @@ import {
   validateGetVClusterKubeconfig,
   validateListVClusters,
 } from "../validation/index.js";
+import type { PendingOperation } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { decodePageToken, effectivePageSize, encodePageToken, queryHash } from "./page-token.js";
 import { compileSelector } from "./selector.js";

@@ -6,15 +6,15 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, SnapshotStatus, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Store, StoredEvent, StoreOptions, StoreTx, VClusterFilter, VClusterOrder } from "./index.js";
 import { PostgresServer } from "../../test/postgres-server.js";
+import type { Store, StoredEvent, StoreOptions, StoreTx, VClusterFilter, VClusterOrder } from "./index.js";
 import {
   compareVClusterKeys,
   HistoryExpiredError,
   NameConflictError,
   openStore,
-  VersionConflictError,
   snapshotCursor,
+  VersionConflictError,
   vclusterCursor,
 } from "./index.js";
 

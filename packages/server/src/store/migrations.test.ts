@@ -7,10 +7,10 @@ import { Annotations, Phase, VClusterSchema } from "@open-vcluster/api";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresServer } from "../../test/postgres-server.js";
-import { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
 import { PostgresStore } from "./postgres.js";
-import { LEGACY_PENDING_OPERATION, migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
+import { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
 import { SqliteStore } from "./sqlite.js";
+import { LEGACY_PENDING_OPERATION, migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
 
 function legacyVCluster() {
   return create(VClusterSchema, {

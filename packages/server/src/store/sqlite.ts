@@ -7,6 +7,7 @@ import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { timestampToMs } from "./cursors.js";
 import { assertPageLimit } from "./matching.js";
+import { countCreates } from "./memory.js";
 import {
   jsLabels,
   type Query,
@@ -16,7 +17,6 @@ import {
   vclusterPageQuery,
 } from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
-import { countCreates } from "./memory.js";
 import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
