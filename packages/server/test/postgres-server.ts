@@ -131,9 +131,14 @@ function postgresBinaries(): string {
   const found = findBinaries();
   if (found) return found;
   if (userInfo().uid === 0 && existsSync("/usr/bin/apt-get")) {
+    // Test files start servers in parallel: one installs, the others wait for the lock and
+    // then find it installed.
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-    execFileSync("apt-get", ["update", "-qq"], { stdio: "inherit", env });
-    execFileSync("apt-get", ["install", "-y", "-qq", "postgresql"], { stdio: "inherit", env });
+    const install = "apt-get update -qq && apt-get install -y -qq -o DPkg::Lock::Timeout=600 postgresql >/dev/null";
+    execFileSync("flock", [join(tmpdir(), "open-vcluster-postgresql-install.lock"), "sh", "-c", install], {
+      stdio: ["ignore", "inherit", "inherit"],
+      env,
+    });
     const installed = findBinaries();
     if (installed) return installed;
   }
