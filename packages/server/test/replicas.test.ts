@@ -323,6 +323,7 @@ describe("replica processes", () => {
     if (!existsSync(bin)) throw new Error(`the built bin is missing (${bin}): build the package first`);
   });
 
+  // Every write takes the version row in turn: a loaded machine makes this slow, not wrong.
   it("lose no acknowledged create and leave no operation stuck when one is SIGKILLed during 1,000 concurrent creates", async () => {
     const url = freshDatabase();
     const started = await Promise.all([startReplica(url), startReplica(url), startReplica(url)]);
@@ -373,7 +374,7 @@ describe("replica processes", () => {
         } while (pageToken);
         return items.length === total && items.every((v) => v.phase === Phase.RUNNING) ? items : undefined;
       },
-      120_000,
+      600_000,
     );
     expect(new Set(all.map((v) => v.name))).toEqual(acknowledged);
     const store = openStore(url as `postgres://${string}`);
@@ -389,5 +390,5 @@ describe("replica processes", () => {
     } finally {
       await store.close();
     }
-  }, 300_000);
+  }, 900_000);
 });
