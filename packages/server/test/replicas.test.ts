@@ -161,12 +161,20 @@ describe("replicas on one PostgreSQL database", () => {
     if (!a || !b) throw new Error("replicas did not start");
     const ca = clientsFor(transportFor(a, "grpc"));
     await ca.vc.createVCluster({ name: "one" });
+    await a.api.idle();
     const version = await a.store.currentVersion();
     const fromB = collect(b, String(version));
     await ca.vc.createVCluster({ name: "two" });
-    await fromB.reached(version + 1);
+    await a.api.idle();
+    const newest = await a.store.currentVersion();
+    await fromB.reached(newest);
     await fromB.stop();
-    expect(fromB.seen[0]).toMatchObject({ version: version + 1, type: WatchEventType.ADDED, name: "two" });
+    // Exactly the changes after the version, in order, starting with the create of "two".
+    expect(fromB.seen.map((e) => e.version)).toEqual(
+      Array.from({ length: newest - version }, (_, i) => version + 1 + i),
+    );
+    expect(fromB.seen[0]).toMatchObject({ type: WatchEventType.ADDED, name: "two" });
+    expect(fromB.seen.every((e) => e.name === "two")).toBe(true);
   }, 60_000);
 
   it("count provisioning capacity over all replicas: never more creates running than --max-concurrent-creates", async () => {
