@@ -34,6 +34,7 @@ export function snapshotServiceImpl(deps: ServiceDeps): ServiceImpl<typeof Snaps
 }
 
 export { DEFAULT_LIMITS, type ServiceDeps, type ServiceLimits } from "./deps.js";
-export { startHousekeeping, sweepExpired } from "./housekeeping.js";
-export { OperationRunner } from "./operations.js";
+export { type SweepResult, startHousekeeping, sweepExpired } from "./housekeeping.js";
+export { DEFAULT_LEASE_MS, OperationRunner, type OperationRunnerOptions } from "./operations.js";
+export { LIFECYCLE, renderLifecycleTable } from "./state-machine.js";
 export { WatchHub } from "./watch-hub.js";
