@@ -147,6 +147,12 @@ class Informer(_InformerBase[Watch]):
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
 
+    def join(self, timeout: float | None = None) -> bool:
+        """Waits until the informer has stopped (by :meth:`stop` or a failure); False on timeout."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self._status == "closed"
+
     def __enter__(self) -> Informer:
         return self.start()
 
@@ -271,6 +277,11 @@ class AsyncInformer(_InformerBase[AsyncWatch]):
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+
+    async def wait_closed(self) -> None:
+        """Returns once the informer has stopped (by :meth:`stop` or a failure; see :attr:`error`)."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
 
     async def __aenter__(self) -> AsyncInformer:
         return self.start()

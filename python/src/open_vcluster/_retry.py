@@ -66,25 +66,33 @@ class RetryPolicy:
     budget: RetryBudgetOptions = RetryBudgetOptions()
 
 
-def full_jitter_delay(retry: int, initial: float, maximum: float, random: Random, multiplier: float = 2.0) -> float:
-    """Uniform in [0, min(maximum, initial * multiplier**retry)] for the zero-based retry number."""
-    ceiling = min(maximum, initial * multiplier**retry)
-    return random() * ceiling
+def to_ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def full_jitter_delay_ms(retry: int, initial_ms: int, max_ms: int, random: Random, multiplier: float = 2.0) -> int:
+    """``floor(random * min(max_ms, initial_ms * multiplier**retry))`` for the zero-based retry number.
+
+    Spreading retries over the whole window avoids synchronised retry waves from many clients.
+    """
+    ceiling = min(max_ms, initial_ms * multiplier**retry)
+    return math.floor(random() * ceiling)
 
 
 class Backoff:
     """Full-jitter backoff that grows with consecutive failures and resets after a success."""
 
     def __init__(self, initial: float, maximum: float, random: Random) -> None:
-        self._initial = initial
-        self._maximum = maximum
+        self._initial_ms = to_ms(initial)
+        self._max_ms = to_ms(maximum)
         self._random = random
         self._failures = 0
 
     def next(self) -> float:
-        delay = full_jitter_delay(self._failures, self._initial, self._maximum, self._random)
+        """The next delay, in seconds."""
+        delay = full_jitter_delay_ms(self._failures, self._initial_ms, self._max_ms, self._random)
         self._failures += 1
-        return delay
+        return delay / 1000
 
     def reset(self) -> None:
         self._failures = 0
@@ -161,9 +169,9 @@ def should_retry(code: Code, safe: bool, not_processed: bool) -> bool:
 def backoff_delay(error: ApiError, attempt: int, policy: RetryPolicy, random: Random) -> float:
     """The wait before the attempt after ``attempt`` (1-based): full jitter, never below the server's hint."""
     base = policy.throttled_base_delay if error.code == Code.RESOURCE_EXHAUSTED else policy.base_delay
-    jittered = full_jitter_delay(attempt - 1, base, policy.max_delay, random)
+    jittered = full_jitter_delay_ms(attempt - 1, to_ms(base), to_ms(policy.max_delay), random)
     hint = error.detail.retry_delay if error.detail and error.detail.retry_delay is not None else 0.0
-    return max(jittered, hint)
+    return max(jittered, to_ms(hint)) / 1000
 
 
 @dataclass

@@ -1,6 +1,7 @@
-// The reference server started in-process so tests can arm its RPC fault injection: it
-// prints its URL, then reads one JSON fault per stdin line ({"procedure", "code", "when",
-// "count"}), arms it and answers "armed". Closing stdin stops the server.
+// The reference server started in-process so tests can arm its fault injection: it prints
+// its URL, then reads one JSON line per fault, {"rpc": {procedure, code, when, count}} or
+// {"provider": {kind, mode, count, delayMs}}, arms it and answers "armed". Closing stdin
+// stops the server.
 import { createInterface } from "node:readline";
 import { startServer } from "../../../packages/server/dist/index.js";
 
@@ -8,7 +9,9 @@ const server = await startServer({ port: 0, store: "memory", timeScale: Number(p
 process.stdout.write(`listening on ${server.url}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
-  server.faults.rpc.inject(JSON.parse(line));
+  const fault = JSON.parse(line);
+  if (fault.rpc) server.faults.rpc.inject(fault.rpc);
+  if (fault.provider) server.faults.provider.inject(fault.provider);
   process.stdout.write("armed\n");
 });
 lines.on("close", () => {

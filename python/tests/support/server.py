@@ -17,6 +17,8 @@ SERVER_BIN = REPO / "packages" / "server" / "dist" / "bin.js"
 FAULT_SERVER = Path(__file__).with_name("fault_server.mjs")
 _LISTENING = re.compile(r"listening on (http://\S+)")
 START_TIMEOUT = 60.0
+UNAVAILABLE = 14
+"""The numeric RPC code the server's fault injection takes."""
 
 
 def node() -> str:
@@ -112,9 +114,17 @@ class FaultServer(ServerProcess):
         super().__init__([time_scale], FAULT_SERVER)
         self._armed = 0
 
-    def inject(self, procedure: str, code: int, when: str, count: int = 1) -> None:
+    def inject_rpc(self, procedure: str, code: int, when: str, count: int = 1) -> None:
+        """The next ``count`` calls fail with ``code``; "after": the handler runs, the response is lost."""
+        self._arm({"rpc": {"procedure": procedure, "code": code, "when": when, "count": count}})
+
+    def inject_provider(self, kind: str, mode: str, count: int = 1, delay_ms: int = 60_000) -> None:
+        """The next ``count`` provider operations of ``kind`` fail or are slow."""
+        self._arm({"provider": {"kind": kind, "mode": mode, "count": count, "delayMs": delay_ms}})
+
+    def _arm(self, fault: dict[str, object]) -> None:
         self._armed += 1
-        self.send(json.dumps({"procedure": procedure, "code": code, "when": when, "count": count}))
+        self.send(json.dumps(fault))
         self.wait_for_line("armed", self._armed)
 
     def stop(self) -> None:
