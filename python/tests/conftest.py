@@ -4,9 +4,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from open_vcluster import Protocol
 from tests.support.server import ServerProcess, start_server
 
-PROTOCOLS = ["connect", "grpc", "grpc-web"]
+PROTOCOLS: list[Protocol] = ["connect", "grpc", "grpc-web"]
 
 
 @pytest.fixture(scope="session")
@@ -18,6 +19,6 @@ def server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture(params=PROTOCOLS)
-def protocol(request: pytest.FixtureRequest) -> str:
-    value: str = request.param
+def protocol(request: pytest.FixtureRequest) -> Protocol:
+    value: Protocol = request.param
     return value

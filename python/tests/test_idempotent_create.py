@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from protobuf.wkt import FieldMask
 
-from open_vcluster import AsyncClient, Client, RetryEvent
+from open_vcluster import AsyncClient, Client, Protocol, RetryEvent
 from open_vcluster.api import CreateVClusterRequest, ListVClustersRequest, UpdateVClusterRequest
 from open_vcluster.errors import UnavailableError
 from tests.support.server import UNAVAILABLE, FaultServer
@@ -26,12 +26,12 @@ def count_named(client: Client, name: str) -> int:
     return sum(1 for v in client.paginate_vclusters(ListVClustersRequest()) if v.name == name)
 
 
-def test_create_with_lost_responses_creates_exactly_one(faulty: FaultServer, protocol: str) -> None:
+def test_create_with_lost_responses_creates_exactly_one(faulty: FaultServer, protocol: Protocol) -> None:
     name = f"once-{uuid.uuid4().hex[:8]}"
     retries: list[RetryEvent] = []
     # The handler runs and commits, then the response is lost: twice.
     faulty.inject_rpc("CreateVCluster", UNAVAILABLE, "after", count=2)
-    with Client(faulty.url, protocol=protocol, on_retry=retries.append) as client:  # type: ignore[arg-type]
+    with Client(faulty.url, protocol=protocol, on_retry=retries.append) as client:
         created = client.create_vcluster(CreateVClusterRequest(name=name))
         assert created.vcluster is not None
         assert [r.attempt for r in retries] == [1, 2]
@@ -75,10 +75,10 @@ def test_final_error_counts_the_attempts(faulty: FaultServer) -> None:
     assert "after 3 attempts" in str(failed.value)
 
 
-async def test_async_create_with_lost_responses_creates_exactly_one(faulty: FaultServer, protocol: str) -> None:
+async def test_async_create_with_lost_responses_creates_exactly_one(faulty: FaultServer, protocol: Protocol) -> None:
     name = f"aonce-{uuid.uuid4().hex[:8]}"
     faulty.inject_rpc("CreateVCluster", UNAVAILABLE, "after", count=2)
-    async with AsyncClient(faulty.url, protocol=protocol) as client:  # type: ignore[arg-type]
+    async with AsyncClient(faulty.url, protocol=protocol) as client:
         await client.create_vcluster(CreateVClusterRequest(name=name))
         names = [v.name async for v in client.paginate_vclusters(ListVClustersRequest())]
     assert names.count(name) == 1

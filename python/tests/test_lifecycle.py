@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from open_vcluster import AsyncClient, Client, ErrorReasons
+from open_vcluster import AsyncClient, Client, ErrorReasons, Protocol
 from open_vcluster.api import (
     CreateVClusterRequest,
     DeleteVClusterRequest,
@@ -29,9 +29,9 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def test_sync_lifecycle(server: ServerProcess, protocol: str) -> None:
+def test_sync_lifecycle(server: ServerProcess, protocol: Protocol) -> None:
     name = unique("life")
-    with Client(server.url, protocol=protocol) as client:  # type: ignore[arg-type]
+    with Client(server.url, protocol=protocol) as client:
         created = client.create_vcluster(CreateVClusterRequest(name=name, spec=VClusterSpec(replicas=1)))
         assert created.vcluster is not None
         assert created.operation_id
@@ -75,17 +75,17 @@ def test_sync_lifecycle(server: ServerProcess, protocol: str) -> None:
         assert missing.value.attempts == 1
 
 
-def test_invalid_request_names_the_field(server: ServerProcess, protocol: str) -> None:
-    with Client(server.url, protocol=protocol) as client, pytest.raises(InvalidArgumentError) as invalid:  # type: ignore[arg-type]
+def test_invalid_request_names_the_field(server: ServerProcess, protocol: Protocol) -> None:
+    with Client(server.url, protocol=protocol) as client, pytest.raises(InvalidArgumentError) as invalid:
         client.create_vcluster(CreateVClusterRequest(name="Not_A_Label"))
     assert invalid.value.reason == ErrorReasons.INVALID_FIELD
     assert invalid.value.detail is not None
     assert invalid.value.detail.field == "name"
 
 
-async def test_async_lifecycle(server: ServerProcess, protocol: str) -> None:
+async def test_async_lifecycle(server: ServerProcess, protocol: Protocol) -> None:
     name = unique("alife")
-    async with AsyncClient(server.url, protocol=protocol) as client:  # type: ignore[arg-type]
+    async with AsyncClient(server.url, protocol=protocol) as client:
         created = await client.create_vcluster(CreateVClusterRequest(name=name))
         running = await client.wait_until_running(name, after=created, timeout=60)
         assert running.status is not None

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from open_vcluster import AsyncClient, Client
+from open_vcluster import AsyncClient, Client, Protocol
 from open_vcluster.api import CreateVClusterRequest, DeleteVClusterRequest, ListVClustersRequest
 from open_vcluster.errors import NotFoundError
 from tests.support.server import ServerProcess, start_server
@@ -69,8 +69,8 @@ def check(names: list[str]) -> None:
     assert max(stable.values()) == 1, f"repeated: {[n for n, c in stable.items() if c > 1][:5]}"
 
 
-def test_sync_paging_under_churn(populated: ServerProcess, protocol: str) -> None:
-    with Client(populated.url, protocol=protocol) as client, Churn(populated.url) as churn:  # type: ignore[arg-type]
+def test_sync_paging_under_churn(populated: ServerProcess, protocol: Protocol) -> None:
+    with Client(populated.url, protocol=protocol) as client, Churn(populated.url) as churn:
         pages = list(client.paginate_vclusters(ListVClustersRequest(page_size=37)).pages())
         assert churn.changes > 0
     check([v.name for page in pages for v in page.items])
@@ -79,8 +79,8 @@ def test_sync_paging_under_churn(populated: ServerProcess, protocol: str) -> Non
     assert pages[-1].next_page_token == ""
 
 
-async def test_async_paging_under_churn(populated: ServerProcess, protocol: str) -> None:
-    async with AsyncClient(populated.url, protocol=protocol) as client:  # type: ignore[arg-type]
+async def test_async_paging_under_churn(populated: ServerProcess, protocol: Protocol) -> None:
+    async with AsyncClient(populated.url, protocol=protocol) as client:
         with Churn(populated.url) as churn:
             names = [v.name async for v in client.paginate_vclusters(ListVClustersRequest(page_size=50))]
             assert churn.changes > 0

@@ -12,7 +12,7 @@ import builtins
 import contextlib
 import queue
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from typing import Generic, TypeVar
 
 from ._cache import CacheEvent, CacheStore, Reflection
@@ -172,11 +172,14 @@ class Informer(_InformerBase[Watch]):
             raise self._failure
 
     def events(self) -> Iterator[CacheEvent]:
-        """Every change from now on; ends when the informer stops, raises when it failed."""
+        """Every change from this call on; ends when the informer stops, raises when it failed."""
         q: queue.SimpleQueue[CacheEvent | None] = queue.SimpleQueue()
         self._queues.append(q)
         if self._stopped.is_set():
             q.put(None)
+        return self._drain(q)
+
+    def _drain(self, q: queue.SimpleQueue[CacheEvent | None]) -> Iterator[CacheEvent]:
         try:
             while (item := q.get()) is not None:
                 yield item
@@ -300,12 +303,15 @@ class AsyncInformer(_InformerBase[AsyncWatch]):
         if not self._synced and self._failure is not None:
             raise self._failure
 
-    async def events(self) -> AsyncIterator[CacheEvent]:
-        """Every change from now on; ends when the informer stops, raises when it failed."""
+    def events(self) -> AsyncGenerator[CacheEvent]:
+        """Every change from this call on; ends when the informer stops, raises when it failed."""
         q: asyncio.Queue[CacheEvent | None] = asyncio.Queue()
         self._queues.append(q)
         if self._stopped.is_set():
             q.put_nowait(None)
+        return self._drain(q)
+
+    async def _drain(self, q: asyncio.Queue[CacheEvent | None]) -> AsyncGenerator[CacheEvent]:
         try:
             while (item := await q.get()) is not None:
                 yield item

@@ -215,6 +215,8 @@ class Watch:
                 failure: ApiError
                 try:
                     yield from self._stream_once()
+                    if self._closed.is_set():
+                        return
                     failure = WatchEndedError(Code.UNAVAILABLE, "watch stream ended by the server")
                 except ApiError as error:
                     if self._closed.is_set():
@@ -300,6 +302,8 @@ class AsyncWatch:
                 try:
                     async for event in self._stream_once():
                         yield event
+                    if self._closed.is_set():
+                        return
                     failure = WatchEndedError(Code.UNAVAILABLE, "watch stream ended by the server")
                 except ApiError as error:
                     if self._closed.is_set():
