@@ -39,7 +39,12 @@ def test_sync_watch_replaces_a_silent_stream(quiet_server: ServerProcess) -> Non
         events = iter(watch)
         first = next(events)
         assert first.vcluster.name == "quiet"
-        threading.Thread(target=lambda: dead.wait(60) and watch.close(), daemon=True).start()
+
+        def close_once_dead() -> None:
+            dead.wait(60)
+            watch.close()
+
+        threading.Thread(target=close_once_dead, daemon=True).start()
         for _ in events:
             pass  # the replacement stream replays nothing new; close() ends the iteration
     assert isinstance(reconnects[0], DeadlineExceededError)
