@@ -320,22 +320,21 @@ class AsyncWatch:
             self._status.set("closed")
 
     async def _stream_once(self) -> AsyncIterator[WatchEvent]:
-        async with self._open_stream(
-            _request(self._request, self._state.resource_version), self._deadline.timeout_ms()
-        ) as stream:
+        request = _request(self._request, self._state.resource_version)
+        async with self._open_stream(request, self._deadline.timeout_ms()) as stream:
             closed = asyncio.ensure_future(self._closed.wait())
+            receive: asyncio.Future[WatchVClusterResponse] | None = None
             try:
                 while True:
                     receive = asyncio.ensure_future(anext(stream))
                     done, _ = await asyncio.wait({receive, closed}, return_when=asyncio.FIRST_COMPLETED)
                     if receive not in done:
-                        receive.cancel()
-                        await asyncio.gather(receive, return_exceptions=True)
                         return
                     try:
                         message = receive.result()
                     except StopAsyncIteration:
                         return
+                    receive = None
                     self._status.set("connected")
                     self._backoff.reset()
                     outcome = self._state.accept(message)
@@ -346,3 +345,8 @@ class AsyncWatch:
                         yield outcome
             finally:
                 closed.cancel()
+                # A read still in flight (closed, or the consumer cancelled) must end before the
+                # stream is closed under it.
+                if receive is not None and not receive.done():
+                    receive.cancel()
+                    await asyncio.gather(receive, return_exceptions=True)
