@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import uuid
 from collections.abc import Iterator
 
 import pytest
 from protobuf.wkt import FieldMask
 
-from open_vcluster import AsyncClient, Client, Protocol, RetryEvent
+from open_vcluster import AsyncClient, Client, Protocol, RetryEvent, RetryPolicy
 from open_vcluster.api import CreateVClusterRequest, ListVClustersRequest, UpdateVClusterRequest
 from open_vcluster.errors import UnavailableError
 from tests.support.server import UNAVAILABLE, FaultServer
@@ -82,3 +83,20 @@ async def test_async_create_with_lost_responses_creates_exactly_one(faulty: Faul
         await client.create_vcluster(CreateVClusterRequest(name=name))
         names = [v.name async for v in client.paginate_vclusters(ListVClustersRequest())]
     assert names.count(name) == 1
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@pytest.mark.parametrize("protocol", ["connect", "grpc"])
+def test_a_refused_connection_is_retried_even_for_a_mutation(protocol: Protocol) -> None:
+    # Nothing listens: the request never left the client, so repeating the update is safe.
+    url = f"http://127.0.0.1:{closed_port()}"
+    client = Client(url, protocol=protocol, retry=RetryPolicy(base_delay=0.01))
+    with client, pytest.raises(UnavailableError) as failed:
+        client.update_vcluster(UpdateVClusterRequest(name="x", labels={"a": "b"}))
+    assert failed.value.attempts == 3
