@@ -26,8 +26,7 @@ from ._waiters import (
     Goal,
     SnapshotWaitRun,
     WaitRun,
-    condition_goal,
-    predicate_goal,
+    custom_goal,
     reach_phase,
     target_of,
     wait_async,
@@ -438,7 +437,7 @@ class AsyncClient:
 
         Phase ERROR fails at once; ``after`` and ``timeout`` work as in :meth:`wait_until_running`.
         """
-        goal = _goal(predicate, condition, description)
+        goal = custom_goal(predicate, condition, description)
         found = await self._wait(name, namespace, goal, after, timeout, on_progress)
         assert found is not None
         return found
@@ -474,16 +473,3 @@ class AsyncClient:
             raise run.timed_out()
         except DeadlineExceededError:
             raise run.timed_out() from None
-
-
-def _goal(predicate: Callable[[VCluster], bool] | None, condition: tuple[str, str] | None, description: str) -> Goal:
-    if (predicate is None) == (condition is None):
-        raise ValueError("wait_for needs exactly one of predicate= or condition=")
-    if predicate is not None:
-        return _shared_predicate(predicate, description)
-    assert condition is not None
-    return condition_goal(*condition)
-
-
-def _shared_predicate(predicate: Callable[[VCluster], bool], description: str) -> Goal:
-    return predicate_goal(predicate, description or getattr(predicate, "__name__", "the predicate"))

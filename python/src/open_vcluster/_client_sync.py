@@ -25,8 +25,7 @@ from ._waiters import (
     Goal,
     SnapshotWaitRun,
     WaitRun,
-    condition_goal,
-    predicate_goal,
+    custom_goal,
     reach_phase,
     target_of,
     wait_sync,
@@ -426,7 +425,7 @@ class Client:
 
         Phase ERROR fails at once; ``after`` and ``timeout`` work as in :meth:`wait_until_running`.
         """
-        goal = _goal(predicate, condition, description)
+        goal = custom_goal(predicate, condition, description)
         found = self._wait(name, namespace, goal, after, timeout, on_progress)
         assert found is not None
         return found
@@ -460,16 +459,3 @@ class Client:
             raise run.timed_out()
         except DeadlineExceededError:
             raise run.timed_out() from None
-
-
-def _goal(predicate: Callable[[VCluster], bool] | None, condition: tuple[str, str] | None, description: str) -> Goal:
-    if (predicate is None) == (condition is None):
-        raise ValueError("wait_for needs exactly one of predicate= or condition=")
-    if predicate is not None:
-        return _shared_predicate(predicate, description)
-    assert condition is not None
-    return condition_goal(*condition)
-
-
-def _shared_predicate(predicate: Callable[[VCluster], bool], description: str) -> Goal:
-    return predicate_goal(predicate, description or getattr(predicate, "__name__", "the predicate"))

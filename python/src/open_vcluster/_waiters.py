@@ -137,6 +137,18 @@ def condition_goal(condition_type: str, status: str) -> Goal:
     return predicate_goal(has, f"condition {condition_type}={status}")
 
 
+def custom_goal(
+    predicate: Callable[[VCluster], bool] | None, condition: tuple[str, str] | None, description: str
+) -> Goal:
+    """The goal of a general wait: exactly one of a predicate or a (type, status) condition."""
+    if (predicate is None) == (condition is None):
+        raise ValueError("wait_for needs exactly one of predicate= or condition=")
+    if condition is not None:
+        return condition_goal(*condition)
+    assert predicate is not None
+    return predicate_goal(predicate, description or getattr(predicate, "__name__", "the predicate"))
+
+
 class WaitRun:
     """The bookkeeping of one wait: the deadline, the last observed state, the verdicts."""
 
