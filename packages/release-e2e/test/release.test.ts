@@ -261,7 +261,7 @@ describe("a release through a local registry", () => {
     const workspace = join(tmp, "workspace");
     await runCommand(process.execPath, [join("python", "scripts", "build.mjs")], { cwd: workspace, env });
     const dist = join(workspace, "python", "dist");
-    const built = (await readdir(dist)).sort();
+    const built = (await readdir(dist)).filter((file) => /\.(whl|tar\.gz)$/.test(file)).sort();
     expect(built).toEqual([`open_vcluster-${version}-py3-none-any.whl`, `open_vcluster-${version}.tar.gz`]);
 
     const venv = join(tmp, "python-consumer");
