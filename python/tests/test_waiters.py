@@ -13,6 +13,7 @@ from open_vcluster.api import (
     CreateVClusterRequest,
     CreateVClusterResponse,
     Phase,
+    SnapshotVClusterResponse,
     SuspendVClusterRequest,
     VCluster,
     VClusterStatus,
@@ -133,3 +134,6 @@ def test_anchor_never_admits_the_state_from_before_the_operation() -> None:
     assert by_id.admits(state("10", "2", 2, "op-new", Phase.RUNNING))
     assert by_id.admits(state("11", "3", 3, "op-later", Phase.RUNNING))  # later operations follow ours
     assert Anchor(None).admits(before)
+    snapshot_response = SnapshotVClusterResponse(operation_id="op-new")
+    assert not Anchor(snapshot_response).admits(before)
+    assert Anchor(snapshot_response).admits(state("12", "2", 2, "op-new", Phase.SNAPSHOTTING))

@@ -30,10 +30,7 @@ DEFAULT_WAIT_TIMEOUT = 600.0
 
 
 class MutationResponse(Protocol):
-    """Any mutation response: it returns the vcluster as the server accepted the change and the operation id."""
-
-    @property
-    def vcluster(self) -> VCluster | None: ...
+    """Any mutation response: the operation id and, on most, the vcluster as the server accepted the change."""
 
     @property
     def operation_id(self) -> str: ...
@@ -59,9 +56,11 @@ class Anchor:
             self.operation_id = after
         elif after is not None:
             self.operation_id = after.operation_id
-            if after.vcluster is not None:
-                self._min_version = resource_version_of(after.vcluster)
-                self._min_generation = int(after.vcluster.annotations.get(Annotations.GENERATION, "0") or 0)
+            # Responses without the object (e.g. a snapshot's) anchor on the operation id alone.
+            vcluster: VCluster | None = getattr(after, "vcluster", None)
+            if vcluster is not None:
+                self._min_version = resource_version_of(vcluster)
+                self._min_generation = int(vcluster.annotations.get(Annotations.GENERATION, "0") or 0)
 
     def admits(self, vcluster: VCluster) -> bool:
         version = resource_version_of(vcluster)
