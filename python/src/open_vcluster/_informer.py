@@ -140,7 +140,11 @@ class Informer(_InformerBase[Watch]):
         return self
 
     def stop(self, timeout: float | None = None) -> None:
-        """Stops the informer and waits up to ``timeout`` seconds for its thread to end."""
+        """Stops the informer and waits up to ``timeout`` seconds for its thread to end.
+
+        The cache and the handlers stop at once; the thread itself ends when its blocked read
+        returns, at the stream's next message or heartbeat (the server sends one every 5 s).
+        """
         self._stopped.set()
         if self._watch is not None:
             self._watch.close()
