@@ -10,7 +10,7 @@ import pytest
 from protobuf.wkt import FieldMask
 
 from open_vcluster import AsyncClient, Client, Protocol, RetryEvent, RetryPolicy
-from open_vcluster.api import CreateVClusterRequest, ListVClustersRequest, UpdateVClusterRequest
+from open_vcluster.api import CreateVClusterRequest, GetVClusterRequest, ListVClustersRequest, UpdateVClusterRequest
 from open_vcluster.errors import UnavailableError
 from tests.support.server import UNAVAILABLE, FaultServer
 
@@ -100,3 +100,17 @@ def test_a_refused_connection_is_retried_even_for_a_mutation(protocol: Protocol)
     with client, pytest.raises(UnavailableError) as failed:
         client.update_vcluster(UpdateVClusterRequest(name="x", labels={"a": "b"}))
     assert failed.value.attempts == 3
+
+
+def test_timeout_is_the_budget_of_every_attempt_together(faulty: FaultServer) -> None:
+    faulty.inject_rpc("GetVCluster", UNAVAILABLE, "before", count=50)
+    policy = RetryPolicy(max_attempts=50, base_delay=0.2, max_delay=0.2)
+    client = Client(faulty.url, retry=policy, random=lambda: 0.999)
+    try:
+        with client, pytest.raises(UnavailableError) as failed:
+            client.get_vcluster(GetVClusterRequest(name="anything"), timeout=1.0)
+    finally:
+        faulty.clear_faults()
+    # Each backoff is about 0.2 s: a 1 s budget leaves room for a handful of attempts, not 50.
+    assert 2 <= failed.value.attempts < 10
+    assert "no time left for another attempt" in str(failed.value)

@@ -122,6 +122,10 @@ class FaultServer(ServerProcess):
         """The next ``count`` provider operations of ``kind`` fail or are slow."""
         self._arm({"provider": {"kind": kind, "mode": mode, "count": count, "delayMs": delay_ms}})
 
+    def clear_faults(self) -> None:
+        """Disarms every fault still armed."""
+        self._arm({"clear": True})
+
     def _arm(self, fault: dict[str, object]) -> None:
         self._armed += 1
         self.send(json.dumps(fault))
