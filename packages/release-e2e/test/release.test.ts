@@ -285,6 +285,7 @@ describe("a release through a local registry", () => {
       "missing is not found: NOT_FOUND",
       expect.stringContaining("async listed ["),
       "typed: True",
+      `version ${version}`,
     ]);
     expect(lines[3]).toContain("'from-pypi'");
   }, 420_000);

@@ -6,6 +6,8 @@ messages and enums are in :mod:`open_vcluster.api`, the typed errors in
 :mod:`open_vcluster.errors`.
 """
 
+from importlib import metadata as _metadata
+
 from ._cache import CacheEvent
 from ._client_async import AsyncClient
 from ._client_sync import Client
@@ -31,6 +33,11 @@ from .errors import (
     WaitFailedError,
     WaitTimeoutError,
 )
+
+try:
+    __version__ = _metadata.version("open-vcluster")
+except _metadata.PackageNotFoundError:  # running from a source checkout
+    __version__ = "0.0.0+source"
 
 __all__ = [
     "Annotations",
@@ -60,6 +67,7 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "WatchSettings",
+    "__version__",
     "compare_resource_versions",
     "resource_version_of",
 ]
