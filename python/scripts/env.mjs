@@ -132,7 +132,12 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(ensureEnv());
     process.exit(0);
   }
-  const result = spawnSync(tool(name), args, { stdio: "inherit", cwd: projectDir });
+  const result = spawnSync(tool(name), args, {
+    stdio: "inherit",
+    cwd: projectDir,
+    // Integration tests start the server with the Node running this script.
+    env: { ...process.env, OPEN_VCLUSTER_NODE: process.env.OPEN_VCLUSTER_NODE || process.execPath },
+  });
   if (result.error) throw result.error;
   process.exit(result.status ?? 1);
 }
