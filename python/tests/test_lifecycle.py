@@ -81,6 +81,9 @@ def test_invalid_request_names_the_field(server: ServerProcess, protocol: Protoc
     assert invalid.value.reason == ErrorReasons.INVALID_FIELD
     assert invalid.value.detail is not None
     assert invalid.value.detail.field == "name"
+    # Every violation, as structured data: the first one is the field above.
+    assert invalid.value.violations
+    assert invalid.value.violations[0].field == "name"
 
 
 async def test_async_lifecycle(server: ServerProcess, protocol: Protocol) -> None:

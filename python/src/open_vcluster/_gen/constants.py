@@ -30,6 +30,9 @@ class ErrorReasons:
     INVALID_FIELD: Final = "INVALID_FIELD"
     """A request field is invalid; ErrorDetail.violations lists every one."""
 
+    MALFORMED_REQUEST: Final = "MALFORMED_REQUEST"
+    """The request could not be decoded: bytes that are not the RPC's message, broken framing, invalid UTF-8, an unknown field or enum name, or compression that was not negotiated."""
+
     INVALID_PAGE_TOKEN: Final = "INVALID_PAGE_TOKEN"
     """The page token is malformed, expired or belongs to another query."""
 
