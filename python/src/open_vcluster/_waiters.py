@@ -60,7 +60,7 @@ class Anchor:
             vcluster: VCluster | None = getattr(after, "vcluster", None)
             if vcluster is not None:
                 self._min_version = resource_version_of(vcluster)
-                self._min_generation = int(vcluster.annotations.get(Annotations.GENERATION, "0") or 0)
+                self._min_generation = generation_of(vcluster)
 
     def admits(self, vcluster: VCluster) -> bool:
         version = resource_version_of(vcluster)
@@ -97,10 +97,42 @@ def failed_on_error(vcluster: VCluster) -> tuple[str, str] | None:
     return (vcluster.status.reason or "Error", vcluster.status.message or "the vcluster is in phase ERROR")
 
 
+_TRANSITIONAL = frozenset(
+    {
+        Phase.PENDING,
+        Phase.CREATING,
+        Phase.UPDATING,
+        Phase.SCALING,
+        Phase.SNAPSHOTTING,
+        Phase.RESTORING,
+        Phase.RESUMING,
+        Phase.DELETING,
+    }
+)
+
+
+def generation_of(vcluster: VCluster) -> int:
+    """The desired-state generation the server stamped on the object (0 when absent)."""
+    raw = vcluster.annotations.get(Annotations.GENERATION, "")
+    return int(raw) if raw.isdigit() else 0
+
+
+def is_settled(vcluster: VCluster) -> bool:
+    """Whether the server has finished acting on the vcluster.
+
+    No transitional phase is left and it observed the latest generation: a suspend in progress,
+    for instance, is RUNNING but not settled.
+    """
+    phase = _phase(vcluster)
+    if phase == Phase.UNSPECIFIED or phase in _TRANSITIONAL or vcluster.status is None:
+        return False
+    return vcluster.status.observed_generation >= generation_of(vcluster)
+
+
 def reach_phase(target: Phase) -> Goal:
     def check(vcluster: VCluster) -> Verdict:
         phase = _phase(vcluster)
-        if phase == target:
+        if phase == target and is_settled(vcluster):
             return "done"
         failure = failed_on_error(vcluster)
         if failure is not None:
