@@ -11,7 +11,7 @@ class Annotations:
     """The object's resource version: a decimal string that grows with every change."""
 
     GENERATION: Final = "vcluster.open-vcluster.io/generation"
-    """The spec generation, incremented by every spec change."""
+    """The desired-state generation, incremented by every spec change and by suspend and resume; status.observed_generation reaches it when the operation ends."""
 
     OPERATION_ID: Final = "vcluster.open-vcluster.io/operation-id"
     """The id of the last operation that changed the object."""

@@ -112,7 +112,11 @@ class VClusterService(Protocol):
 
     async def get_v_cluster_kubeconfig(self, request: GetVClusterKubeconfigRequest, ctx: RequestContext[GetVClusterKubeconfigRequest, GetVClusterKubeconfigResponse], /) -> GetVClusterKubeconfigResponse:
         """
-        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+        certificates are real X.509: the cluster's certificate authority is the server's CA, and
+        the default format embeds a client certificate that CA signed. When the vcluster has the
+        condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+        kubectl accepts the kubeconfig but cannot connect.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -553,7 +557,11 @@ class VClusterServiceClient(ConnectClient):
         use_get: bool = False,
     ) -> GetVClusterKubeconfigResponse:
         """
-        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+        certificates are real X.509: the cluster's certificate authority is the server's CA, and
+        the default format embeds a client certificate that CA signed. When the vcluster has the
+        condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+        kubectl accepts the kubeconfig but cannot connect.
         """
         return await self.execute_unary(
             request=request,
@@ -680,7 +688,11 @@ class VClusterServiceSync(Protocol):
 
     def get_v_cluster_kubeconfig(self, request: GetVClusterKubeconfigRequest, ctx: RequestContext[GetVClusterKubeconfigRequest, GetVClusterKubeconfigResponse], /) -> GetVClusterKubeconfigResponse:
         """
-        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+        certificates are real X.509: the cluster's certificate authority is the server's CA, and
+        the default format embeds a client certificate that CA signed. When the vcluster has the
+        condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+        kubectl accepts the kubeconfig but cannot connect.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -1119,7 +1131,11 @@ class VClusterServiceClientSync(ConnectClientSync):
         use_get: bool = False,
     ) -> GetVClusterKubeconfigResponse:
         """
-        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server.
+        GetVClusterKubeconfig returns a kubeconfig for the vcluster's API server. Its
+        certificates are real X.509: the cluster's certificate authority is the server's CA, and
+        the default format embeds a client certificate that CA signed. When the vcluster has the
+        condition EndpointSimulated=True (the simulated provider), nothing listens at the endpoint:
+        kubectl accepts the kubeconfig but cannot connect.
         """
         return self.execute_unary(
             request=request,

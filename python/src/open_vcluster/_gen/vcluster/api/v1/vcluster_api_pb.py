@@ -855,7 +855,9 @@ class VClusterStatus(Message[_VClusterStatusFields]):
             string reason = 3;
             ```
         conditions:
-            Conditions: Ready, ControlPlaneReady, Suspended and others.
+            Conditions: Ready, ControlPlaneReady, Suspended and others. EndpointSimulated=True
+            (reason "SimulatedProvider") marks a vcluster whose API server endpoint is simulated:
+            nothing listens there, although its kubeconfigs carry real certificates.
 
             ```proto
             repeated vcluster.api.v1.Condition conditions = 4;
@@ -2612,7 +2614,9 @@ class WatchVClusterResponse(Message[_WatchVClusterResponseFields]):
 
     Heartbeats: every few seconds the server sends an event of type UNSPECIFIED whose
     vcluster carries only the "vcluster.open-vcluster.io/resource-version" annotation,
-    the newest version the stream has seen (a bookmark). Clients resume from it.
+    a bookmark: every change up to that version has been sent (or did not match). It never
+    runs ahead of an event still to be sent, so clients resume from it and may skip events
+    at or below it.
 
     ```proto
     message vcluster.api.v1.WatchVClusterResponse
