@@ -49,10 +49,30 @@ function go() {
   return lines.join("\n");
 }
 
+function python() {
+  const upperSnake = (name) => name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  const lines = [
+    `# ${header}`,
+    '"""The contract\'s string constants that clients need."""',
+    "",
+    "from typing import Final",
+    "",
+  ];
+  for (const [group, entries] of groups) {
+    const className = group[0].toUpperCase() + group.slice(1);
+    lines.push("", `class ${className}:`, `    """${groupDocs[group] ?? group}"""`, "");
+    for (const [key, { value, doc }] of Object.entries(entries)) {
+      lines.push(`    ${upperSnake(key)}: Final = ${JSON.stringify(value)}`, `    """${doc}"""`, "");
+    }
+  }
+  return `${lines.join("\n").trimEnd()}\n`;
+}
+
 /** Every output: path relative to the repository root → its text. */
 export const outputs = {
   "packages/api/src/gen/constants.ts": typescript(),
   "go/gen/vcluster/api/v1/constants.go": go(),
+  "python/src/open_vcluster/_gen/constants.py": python(),
 };
 
 for (const [path, text] of Object.entries(outputs)) writeFileSync(join(root, path), text);

@@ -5,7 +5,7 @@
 // what it generates.
 import { spawnSync } from "node:child_process";
 
-const generatedDirs = ["packages/api/src/gen", "go/gen", "docs/api"];
+const generatedDirs = ["packages/api/src/gen", "go/gen", "python/src/open_vcluster/_gen", "docs/api"];
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });

@@ -3,7 +3,7 @@
 // repository, then uses the published packages from fresh projects outside the workspace exactly
 // as users do: `npm install`, an ESM program, a strict TypeScript build, a Vite bundle, an
 // embedded server and `npx`.
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,6 +124,8 @@ describe("a release through a local registry", () => {
     expect(await readFile(join(workspace, "go", "vcluster", "version.go"), "utf8")).toContain(
       `const Version = "${version}"`,
     );
+    // The Python package moves with the fixed group.
+    expect(await readFile(join(workspace, "python", "pyproject.toml"), "utf8")).toContain(`version = "${version}"`);
   }, 240_000);
 
   it("publishes every SDK package with the release command, with real dependency ranges", async () => {
@@ -252,4 +254,39 @@ describe("a release through a local registry", () => {
       "deleted",
     ]);
   }, 480_000);
+
+  it("builds the Python sdist and wheel, installs the wheel into a fresh virtual environment and runs it", async () => {
+    expect(version, "the versioning step did not run").toBeTruthy();
+    expect(server, "the server from the registry is not running").toBeDefined();
+    const workspace = join(tmp, "workspace");
+    await runCommand(process.execPath, [join("python", "scripts", "build.mjs")], { cwd: workspace, env });
+    const dist = join(workspace, "python", "dist");
+    const built = (await readdir(dist)).filter((file) => /\.(whl|tar\.gz)$/.test(file)).sort();
+    expect(built).toEqual([`open_vcluster-${version}-py3-none-any.whl`, `open_vcluster-${version}.tar.gz`]);
+
+    const venv = join(tmp, "python-consumer");
+    const python = process.env.OPEN_VCLUSTER_PYTHON ?? "python3";
+    await runCommand(python, ["-m", "venv", venv], { cwd: tmp, env });
+    const venvPython = join(venv, "bin", "python");
+    // Its dependencies (connectrpc, protobuf-py) come from the package index, as for users.
+    const install = () =>
+      runCommand(
+        venvPython,
+        ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", join(dist, built[0] ?? "")],
+        { cwd: tmp, env, timeoutMs: 180_000 },
+      );
+    await install().catch(install);
+    await cp(join(fixtures, "python", "lifecycle.py"), join(tmp, "lifecycle.py"));
+    const run = await runCommand(venvPython, [join(tmp, "lifecycle.py"), server?.ready ?? ""], { cwd: tmp, env });
+    const lines = run.stdout.trim().split("\n");
+    expect(lines[0]).toBe("created release/from-pypi, phase RUNNING");
+    expect(lines[1]).toContain("'from-pypi'");
+    expect(lines.slice(2)).toEqual([
+      "missing is not found: NOT_FOUND",
+      expect.stringContaining("async listed ["),
+      "typed: True",
+      `version ${version}`,
+    ]);
+    expect(lines[3]).toContain("'from-pypi'");
+  }, 420_000);
 });

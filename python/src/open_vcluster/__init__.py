@@ -1,0 +1,73 @@
+"""The Python SDK of the open-vcluster API.
+
+:class:`Client` (sync) and :class:`AsyncClient` (asyncio) speak Connect, gRPC and gRPC-Web
+and carry the SDK's helpers: retry, pagination, resumable watch, informer and waiters. The
+messages and enums are in :mod:`open_vcluster.api`, the typed errors in
+:mod:`open_vcluster.errors`.
+"""
+
+from importlib import metadata as _metadata
+
+from ._cache import CacheEvent
+from ._client_async import AsyncClient
+from ._client_sync import Client
+from ._gen.constants import Annotations, ErrorReasons, ResponseHeaders
+from ._informer import AsyncInformer, Informer
+from ._paging import AsyncPaginator, Page, Paginator
+from ._retry import RetryBudgetOptions, RetryEvent, RetryPolicy
+from ._shared import Protocol, TokenSource
+from ._watch import (
+    AsyncWatch,
+    ConnectionStatus,
+    Watch,
+    WatchEvent,
+    WatchSettings,
+    compare_resource_versions,
+    resource_version_of,
+)
+from .errors import (
+    ApiError,
+    ErrorInfo,
+    RepeatedPageTokenError,
+    Violation,
+    WaitFailedError,
+    WaitTimeoutError,
+)
+
+try:
+    __version__ = _metadata.version("open-vcluster")
+except _metadata.PackageNotFoundError:  # running from a source checkout
+    __version__ = "0.0.0+source"
+
+__all__ = [
+    "Annotations",
+    "ApiError",
+    "AsyncClient",
+    "AsyncInformer",
+    "AsyncPaginator",
+    "AsyncWatch",
+    "CacheEvent",
+    "Client",
+    "ConnectionStatus",
+    "ErrorInfo",
+    "ErrorReasons",
+    "Informer",
+    "Page",
+    "Paginator",
+    "Protocol",
+    "RepeatedPageTokenError",
+    "ResponseHeaders",
+    "RetryBudgetOptions",
+    "RetryEvent",
+    "RetryPolicy",
+    "TokenSource",
+    "Violation",
+    "WaitFailedError",
+    "WaitTimeoutError",
+    "Watch",
+    "WatchEvent",
+    "WatchSettings",
+    "__version__",
+    "compare_resource_versions",
+    "resource_version_of",
+]
