@@ -76,7 +76,7 @@ describe("the web console", () => {
 
   it("suspends with a snapshot, resumes, and downloads a kubeconfig from the detail view", async () => {
     await suite.api.vclusters.createVCluster({ name: "ops", namespace: "team-a", labels: { env: "prod" } });
-    await suite.api.waitUntilRunning({ name: "ops", namespace: "team-a" }, { timeoutMs: 20_000 });
+    await suite.api.waitUntilRunning({ name: "ops", namespace: "team-a" }, { timeoutMs: 120_000 });
     await row(page, "ops").getByRole("link", { name: "ops" }).click();
     await page.waitForURL(/\/vclusters\/team-a\/ops$/);
     await waitForPhase(page, "h1", "Running");
@@ -168,7 +168,7 @@ describe("the web console", () => {
 
     // The restarted server has the same database; a change made now must reach the open page.
     await suite.api.vclusters.createVCluster({ name: "after-restart", namespace: "team-a" });
-    await row(page, "after-restart").waitFor({ timeout: 30_000 });
+    await row(page, "after-restart").waitFor({ timeout: 120_000 });
     expect(await row(page, "web-dev").count()).toBe(1);
     expect(await wasReloaded(page)).toBe(false);
   });

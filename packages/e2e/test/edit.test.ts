@@ -28,7 +28,7 @@ describe("editing a vcluster from the detail view", () => {
       labels: { env: "dev", tier: "web" },
       spec: { kubernetesVersion: "1.34.2" },
     });
-    await suite.api.waitUntilRunning(target, { timeoutMs: 20_000 });
+    await suite.api.waitUntilRunning(target, { timeoutMs: 120_000 });
 
     // The list stays open in its own tab: label edits must reach it through the watch.
     const list = await suite.browser.context.newPage();

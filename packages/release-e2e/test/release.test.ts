@@ -79,13 +79,13 @@ beforeAll(async () => {
     npm_config_cache: join(tmp, "npm-cache"),
     npm_config_update_notifier: "false",
   };
-}, 120_000);
+}, 300_000);
 
 afterAll(async () => {
   await server?.stop();
   await registry?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
-}, 60_000);
+}, 120_000);
 
 describe("a release through a local registry", () => {
   it("versions the SDK packages together and writes their changelogs", async () => {

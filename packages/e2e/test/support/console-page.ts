@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 
-const TIMEOUT_MS = 20_000;
+const TIMEOUT_MS = 120_000;
 
 /** The list row of one vcluster. */
 export function row(page: Page, name: string) {
