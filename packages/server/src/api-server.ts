@@ -1,12 +1,21 @@
 import { randomUUID } from "node:crypto";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { SnapshotService, VClusterService } from "@open-vcluster/api";
+import { type TracerProvider, trace } from "@opentelemetry/api";
 import { unauthenticated } from "./auth/authenticator.js";
 import { type Authenticator, loadTokensFile, principalKey } from "./auth/index.js";
 import { type Clock, systemClock } from "./clock.js";
-import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./http/interceptors.js";
+import {
+  InFlight,
+  loggingInterceptor,
+  RpcFaults,
+  requestIdInterceptor,
+  watchRequestErrors,
+} from "./http/interceptors.js";
 import { CertificateAuthority } from "./kubeconfig/index.js";
 import { type Logger, resolveLogger } from "./logger.js";
+import { ServerMetrics } from "./observability/metrics.js";
+import { traceProvider, traceStore, tracingInterceptor } from "./observability/tracing.js";
 import { type Provider, ProviderFaults, SimulatedProvider } from "./provider/index.js";
 import { deriveKey, resolveRootSecret } from "./secrets.js";
 import {
@@ -38,6 +47,17 @@ export interface ApiServerOptions {
   /** Root secret for page tokens and kubeconfig tokens; see README for the default. */
   secret?: string;
   logger?: false | Logger;
+  /** Level of the built-in logger (ignored when `logger` is given). Default "info". */
+  logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** Prometheus metrics (ApiServer.metrics, GET /metrics). Default true. */
+  metrics?: boolean;
+  /** Also export Node's process metrics (CPU, memory, event loop). Default false. */
+  processMetrics?: boolean;
+  /**
+   * OpenTelemetry spans for RPCs, store transactions and provider operations: `true` uses the
+   * globally registered tracer provider, or pass one. Default off (no tracing work at all).
+   */
+  tracing?: boolean | TracerProvider;
   clock?: Clock;
   /** Replace the simulated provider (e.g. with a Kubernetes one). */
   provider?: Provider;
@@ -59,6 +79,8 @@ export interface ApiServer {
   faults: FaultInjector;
   clock: Clock;
   authEnabled: boolean;
+  /** The Prometheus registry of this server; undefined when metrics are off. */
+  metrics: ServerMetrics | undefined;
   /** True until close() starts; /readyz reports it. */
   isReady(): boolean;
   /** Resolves once no background lifecycle work runs. */
@@ -70,7 +92,7 @@ export interface ApiServer {
 }
 
 export function createApiServer(options: ApiServerOptions = {}): ApiServer {
-  const logger = resolveLogger(options.logger);
+  const logger = resolveLogger(options.logger, options.logLevel);
   const clock = options.clock ?? systemClock;
   const storeSpec = typeof options.store === "string" ? options.store : options.store ? undefined : "memory";
   const store =
@@ -82,21 +104,40 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     ...(storeSpec ? { storeSpec } : {}),
   });
   const faults: FaultInjector = { provider: new ProviderFaults(), rpc: new RpcFaults() };
-  const provider =
+  const baseProvider =
     options.provider ?? new SimulatedProvider({ clock, faults: faults.provider, timeScale: options.timeScale ?? 1 });
+  const tracer =
+    options.tracing === undefined || options.tracing === false
+      ? undefined
+      : (options.tracing === true ? trace.getTracerProvider() : options.tracing).getTracer("@open-vcluster/server");
+  const metrics =
+    options.metrics === false
+      ? undefined
+      : new ServerMetrics(
+          { store, openWatchStreams: () => watchHub.size },
+          { processMetrics: options.processMetrics ?? false },
+        );
+  // The service sees the store and provider through the instruments that are on, and nothing
+  // more when they are off.
+  let served = metrics ? metrics.instrumentStore(store) : store;
+  let provider = metrics ? metrics.instrumentProvider(baseProvider) : baseProvider;
+  if (tracer) {
+    served = traceStore(served, tracer);
+    provider = traceProvider(provider, tracer);
+  }
   const limits = {
     ...DEFAULT_LIMITS,
     ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
     ...(options.maxWatchersPerPrincipal ? { maxWatchersPerPrincipal: options.maxWatchersPerPrincipal } : {}),
     ...(options.watchQueueLimit ? { watchQueueLimit: options.watchQueueLimit } : {}),
   };
-  const operations = new OperationRunner(store, provider, clock, logger, options.maxConcurrentCreates ?? 0);
-  const watchHub = new WatchHub(store, {
+  const operations = new OperationRunner(served, provider, clock, logger, options.maxConcurrentCreates ?? 0);
+  const watchHub = new WatchHub(served, {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,
   });
   const deps: ServiceDeps = {
-    store,
+    store: served,
     clock,
     logger,
     operations,
@@ -123,7 +164,14 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     ctx.values.set(principalKey, principal);
   };
   const handlerOptions = {
-    interceptors: [loggingInterceptor(logger), inFlight.interceptor(), faults.rpc.interceptor()],
+    interceptors: [
+      requestIdInterceptor(),
+      loggingInterceptor(logger),
+      ...(metrics ? [metrics.interceptor()] : []),
+      ...(tracer ? [tracingInterceptor(tracer)] : []),
+      inFlight.interceptor(),
+      faults.rpc.interceptor(),
+    ] satisfies Interceptor[],
     requestGate,
     // Strict JSON: an unknown field or enum name is refused instead of dropped (a misspelt or
     // unknown filter value must not widen a list), and invalid UTF-8 is refused, not replaced.
@@ -138,7 +186,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
 
   const resumed = operations.resumeInterrupted();
   if (resumed > 0) logger.info({ resumed }, "resumed interrupted operations");
-  const stopHousekeeping = startHousekeeping(store, clock, logger);
+  const stopHousekeeping = startHousekeeping(served, clock, logger);
 
   let closing: Promise<void> | undefined;
   return {
@@ -147,9 +195,10 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     faults,
     clock,
     authEnabled: authenticator !== undefined,
+    metrics,
     isReady: () => ready,
     idle: () => operations.idle(),
-    sweep: () => sweepExpired(store, clock, logger),
+    sweep: () => sweepExpired(served, clock, logger),
     close() {
       closing ??= (async () => {
         ready = false;

@@ -1,6 +1,7 @@
 import { parseCliOptions, USAGE } from "./cli-options.js";
 import { startServer } from "./http/start-server.js";
 import { resolveLogger } from "./logger.js";
+import { startTracingFromEnv } from "./observability/tracing-sdk.js";
 
 /** The `vcluster-api-server` executable: flags and environment → a running server until a signal. */
 export async function main(): Promise<void> {
@@ -15,8 +16,15 @@ export async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
-  const logger = resolveLogger(undefined);
-  const server = await startServer({ ...options, logger });
+  const logger = resolveLogger(undefined, options.logLevel);
+  const tracing = await startTracingFromEnv(process.env);
+  const server = await startServer({
+    ...options,
+    logger,
+    processMetrics: true,
+    ...(tracing ? { tracing: tracing.provider } : {}),
+  });
+  if (tracing) logger.info("tracing enabled");
   process.stdout.write(`vcluster-api-server listening on ${server.url}\n`);
   let stopping = false;
   const stop = (signal: string) => {
@@ -26,13 +34,17 @@ export async function main(): Promise<void> {
     }
     stopping = true;
     logger.info({ signal }, "shutting down");
-    server.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    server
+      .close()
+      // Spans still buffered are sent before the process ends.
+      .then(() => tracing?.shutdown())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
