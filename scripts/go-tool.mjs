@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { execFileSync, spawnSync } from "node:child_process";
 // Builds a Go command line tool that tests need (helm, kubectl) from its module under
 // `tools/<name>/`, with the module's pinned versions from the Go module proxy, and prints the
 // path of the binary. The build is cached outside the checkout, keyed by the module's files and
@@ -8,7 +9,6 @@
 //
 // Also importable: `ensureGoTool(name)` returns the same path.
 import { createHash } from "node:crypto";
-import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -17,7 +17,8 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 export function goToolCacheDir() {
-  const base = process.env.OPEN_VCLUSTER_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "open-vcluster");
+  const base =
+    process.env.OPEN_VCLUSTER_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "open-vcluster");
   return join(base, "go-tools");
 }
 
