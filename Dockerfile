@@ -32,4 +32,4 @@ RUN mkdir -p /data && chown 1000:1000 /data
 USER 1000:1000
 VOLUME ["/data"]
 EXPOSE 8080
-ENTRYPOINT ["node", "/app/dist/bin.js"]
+ENTRYPOINT ["node", "/app/bin/vcluster-api-server.js"]
