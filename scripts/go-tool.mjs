@@ -36,11 +36,25 @@ function buildTarget(goMod) {
   return tool ? tool[1] : ".";
 }
 
+/** Optional: linker flags, one per line (e.g. `-X pkg.version=v1.2.3`, so the tool reports its version). */
+const LDFLAGS_FILE = "ldflags";
+
+function ldflags(moduleDir) {
+  const file = join(moduleDir, LDFLAGS_FILE);
+  const extra = existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .map((line) => line.trim())
+        .filter((line) => line !== "" && !line.startsWith("#"))
+    : [];
+  return ["-s", "-w", ...extra].join(" ");
+}
+
 export function ensureGoTool(name) {
   const moduleDir = join(root, "tools", name);
   if (!existsSync(join(moduleDir, "go.mod"))) throw new Error(`go-tool: no module tools/${name}/go.mod`);
   const files = readdirSync(moduleDir)
-    .filter((f) => f === "go.mod" || f === "go.sum" || f.endsWith(".go"))
+    .filter((f) => f === "go.mod" || f === "go.sum" || f === LDFLAGS_FILE || f.endsWith(".go"))
     .sort();
   const hash = createHash("sha256").update(goVersion());
   for (const file of files) hash.update(`\0${file}\0`).update(readFileSync(join(moduleDir, file)));
@@ -52,7 +66,7 @@ export function ensureGoTool(name) {
   const partial = join(outDir, `${name}.partial-${process.pid}`);
   const target = buildTarget(readFileSync(join(moduleDir, "go.mod"), "utf8"));
   process.stderr.write(`go-tool: building ${name} (${target}) into ${outDir}\n`);
-  const result = spawnSync("go", ["build", "-trimpath", "-ldflags=-s -w", "-o", partial, target], {
+  const result = spawnSync("go", ["build", "-trimpath", `-ldflags=${ldflags(moduleDir)}`, "-o", partial, target], {
     cwd: moduleDir,
     stdio: ["ignore", "inherit", "inherit"],
     // The module's go.sum pins every dependency; a build never edits it.
