@@ -114,13 +114,13 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     options.metrics === false
       ? undefined
       : new ServerMetrics(
-          { store, openWatchStreams: () => watchHub.size },
+          { store, openWatchStreams: (): number => watchHub.size },
           { processMetrics: options.processMetrics ?? false },
         );
   // The service sees the store and provider through the instruments that are on, and nothing
   // more when they are off.
-  let served = metrics ? metrics.instrumentStore(store) : store;
-  let provider = metrics ? metrics.instrumentProvider(baseProvider) : baseProvider;
+  let served: Store = metrics ? metrics.instrumentStore(store) : store;
+  let provider: Provider = metrics ? metrics.instrumentProvider(baseProvider) : baseProvider;
   if (tracer) {
     served = traceStore(served, tracer);
     provider = traceProvider(provider, tracer);
@@ -132,7 +132,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     ...(options.watchQueueLimit ? { watchQueueLimit: options.watchQueueLimit } : {}),
   };
   const operations = new OperationRunner(served, provider, clock, logger, options.maxConcurrentCreates ?? 0);
-  const watchHub = new WatchHub(served, {
+  const watchHub: WatchHub = new WatchHub(served, {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,
   });
