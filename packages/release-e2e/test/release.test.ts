@@ -47,7 +47,7 @@ async function project(name: string, dependencies: string[]): Promise<string> {
     runCommand("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...dependencies], {
       cwd: dir,
       env,
-      timeoutMs: 90_000,
+      timeoutMs: 300_000,
     });
   await install().catch(install);
   return dir;
@@ -79,7 +79,7 @@ beforeAll(async () => {
     npm_config_cache: join(tmp, "npm-cache"),
     npm_config_update_notifier: "false",
   };
-}, 300_000);
+}, 900_000);
 
 afterAll(async () => {
   await server?.stop();
@@ -120,7 +120,7 @@ describe("a release through a local registry", () => {
     expect(await readFile(join(workspace, "packages", "client", "CHANGELOG.md"), "utf8")).toContain(
       "Release rehearsal.",
     );
-  }, 240_000);
+  }, 900_000);
 
   it("publishes every SDK package with the release command, with real dependency ranges", async () => {
     expect(version, "the versioning step did not run").toBeTruthy();
@@ -128,7 +128,7 @@ describe("a release through a local registry", () => {
     const { stdout, stderr } = await runCommand("pnpm", ["run", "release:publish"], {
       cwd: workspace,
       env,
-      timeoutMs: 300_000,
+      timeoutMs: 1_200_000,
     });
     for (const name of published) expect(`${stdout}${stderr}`).toContain(name);
 
@@ -153,7 +153,7 @@ describe("a release through a local registry", () => {
     // Only the published packages: private ones never leave the workspace.
     const privateOne = await fetch(new URL("@open-vcluster%2fconsole", registry?.url));
     expect(privateOne.status).toBe(404);
-  }, 360_000);
+  }, 1_260_000);
 
   it("installs into fresh projects, runs the server from the package and an ESM client against it", async () => {
     expect(version, "the publishing step did not run").toBeTruthy();
@@ -217,5 +217,5 @@ describe("a release through a local registry", () => {
     const listed = await npx("list", "--all-namespaces", "--server", url, "-o", "json");
     const items = (JSON.parse(listed.stdout) as { items: { name: string; namespace: string }[] }).items;
     expect(items.map((vc) => `${vc.namespace}/${vc.name}`)).toEqual(["release/from-npm"]);
-  }, 480_000);
+  }, 1_800_000);
 });
