@@ -91,5 +91,6 @@ describe("the image's server folder", () => {
     expect(await (await fetch(`${url}/`)).text()).toContain("<title>console</title>");
     server.kill("SIGTERM");
     expect(await new Promise((r) => server?.once("exit", r))).toBe(0);
-  });
+    // Gathering the production dependencies copies hundreds of packages: slow on a loaded machine.
+  }, 600_000);
 });
