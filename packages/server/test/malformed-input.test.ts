@@ -38,7 +38,7 @@ describe("malformed request bytes", () => {
     expect(answer.detail?.reason).toBe("MALFORMED_REQUEST");
     expect(answer.message).toContain("not a valid vcluster.api.v1.ListVClustersRequest");
     const entry = lines.find((l) => l.procedure === LIST);
-    expect(entry).toMatchObject({ level: 30, code: "InvalidArgument", reason: "MALFORMED_REQUEST" });
+    expect(entry).toMatchObject({ level: 30, code: "INVALID_ARGUMENT", reason: "MALFORMED_REQUEST" });
   });
 
   it.each([
