@@ -63,7 +63,8 @@ export function requestIdInterceptor(): Interceptor {
       res.header.set(REQUEST_ID_HEADER, requestId);
       return res;
     } catch (error) {
-      const connectError = ConnectError.from(error);
+      // As connect itself answers: anything that is not a ConnectError is INTERNAL.
+      const connectError = ConnectError.from(error, Code.Internal);
       connectError.metadata.set(REQUEST_ID_HEADER, requestId);
       throw connectError;
     }

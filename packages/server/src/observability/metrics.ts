@@ -1,4 +1,4 @@
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Phase } from "@open-vcluster/api";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Provider } from "../provider/index.js";
@@ -114,7 +114,7 @@ export class ServerMetrics {
       inFlight.inc();
       const done = (error: unknown) => {
         inFlight.dec();
-        const code = codeName(error === undefined ? 0 : ConnectError.from(error).code);
+        const code = codeName(error === undefined ? 0 : ConnectError.from(error, Code.Internal).code);
         this.rpcs.labels(service, method, code).inc();
         this.rpcSeconds.labels(service, method, code).observe(seconds(started));
       };
@@ -200,17 +200,18 @@ export function timeMethods<T extends object>(
   skip: ReadonlySet<string>,
   report: (method: string, outcome: "ok" | "error", ms: number) => void,
 ): T {
-  const wrapped = new Map<PropertyKey, unknown>();
+  // Keyed by the method itself, not its name: a target may hand out another function later.
+  const wrapped = new WeakMap<object, unknown>();
   return new Proxy(target, {
     get(object, key, receiver) {
       const value = Reflect.get(object, key, receiver);
       if (typeof value !== "function") return value;
-      let fn = wrapped.get(key);
+      let fn = wrapped.get(value);
       if (fn) return fn;
       if (typeof key !== "string" || skip.has(key)) {
         // Bound to the target itself: its methods may use private fields, which a proxy lacks.
         fn = value.bind(object);
-        wrapped.set(key, fn);
+        wrapped.set(value, fn);
         return fn;
       }
       fn = (...args: unknown[]) => {
@@ -237,7 +238,7 @@ export function timeMethods<T extends object>(
         report(key, "ok", performance.now() - started);
         return result;
       };
-      wrapped.set(key, fn);
+      wrapped.set(value, fn);
       return fn;
     },
   });

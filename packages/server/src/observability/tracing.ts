@@ -1,4 +1,4 @@
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import {
   type Attributes,
   context,
@@ -47,7 +47,7 @@ export function tracingInterceptor(tracer: Tracer): Interceptor {
       parent,
     );
     const end = (error: unknown) => {
-      const code = error === undefined ? 0 : ConnectError.from(error).code;
+      const code = error === undefined ? 0 : ConnectError.from(error, Code.Internal).code;
       span.setAttribute("rpc.response.status_code", codeName(code));
       if (error !== undefined) fail(span, error);
       span.end();
