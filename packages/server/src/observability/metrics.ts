@@ -153,30 +153,25 @@ export class ServerMetrics {
 
   /** Counts and times lifecycle operations and provider failures. */
   instrumentProvider(provider: Provider): Provider {
-    return {
-      get name() {
-        return provider.name;
-      },
-      run: async (op) => {
-        const started = performance.now();
-        const finish = (outcome: string) => {
-          this.lifecycle.labels(op.kind, outcome).inc();
-          this.lifecycleSeconds.labels(op.kind, outcome).observe(seconds(started));
-        };
-        try {
-          const result = await provider.run(op);
-          finish("succeeded");
-          return result;
-        } catch (error) {
-          if (op.signal.aborted) finish("aborted");
-          else {
-            finish("failed");
-            this.providerErrors.labels(op.kind).inc();
-          }
-          throw error;
+    return withRun(provider, async (op) => {
+      const started = performance.now();
+      const finish = (outcome: string) => {
+        this.lifecycle.labels(op.kind, outcome).inc();
+        this.lifecycleSeconds.labels(op.kind, outcome).observe(seconds(started));
+      };
+      try {
+        const result = await provider.run(op);
+        finish("succeeded");
+        return result;
+      } catch (error) {
+        if (op.signal.aborted) finish("aborted");
+        else {
+          finish("failed");
+          this.providerErrors.labels(op.kind).inc();
         }
-      },
-    };
+        throw error;
+      }
+    });
   }
 
   metrics(): Promise<string> {
@@ -186,6 +181,17 @@ export class ServerMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/** The provider as it is (name, capabilities, whatever else it has), with another `run`. */
+export function withRun(provider: Provider, run: Provider["run"]): Provider {
+  return new Proxy(provider, {
+    get(target, key) {
+      if (key === "run") return run;
+      const value = Reflect.get(target, key);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
 }
 
 /** Bookkeeping calls too cheap or too frequent to be worth a histogram sample. */

@@ -13,6 +13,7 @@ import {
 import type { Provider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import { codeName } from "./code-name.js";
+import { withRun } from "./metrics.js";
 import { REQUEST_ID_HEADER } from "./request-id.js";
 
 const headers: TextMapGetter<Headers> = {
@@ -124,22 +125,18 @@ export function traceStore(store: Store, tracer: Tracer): Store {
 
 /** A span around every provider operation, naming the vcluster it works on. */
 export function traceProvider(provider: Provider, tracer: Tracer): Provider {
-  return {
-    get name() {
-      return provider.name;
-    },
-    run: (op) =>
-      inSpan(
-        tracer,
-        `provider.${op.kind}`,
-        {
-          "vcluster_api.provider": provider.name,
-          "vcluster_api.operation": op.kind,
-          "vcluster_api.vcluster.namespace": op.vcluster.namespace,
-          "vcluster_api.vcluster.name": op.vcluster.name,
-          "vcluster_api.vcluster.id": op.vcluster.id,
-        },
-        () => provider.run(op),
-      ),
-  };
+  return withRun(provider, (op) =>
+    inSpan(
+      tracer,
+      `provider.${op.kind}`,
+      {
+        "vcluster_api.provider": provider.name,
+        "vcluster_api.operation": op.kind,
+        "vcluster_api.vcluster.namespace": op.vcluster.namespace,
+        "vcluster_api.vcluster.name": op.vcluster.name,
+        "vcluster_api.vcluster.id": op.vcluster.id,
+      },
+      () => provider.run(op),
+    ),
+  );
 }
