@@ -95,17 +95,27 @@ describe("watch", () => {
   });
 
   it("streams table rows with the event type", async () => {
-    const out = await ok("watch", "-n", "watched", "--timeout", "300ms");
-    expect(out.split("\n")[0]).toMatch(/^EVENT\s+NAME\s+PHASE/);
-    expect(out).toMatch(/^ADDED\s+seen\s+Running/m);
+    const watching = suite.sandbox.start(["watch", "-n", "watched"]);
+    await watching.waitForStdout(/^ADDED\s+seen\s+Running/m);
+    watching.interrupt();
+    const result = await watching.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")[0]).toMatch(/^EVENT\s+NAME\s+PHASE/);
+  });
+
+  it("ends by itself, successfully, after --timeout", async () => {
+    const result = await suite.sandbox.run(["watch", "-n", "watched", "--timeout", "1s"]);
+    expect(result.code, result.stderr).toBe(0);
   });
 
   it("streams JSON lines, one per event, including later changes", async () => {
-    const watching = suite.sandbox.run(["watch", "seen", "-n", "watched", "-o", "json", "--timeout", "2s"]);
+    const watching = suite.sandbox.start(["watch", "seen", "-n", "watched", "-o", "json"]);
     // The watch sends the current state first; the suspension then arrives as MODIFIED events.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await watching.waitForStdout(/"type":\s*"ADDED"/);
     await ok("suspend", "seen", "-n", "watched", "--wait");
-    const result = await watching;
+    await watching.waitForStdout(/PHASE_SUSPENDED/);
+    watching.interrupt();
+    const result = await watching.result;
     expect(result.code, result.stderr).toBe(0);
     const events = result.stdout
       .trim()
