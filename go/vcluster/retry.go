@@ -180,8 +180,18 @@ func isTransient(err error) bool {
 	switch connect.CodeOf(err) {
 	case connect.CodeUnavailable, connect.CodeResourceExhausted, connect.CodeAborted, connect.CodeDeadlineExceeded:
 		return true
+	case connect.CodeCanceled:
+		return isConnectionLost(err)
 	}
 	return false
+}
+
+// isConnectionLost: the connection broke under the call (a server closing an idle keep-alive
+// connection as the request goes out is the common case). connect-go reports that as CANCELED,
+// the code of a caller that went away; the retry loop only asks while the caller's context is
+// still live, so here it is a lost connection and as transient as UNAVAILABLE.
+func isConnectionLost(err error) bool {
+	return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }
 
 // isSafeToRepeat: read-only methods, and methods whose request carries an idempotency key

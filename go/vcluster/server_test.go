@@ -163,7 +163,7 @@ func (w *prefixWriter) Write(p []byte) (int, error) {
 
 // testContext bounds a test with a generous ceiling: the machine may be heavily loaded.
 func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }

@@ -30,7 +30,7 @@ beforeAll(async () => {
     );
   }
   await server.api.idle();
-}, 300_000);
+}, 600_000);
 
 afterAll(async () => {
   await server?.close();
