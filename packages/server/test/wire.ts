@@ -68,7 +68,7 @@ export async function send(
   baseUrl: string,
   protocol: WireProtocol,
   req: WireRequest,
-  timeoutMs = 30_000,
+  timeoutMs = 90_000,
 ): Promise<WireAnswer> {
   if (protocol === "grpc") return sendGrpc(baseUrl, req, timeoutMs);
   const url = `${baseUrl}${req.path}${req.query ? `?${req.query}` : ""}`;
