@@ -11,6 +11,7 @@ import { ConditionsTable } from "./conditions-table.js";
 import { SnapshotsTable } from "./snapshots-table.js";
 import { SpecView } from "./spec-view.js";
 import { useSnapshots } from "./use-snapshots.js";
+import { ConnectCommands, YamlView } from "./yaml-view.js";
 
 export function DetailPage(props: {
   namespace: string;
@@ -151,13 +152,23 @@ function VClusterDetail(props: { vcluster: VCluster }) {
       </div>
       <section class="card">
         <h2>Conditions</h2>
-        <ConditionsTable conditions={status?.conditions ?? []} now={now} />
+        <ConditionsTable conditions={status?.conditions ?? []} now={now} suspended={phase === Phase.SUSPENDED} />
+      </section>
+      <section class="card">
+        <h2>Connect</h2>
+        <ConnectCommands vcluster={vcluster} />
       </section>
       <section class="card">
         <h2>Snapshots</h2>
         {snapshotsError ? <p class="field-error">Could not load snapshots: {snapshotsError.message}</p> : null}
         <SnapshotsTable snapshots={snapshots} />
       </section>
+      <details class="card">
+        <summary>
+          <h2>YAML</h2>
+        </summary>
+        <YamlView vcluster={vcluster} />
+      </details>
     </main>
   );
 }
