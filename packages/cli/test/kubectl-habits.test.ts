@@ -54,6 +54,10 @@ describe("output formats", () => {
     expect(text).toMatch(/^Spec:\n {2}kubernetesVersion: /m);
     expect(text).toMatch(/^Conditions:\n {2}TYPE +STATUS +REASON +AGE +MESSAGE\n {2}Ready +True /m);
     expect(text).toMatch(/^Snapshots:\n {2}NAME +STATUS +SIZE +AGE\n {2}snap-1 +Ready /m);
+    expect(text).toMatch(/^Events:\n {2}TYPE +REASON +AGE +FROM +MESSAGE\n/m);
+    expect(text).toMatch(/^ {2}Normal +SnapshotRequested +\S+ +anonymous +/m);
+    expect(text).toMatch(/^ {2}Normal +ResumeSucceeded +\S+ +anonymous +Resume of fmt\/beta succeeded/m);
+    expect(text).toMatch(/^ {2}Normal +PhaseChanged +\S+ +server +Suspended → Resuming/m);
   });
 });
 

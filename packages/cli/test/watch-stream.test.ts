@@ -75,7 +75,7 @@ describe("watch", () => {
     timeout: 120_000,
   }, async () => {
     // A durable store, so the restarted server still knows the versions the watch resumes from.
-    const store = `sqlite:${cli.path("restart.db")}`;
+    const store = `sqlite:${cli.path("restart.db")}` as const;
     const own = await startTestServer({ store });
     const port = Number(new URL(own.url).port);
     const watch = new LiveCli(["watch", "-A", "--server", own.url], cli.env);

@@ -3,7 +3,7 @@ import { ErrorDetailSchema } from "@open-vcluster/api";
 import type { Page } from "playwright-core";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { row, waitForLive, waitForPhase } from "./support/console-page.js";
+import { markDocument, row, waitForLive, waitForPhase, wasReloaded } from "./support/console-page.js";
 import { useConsoleSuite } from "./support/console-suite.js";
 import { screenshot } from "./support/screenshots.js";
 
@@ -190,6 +190,44 @@ describe("the console's detail page", () => {
       "vcluster-api kubeconfig charlie-web -n team-a > charlie-web.kubeconfig",
     );
     await screenshot(page, "26-detail-yaml-connect");
+  });
+});
+
+describe("the activity timeline", () => {
+  it("shows who did what, its outcome and duration, live as it happens", async () => {
+    await suite.api.vclusters.createVCluster({ name: "timeline", namespace: "team-t" });
+    await suite.api.waitUntilRunning({ name: "timeline", namespace: "team-t" }, { timeoutMs: 30_000 });
+    await open("/vclusters/team-t/timeline");
+    await waitForPhase(page, "h1", "Running");
+    const event = (reason: string) => page.locator(`[data-testid="activity-event"][data-reason="${reason}"]`);
+    await event("CreateSucceeded").waitFor();
+    await expect(event("CreateRequested").textContent()).resolves.toContain("by anonymous");
+    await markDocument(page);
+
+    // Another client suspends it: the timeline follows without a reload.
+    await suite.api.vclusters.suspendVCluster({ name: "timeline", namespace: "team-t" });
+    await event("SuspendSucceeded").waitFor();
+    const done = (await event("SuspendSucceeded").textContent()) ?? "";
+    expect(done).toMatch(/Succeeded/);
+    expect(done).toMatch(/took \d+(\.\d)? s/);
+    expect(await event("PhaseChanged").count()).toBeGreaterThan(0);
+    expect(
+      await page.locator('[data-testid="activity-event"][data-reason="ConditionChanged"]').count(),
+    ).toBeGreaterThan(0);
+
+    // A refused request is a warning in the timeline too.
+    await page.getByRole("button", { name: "Resume" }).waitFor();
+    await suite.api.vclusters.suspendVCluster({ name: "timeline", namespace: "team-t" }).catch(() => undefined);
+    await page.getByRole("button", { name: "Resume" }).click();
+    await event("ResumeSucceeded").waitFor();
+    await expect(event("SuspendRefused").count()).resolves.toBe(1);
+    expect(await wasReloaded(page)).toBe(false);
+    await page.locator(".timeline").scrollIntoViewIfNeeded();
+    await screenshot(page, "28-detail-activity");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator(".timeline").scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await screenshot(page, "29-detail-activity-phone", { fullPage: false });
   });
 });
 

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { SnapshotService, VClusterService } from "@open-vcluster/api";
+import { Activity } from "./activity/index.js";
 import { unauthenticated } from "./auth/authenticator.js";
 import {
   type AuthConfig,
@@ -119,6 +120,8 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,
   });
+  const activity = new Activity(store, clock);
+  const stopActivity = store.subscribe((events) => activity.recorder.observe(events));
   const deps: ServiceDeps = {
     store,
     clock,
@@ -126,6 +129,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     operations,
     provider,
     watchHub,
+    activity,
     limits,
     pageTokenKey: deriveKey(root, "page-token"),
     kubeconfigKey: deriveKey(root, "kubeconfig"),
@@ -188,6 +192,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
         stopHousekeeping();
         await operations.shutdown();
         await provider.close?.();
+        stopActivity();
         store.close();
       })();
       return closing;

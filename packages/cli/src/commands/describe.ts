@@ -1,6 +1,14 @@
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Condition } from "@open-vcluster/api";
-import { type Snapshot, SnapshotStatus, type VCluster, VClusterSpecSchema } from "@open-vcluster/api";
+import {
+  type Snapshot,
+  SnapshotStatus,
+  type VCluster,
+  type VClusterEvent,
+  VClusterSpecSchema,
+} from "@open-vcluster/api";
+import type { VClusterApiClient } from "@open-vcluster/core";
 import type { Command } from "commander";
 import { stringify } from "yaml";
 import { examples, namespaceOption } from "../command-kit.js";
@@ -51,8 +59,24 @@ const snapshotColumns: Column<Snapshot>[] = [
   { header: "AGE", value: (s, now) => age(s.createTime, now) },
 ];
 
+const eventColumns: Column<VClusterEvent>[] = [
+  { header: "TYPE", value: (e) => e.type },
+  { header: "REASON", value: (e) => e.reason },
+  { header: "AGE", value: (e, now) => age(e.time, now) },
+  { header: "FROM", value: (e) => e.actor || "server" },
+  { header: "MESSAGE", value: (e) => humanizePhases(e.message) },
+];
+
+/** How many of the newest events `describe` shows, as kubectl shows the recent ones. */
+const RECENT_EVENTS = 15;
+
 /** kubectl describe's layout: a block of facts, then indented sections, then tables. */
-export function describeVCluster(vcluster: VCluster, snapshots: Snapshot[], now: Date): string {
+export function describeVCluster(
+  vcluster: VCluster,
+  snapshots: Snapshot[],
+  events: VClusterEvent[] | string,
+  now: Date,
+): string {
   const status = vcluster.status;
   const usage = status?.currentUsage;
   const endpoint = status?.apiServerEndpoint
@@ -104,13 +128,28 @@ export function describeVCluster(vcluster: VCluster, snapshots: Snapshot[], now:
     `Usage:\n${indent(usageBlock)}`,
     `Conditions:\n${indent(conditions)}`,
     `Snapshots:\n${indent(snapshotText)}`,
+    `Events:\n${indent(typeof events === "string" ? events : events.length ? renderTable(eventColumns, events, now) : "<none>")}`,
   ].join("\n")}\n`;
+}
+
+/** The newest events, or why there are none to show (a server without ListVClusterEvents). */
+async function recentEvents(
+  client: VClusterApiClient,
+  name: string,
+  namespace: string,
+): Promise<VClusterEvent[] | string> {
+  try {
+    return (await client.vclusters.listVClusterEvents({ name, namespace, limit: RECENT_EVENTS })).events;
+  } catch (error) {
+    if (error instanceof ConnectError && error.code === Code.Unimplemented) return "<the server keeps no events>";
+    throw error;
+  }
 }
 
 export function registerDescribe(program: Command, kit: CommandKit): void {
   const command = program
     .command("describe")
-    .description("show a vcluster in detail: spec, status, usage, conditions and snapshots")
+    .description("show a vcluster in detail: spec, status, usage, conditions, snapshots and recent events")
     .argument("<names...>", "vcluster names")
     .addOption(namespaceOption());
   examples(command, ["vcluster-api describe dev", "vcluster-api describe dev staging -n team-a"]);
@@ -125,7 +164,7 @@ export function registerDescribe(program: Command, kit: CommandKit): void {
       const snapshots: Snapshot[] = [];
       for await (const snapshot of client.paginateSnapshots({ namespace, vclusterName: name }))
         snapshots.push(snapshot);
-      blocks.push(describeVCluster(vcluster, snapshots, new Date()));
+      blocks.push(describeVCluster(vcluster, snapshots, await recentEvents(client, name, namespace), new Date()));
     }
     kit.io.stdout.write(blocks.join("\n"));
   });

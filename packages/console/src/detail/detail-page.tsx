@@ -7,9 +7,11 @@ import { useNow } from "../state/use-now.js";
 import { LabelsView } from "../ui/labels-view.js";
 import { PhaseBadge } from "../ui/phase-badge.js";
 import { ActionBar } from "./action-bar.js";
+import { ActivityTimeline } from "./activity-timeline.js";
 import { ConditionsTable } from "./conditions-table.js";
 import { SnapshotsTable } from "./snapshots-table.js";
 import { SpecView } from "./spec-view.js";
+import { useActivity } from "./use-activity.js";
 import { useSnapshots } from "./use-snapshots.js";
 import { ConnectCommands, YamlView } from "./yaml-view.js";
 
@@ -57,6 +59,7 @@ function VClusterDetail(props: { vcluster: VCluster }) {
   const { vcluster } = props;
   const now = useNow();
   const { snapshots, error: snapshotsError } = useSnapshots(vcluster);
+  const activity = useActivity(vcluster);
   const status = vcluster.status;
   const phase = status?.phase ?? 0;
   const usage = status?.currentUsage;
@@ -153,6 +156,11 @@ function VClusterDetail(props: { vcluster: VCluster }) {
       <section class="card">
         <h2>Conditions</h2>
         <ConditionsTable conditions={status?.conditions ?? []} now={now} suspended={phase === Phase.SUSPENDED} />
+      </section>
+      <section class="card">
+        <h2>Activity</h2>
+        {activity.error ? <p class="field-error">Could not load the activity: {activity.error.message}</p> : null}
+        <ActivityTimeline events={activity.events} now={now} />
       </section>
       <section class="card">
         <h2>Connect</h2>
