@@ -97,7 +97,8 @@ describe("watch", () => {
   });
 
   it("streams table rows with the event type", async () => {
-    const out = await ok("watch", "-n", "watched", "--timeout", "300ms");
+    // Long enough for a loaded machine to open the stream and send the initial state.
+    const out = await ok("watch", "-n", "watched", "--timeout", "5s");
     expect(out.split("\n")[0]).toMatch(/^EVENT\s+NAME\s+PHASE/);
     expect(out).toMatch(/^ADDED\s+seen\s+Running/m);
   });
