@@ -46,9 +46,12 @@ export function ListPage(props: { vclusters: VCluster[]; synced: boolean }) {
   // Only rows still listed and shown stay selected: a deleted or filtered-out row cannot be acted on unseen.
   const selected = useMemo(() => shown.filter((v) => selectedIds.has(v.id)), [shown, selectedIds]);
 
-  useEffect(() => {
-    window.history.replaceState(null, "", `${window.location.pathname}${viewSearch(filters, sort)}`);
-  }, [filters, sort]);
+  // The URL changes with the view at once, so a link copied right after a click shows the same.
+  const showView = (nextFilters: Filters, nextSort: Sort) => {
+    window.history.replaceState(null, "", `${window.location.pathname}${viewSearch(nextFilters, nextSort)}`);
+    setFilters(nextFilters);
+    setSort(nextSort);
+  };
 
   // kubectl-like keys for the whole page: "/" searches, "c" creates, Escape clears the selection.
   useEffect(() => {
@@ -93,7 +96,7 @@ export function ListPage(props: { vclusters: VCluster[]; synced: boolean }) {
         filters={filters}
         namespaces={namespaces}
         selectorError={compiled.selectorError}
-        onChange={setFilters}
+        onChange={(next) => showView(next, sort)}
         searchRef={search}
       />
       {selected.length > 0 ? <BulkActions selected={selected} onClear={() => setSelectedIds(new Set())} /> : null}
@@ -117,7 +120,7 @@ export function ListPage(props: { vclusters: VCluster[]; synced: boolean }) {
           vclusters={shown}
           now={now}
           sort={sort}
-          onSort={setSort}
+          onSort={(next) => showView(filters, next)}
           selected={new Set(selected.map((v) => v.id))}
           onSelect={select}
         />
