@@ -25,7 +25,7 @@ describe.concurrent("create, get and list", () => {
     expect(table).toMatch(/^web\s+Running\s+1\.34\.2\s+1\/1\s+\d+s$/m);
     const wide = await ok("get", "web", "-n", "shop", "-o", "wide");
     expect(wide).toMatch(/CPU\s+MEMORY\s+ENDPOINT\s+LABELS\s+ID/);
-    expect(wide).toMatch(/300m\/-.*https:\/\/web\.shop\.vcluster\.local:443\s+tier=web/);
+    expect(wide).toMatch(/300m\/-.*https:\/\/web\.shop\.vcluster\.local:443 \(simulated\)\s+tier=web/);
     const object = await json("get", "web", "-n", "shop");
     expect(object).toMatchObject({ name: "web", labels: { tier: "web" }, status: { phase: "PHASE_RUNNING" } });
     const yaml = parse(await ok("get", "web", "-n", "shop", "-o", "yaml"));
