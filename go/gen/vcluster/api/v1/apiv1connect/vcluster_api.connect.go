@@ -78,6 +78,9 @@ const (
 	// VClusterServiceWatchVClusterProcedure is the fully-qualified name of the VClusterService's
 	// WatchVCluster RPC.
 	VClusterServiceWatchVClusterProcedure = "/vcluster.api.v1.VClusterService/WatchVCluster"
+	// VClusterServiceListVClusterEventsProcedure is the fully-qualified name of the VClusterService's
+	// ListVClusterEvents RPC.
+	VClusterServiceListVClusterEventsProcedure = "/vcluster.api.v1.VClusterService/ListVClusterEvents"
 	// SnapshotServiceListSnapshotsProcedure is the fully-qualified name of the SnapshotService's
 	// ListSnapshots RPC.
 	SnapshotServiceListSnapshotsProcedure = "/vcluster.api.v1.SnapshotService/ListSnapshots"
@@ -137,6 +140,11 @@ type VClusterServiceClient interface {
 	// (see WatchVClusterResponse). A version older than the retained history ends the
 	// stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
 	WatchVCluster(context.Context, *connect.Request[v1.WatchVClusterRequest]) (*connect.ServerStreamForClient[v1.WatchVClusterResponse], error)
+	// Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+	// Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+	// took), refused requests, and the phase and condition changes that followed. The server
+	// keeps a bounded recent history per vcluster; follow it with after_sequence.
+	ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error)
 }
 
 // NewVClusterServiceClient constructs a client for the vcluster.api.v1.VClusterService service. By
@@ -225,6 +233,13 @@ func NewVClusterServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(vClusterServiceMethods.ByName("WatchVCluster")),
 			connect.WithClientOptions(opts...),
 		),
+		listVClusterEvents: connect.NewClient[v1.ListVClusterEventsRequest, v1.ListVClusterEventsResponse](
+			httpClient,
+			baseURL+VClusterServiceListVClusterEventsProcedure,
+			connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterEvents")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -242,6 +257,7 @@ type vClusterServiceClient struct {
 	restoreVCluster       *connect.Client[v1.RestoreVClusterRequest, v1.RestoreVClusterResponse]
 	getVClusterKubeconfig *connect.Client[v1.GetVClusterKubeconfigRequest, v1.GetVClusterKubeconfigResponse]
 	watchVCluster         *connect.Client[v1.WatchVClusterRequest, v1.WatchVClusterResponse]
+	listVClusterEvents    *connect.Client[v1.ListVClusterEventsRequest, v1.ListVClusterEventsResponse]
 }
 
 // CreateVCluster calls vcluster.api.v1.VClusterService.CreateVCluster.
@@ -304,6 +320,11 @@ func (c *vClusterServiceClient) WatchVCluster(ctx context.Context, req *connect.
 	return c.watchVCluster.CallServerStream(ctx, req)
 }
 
+// ListVClusterEvents calls vcluster.api.v1.VClusterService.ListVClusterEvents.
+func (c *vClusterServiceClient) ListVClusterEvents(ctx context.Context, req *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error) {
+	return c.listVClusterEvents.CallUnary(ctx, req)
+}
+
 // VClusterServiceHandler is an implementation of the vcluster.api.v1.VClusterService service.
 type VClusterServiceHandler interface {
 	// CreateVCluster provisions a new vcluster. It returns the vcluster in phase CREATING
@@ -352,6 +373,11 @@ type VClusterServiceHandler interface {
 	// (see WatchVClusterResponse). A version older than the retained history ends the
 	// stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
 	WatchVCluster(context.Context, *connect.Request[v1.WatchVClusterRequest], *connect.ServerStream[v1.WatchVClusterResponse]) error
+	// Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+	// Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+	// took), refused requests, and the phase and condition changes that followed. The server
+	// keeps a bounded recent history per vcluster; follow it with after_sequence.
+	ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error)
 }
 
 // NewVClusterServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -436,6 +462,13 @@ func NewVClusterServiceHandler(svc VClusterServiceHandler, opts ...connect.Handl
 		connect.WithSchema(vClusterServiceMethods.ByName("WatchVCluster")),
 		connect.WithHandlerOptions(opts...),
 	)
+	vClusterServiceListVClusterEventsHandler := connect.NewUnaryHandler(
+		VClusterServiceListVClusterEventsProcedure,
+		svc.ListVClusterEvents,
+		connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterEvents")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/vcluster.api.v1.VClusterService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case VClusterServiceCreateVClusterProcedure:
@@ -462,6 +495,8 @@ func NewVClusterServiceHandler(svc VClusterServiceHandler, opts ...connect.Handl
 			vClusterServiceGetVClusterKubeconfigHandler.ServeHTTP(w, r)
 		case VClusterServiceWatchVClusterProcedure:
 			vClusterServiceWatchVClusterHandler.ServeHTTP(w, r)
+		case VClusterServiceListVClusterEventsProcedure:
+			vClusterServiceListVClusterEventsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -517,6 +552,10 @@ func (UnimplementedVClusterServiceHandler) GetVClusterKubeconfig(context.Context
 
 func (UnimplementedVClusterServiceHandler) WatchVCluster(context.Context, *connect.Request[v1.WatchVClusterRequest], *connect.ServerStream[v1.WatchVClusterResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.WatchVCluster is not implemented"))
+}
+
+func (UnimplementedVClusterServiceHandler) ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.ListVClusterEvents is not implemented"))
 }
 
 // SnapshotServiceClient is a client for the vcluster.api.v1.SnapshotService service.
