@@ -1,6 +1,14 @@
-import { mergeConfig } from "vitest/config";
+import { defineConfig, mergeConfig } from "vitest/config";
 import shared from "../../vitest.shared.js";
 
-// Every CLI test starts node processes (about a second each on a loaded machine), and the
-// concurrent suites run many at once: they get more time than the workspace default.
-export default mergeConfig(shared, { test: { testTimeout: 90_000, hookTimeout: 90_000 } });
+export default mergeConfig(
+  shared,
+  defineConfig({
+    test: {
+      // A test here runs the built CLI as a process several times in a row; on a loaded machine
+      // each start can take many seconds. Ceilings only, as everywhere.
+      testTimeout: 600_000,
+      hookTimeout: 600_000,
+    },
+  }),
+);

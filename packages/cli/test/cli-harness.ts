@@ -94,7 +94,12 @@ export function useCliAgainstServer(): CliAgainstServer {
   let sandbox: CliSandbox | undefined;
   beforeAll(async () => {
     server = await startTestServer();
-    sandbox = await CliSandbox.create({ VCLUSTER_API_SERVER: server.url });
+    sandbox = await CliSandbox.create({
+      VCLUSTER_API_SERVER: server.url,
+      // Completion gives up on a slow server after 2 s by design; a loaded test machine is slow,
+      // and these tests check the answers, not the give-up (one test sets its own short limit).
+      VCLUSTER_API_COMPLETION_TIMEOUT: "10m",
+    });
   });
   afterAll(async () => {
     await server?.close();

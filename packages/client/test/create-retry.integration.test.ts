@@ -6,7 +6,7 @@ import { createClient, type RetryEvent } from "../src/index.js";
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer({ port: 0, timeScale: 0.001, logger: false });
+  server = await startServer({ port: 0, timeScale: 0.001, logger: false, faultInjection: true });
 });
 afterAll(async () => {
   await server?.close();

@@ -28,10 +28,10 @@ function seed(name: string, createdAt: number) {
 describe("paginate over RPC against the real server", () => {
   it("sees each of 10 000 vclusters exactly once while others are created and deleted", async () => {
     const stable = new Set<string>();
-    server.store.transaction((tx) => {
+    await server.store.transaction(async (tx) => {
       for (let i = 0; i < 10_000; i++) {
         const name = `vc-${String(i).padStart(5, "0")}`;
-        tx.putVCluster(seed(name, 1_700_000_000_000 + i));
+        await tx.putVCluster(seed(name, 1_700_000_000_000 + i));
         stable.add(name);
       }
     });
@@ -41,12 +41,12 @@ describe("paginate over RPC against the real server", () => {
     for await (const page of client.paginateVClusters({ namespace: "bulk", pageSize: 500 }).pages()) {
       seen.push(...page.items.map((v) => v.name));
       // Between pages, others come and go on both sides of the cursor.
-      server.store.transaction((tx) => {
+      await server.store.transaction(async (tx) => {
         for (let j = 0; j < 20; j++) {
           const name = `${j % 2 ? "a" : "z"}-extra-${churn++}`;
-          tx.putVCluster(seed(name, Date.now()));
-          const doomed = tx.getVCluster("bulk", `${j % 2 ? "a" : "z"}-extra-${churn - 3}`);
-          if (doomed) tx.deleteVCluster(doomed.id);
+          await tx.putVCluster(seed(name, Date.now()));
+          const doomed = await tx.getVCluster("bulk", `${j % 2 ? "a" : "z"}-extra-${churn - 3}`);
+          if (doomed) await tx.deleteVCluster(doomed.id);
         }
       });
     }

@@ -13,7 +13,7 @@ let client: ReturnType<typeof createClient>;
 
 beforeEach(async () => {
   clock = new ManualClock();
-  server = await startServer({ port: 0, logger: false, clock, timeScale: 1 });
+  server = await startServer({ port: 0, logger: false, clock, timeScale: 1, faultInjection: true });
   client = createClient({ baseUrl: server.url });
 });
 

@@ -1,6 +1,6 @@
 import { startServer } from "@open-vcluster/server";
 import { vclusterClient, type Wire } from "./clients.ts";
-import { tempDir } from "./fixtures.ts";
+import { storeSpec, tempDir } from "./fixtures.ts";
 import type { StoreKind } from "./list-pages.ts";
 import { type Summary, summarize } from "./stats.ts";
 
@@ -31,7 +31,7 @@ export async function benchCreate(
     port: 0,
     timeScale: 0,
     logger: false,
-    store: store === "memory" ? "memory" : `sqlite:${dir.path}/bench.db`,
+    store: await storeSpec(store, dir.path),
   });
   try {
     const client = vclusterClient(server.url, wire);

@@ -4,12 +4,33 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Annotations, Phase, type VCluster, VClusterSchema } from "@open-vcluster/api";
-import type { Store } from "@open-vcluster/server";
+import type { Store, StoreSpec } from "@open-vcluster/server";
+import { PostgresServer } from "../test/postgres-server.ts";
+import type { StoreKind } from "./list-pages.ts";
+
+let postgres: Promise<PostgresServer> | undefined;
+let databases = 0;
+
+/** A store spec of `kind`: a file in `dir` for SQLite, a fresh database for PostgreSQL. */
+export async function storeSpec(kind: StoreKind, dir: string): Promise<StoreSpec> {
+  if (kind === "memory") return "memory";
+  if (kind === "sqlite") return `sqlite:${dir}/bench.db`;
+  // One real PostgreSQL server (started on first use, on a loopback port) for the whole run.
+  postgres ??= PostgresServer.start();
+  return (await postgres).createDatabase(`bench_${++databases}`) as StoreSpec;
+}
+
+export async function stopPostgres(): Promise<void> {
+  if (postgres) await (await postgres).stop();
+}
 
 export const NAMESPACES = 50;
 /** One vcluster in a hundred carries this label, so the selector matches ~1%. */
 export const RARE_SELECTOR = "tier=gold";
-export const rareLabels = (labels: Record<string, string>) => labels.tier === "gold";
+export const rareLabels = Object.assign((labels: Record<string, string>) => labels.tier === "gold", {
+  // What the selector tests, so that SQL stores evaluate it in the database (as the RPC does).
+  requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+});
 
 const BASE_TIME_MS = Date.UTC(2025, 0, 1);
 
@@ -77,11 +98,11 @@ export function benchVCluster(i: number): VCluster {
 }
 
 /** Writes vclusters [from, to) in transactions of a few thousand, as a bulk import would. */
-export function seed(store: Store, from: number, to: number): void {
+export async function seed(store: Store, from: number, to: number): Promise<void> {
   const batch = 5000;
   for (let start = from; start < to; start += batch) {
-    store.transaction((tx) => {
-      for (let i = start; i < Math.min(to, start + batch); i++) tx.putVCluster(benchVCluster(i));
+    await store.transaction(async (tx) => {
+      for (let i = start; i < Math.min(to, start + batch); i++) await tx.putVCluster(benchVCluster(i));
     });
   }
 }

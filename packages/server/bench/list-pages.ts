@@ -2,10 +2,10 @@ import type { Client } from "@connectrpc/connect";
 import type { VCluster, VClusterService } from "@open-vcluster/api";
 import { type RunningServer, type Store, startServer } from "@open-vcluster/server";
 import { vclusterClient } from "./clients.ts";
-import { namespaceOf, RARE_SELECTOR, rareLabels, seed, tempDir } from "./fixtures.ts";
+import { namespaceOf, RARE_SELECTOR, rareLabels, seed, storeSpec, tempDir } from "./fixtures.ts";
 import { collectGarbage, type Summary, sample, summarize } from "./stats.ts";
 
-export type StoreKind = "memory" | "sqlite";
+export type StoreKind = "memory" | "sqlite" | "postgres";
 type Filter = "none" | "namespace" | "selector";
 type Position = "first" | "deep";
 
@@ -82,7 +82,7 @@ async function openServer(kind: StoreKind, dir: string): Promise<RunningServer> 
     port: 0,
     timeScale: 0,
     logger: false,
-    store: kind === "memory" ? "memory" : `sqlite:${dir}/bench.db`,
+    store: await storeSpec(kind, dir),
   });
 }
 
@@ -94,7 +94,7 @@ export async function benchListAtSize(kind: StoreKind, size: number): Promise<Si
   const server = await openServer(kind, dir.path);
   try {
     const seedStart = performance.now();
-    seed(server.store, 0, size);
+    await seed(server.store, 0, size);
     const seedMs = performance.now() - seedStart;
     collectGarbage();
     const after = process.memoryUsage();

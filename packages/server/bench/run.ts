@@ -6,13 +6,15 @@
  */
 import { availableParallelism } from "node:os";
 import { benchCreate, type CreateResult } from "./create-throughput.ts";
+import { stopPostgres } from "./fixtures.ts";
 import { benchListAtSize, FILTERS, PAGE_SIZES, POSITIONS, type SizeResult, type StoreKind } from "./list-pages.ts";
+import { benchReplicaWatch } from "./replica-watch.ts";
 import { mib, ms, table } from "./stats.ts";
 import { benchFanout, type FanoutResult } from "./watch-fanout.ts";
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 const SIZES = quick ? [1_000, 10_000] : [1_000, 10_000, 100_000];
-const STORES: readonly StoreKind[] = ["memory", "sqlite"];
+const STORES: readonly StoreKind[] = ["memory", "sqlite", "postgres"];
 
 const sizeLabel = (n: number) => (n >= 1000 ? `${n / 1000}k` : String(n));
 const ratio = (a: number, b: number) => `${(a / Math.max(b, 0.001)).toFixed(1)}×`;
@@ -187,14 +189,43 @@ async function watchSection(): Promise<void> {
   );
 }
 
+async function replicaSection(): Promise<void> {
+  log("watch: PostgreSQL, commit on replica A, watcher on replica B…");
+  const results = await benchReplicaWatch(300);
+  console.log(
+    `\n### Watch commit-to-delivery on PostgreSQL, 300 sequential writes through replica A\n` +
+      `from the start of A's writing transaction to the watcher's client receiving the event, beside the transaction alone; across = the watcher is on replica B (LISTEN/NOTIFY wake-up, events table read)\n`,
+  );
+  console.log(
+    table(
+      ["watcher", "delivered p50 ms", "p99 ms", "max ms", "transaction p50 ms", "p99 ms"],
+      results.map((r) => [
+        r.path,
+        ms(r.latency.p50),
+        ms(r.latency.p99),
+        ms(r.latency.max),
+        ms(r.transaction.p50),
+        ms(r.transaction.p99),
+      ]),
+    ),
+  );
+}
+
 const started = performance.now();
 console.log(
   `# open-vcluster server benchmark\n\nnode ${process.version}, ${availableParallelism()} CPUs, sizes ${SIZES.map(sizeLabel).join(", ")}` +
     `${quick ? " (quick)" : ""}; client and server share one process`,
 );
-await listSection();
-await createSection();
-await watchSection();
+// --only=list|create|watch|replica runs one section.
+const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
+const sections: Record<string, () => Promise<void>> = {
+  list: listSection,
+  create: createSection,
+  watch: watchSection,
+  replica: replicaSection,
+};
+for (const [name, section] of Object.entries(sections)) if (!only || only === name) await section();
+await stopPostgres();
 const total = process.memoryUsage();
 console.log(
   `\nfinished in ${((performance.now() - started) / 1000).toFixed(0)} s; final RSS ${mib(total.rss)} MiB, heap ${mib(total.heapUsed)} MiB`,

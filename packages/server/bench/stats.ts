@@ -3,6 +3,7 @@ import { performance } from "node:perf_hooks";
 export interface Summary {
   p50: number;
   p95: number;
+  p99: number;
   max: number;
   count: number;
 }
@@ -11,7 +12,7 @@ export interface Summary {
 export function summarize(samples: readonly number[]): Summary {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? 0;
-  return { p50: at(0.5), p95: at(0.95), max: sorted.at(-1) ?? 0, count: sorted.length };
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted.at(-1) ?? 0, count: sorted.length };
 }
 
 export interface SampleOptions {

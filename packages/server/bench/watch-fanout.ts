@@ -2,7 +2,7 @@ import { setImmediate as nextTick } from "node:timers/promises";
 import { Annotations, WatchEventType } from "@open-vcluster/api";
 import { startServer } from "@open-vcluster/server";
 import { vclusterClient } from "./clients.ts";
-import { benchVCluster, tempDir } from "./fixtures.ts";
+import { benchVCluster, storeSpec, tempDir } from "./fixtures.ts";
 import type { StoreKind } from "./list-pages.ts";
 import { collectGarbage, type Summary, summarize } from "./stats.ts";
 
@@ -31,7 +31,7 @@ export async function benchFanout(store: StoreKind, watchers: number, changes: n
     port: 0,
     timeScale: 0,
     logger: false,
-    store: store === "memory" ? "memory" : `sqlite:${dir.path}/bench.db`,
+    store: await storeSpec(store, dir.path),
   });
   const abort = new AbortController();
   try {
@@ -78,7 +78,7 @@ export async function benchFanout(store: StoreKind, watchers: number, changes: n
     for (let i = 0; i < changes; i++) {
       const vcluster = benchVCluster(i);
       vcluster.namespace = NAMESPACE;
-      const stored = server.store.putVCluster(vcluster);
+      const stored = await server.store.transaction((tx) => tx.putVCluster(vcluster));
       commitTimes.set(Number(stored.annotations[Annotations.resourceVersion]), performance.now());
       if (i % chunk === chunk - 1) await nextTick();
     }

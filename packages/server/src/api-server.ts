@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { SnapshotService, VClusterService } from "@open-vcluster/api";
-import { Activity } from "./activity/index.js";
+import { Activity, recordingStore } from "./activity/index.js";
 import { unauthenticated } from "./auth/authenticator.js";
 import {
   type AuthConfig,
@@ -12,7 +12,13 @@ import {
   principalKey,
 } from "./auth/index.js";
 import { type Clock, systemClock } from "./clock.js";
-import { InFlight, loggingInterceptor, RpcFaults, watchRequestErrors } from "./http/interceptors.js";
+import {
+  InFlight,
+  loggingInterceptor,
+  RpcFaults,
+  storeUnavailableInterceptor,
+  watchRequestErrors,
+} from "./http/interceptors.js";
 import { CertificateAuthority } from "./kubeconfig/index.js";
 import { type Logger, resolveLogger } from "./logger.js";
 import {
@@ -27,6 +33,7 @@ import {
   DEFAULT_LIMITS,
   OperationRunner,
   type ServiceDeps,
+  type SweepResult,
   snapshotServiceImpl,
   startHousekeeping,
   sweepExpired,
@@ -34,11 +41,13 @@ import {
   WatchHub,
 } from "./service/index.js";
 import { observationTarget } from "./service/observe.js";
-import { openStore, type Store, type StoreSpec } from "./store/index.js";
+import { openStore, type PostgresStoreOptions, type Store, type StoreSpec } from "./store/index.js";
 
 export interface ApiServerOptions {
-  /** "memory" (default), "sqlite:<path>", or an open Store. */
+  /** "memory" (default), "sqlite:<path>", "postgres://…", or an open Store. */
   store?: StoreSpec | Store;
+  /** Connection settings of a PostgreSQL store (pool size, statement timeout, TLS). */
+  postgres?: PostgresStoreOptions;
   /** Multiplies simulated provider durations; 0 = instant. Default 1. */
   timeScale?: number;
   /** Static bearer tokens file (YAML/JSON). Absent (and no authenticator) = no auth. */
@@ -51,6 +60,8 @@ export interface ApiServerOptions {
   authenticator?: Authenticator;
   heartbeatIntervalMs?: number;
   historyLimit?: number;
+  /** At most one usage sample per vcluster in each interval of this many ms (default 60 000). */
+  usageSampleIntervalMs?: number;
   maxWatchersPerPrincipal?: number;
   watchQueueLimit?: number;
   /** Largest accepted request message (default 4 MiB). */
@@ -65,8 +76,12 @@ export interface ApiServerOptions {
   kubernetes?: Omit<KubernetesProviderOptions, "clock">;
   /** How long close() waits for in-flight calls before cancelling them (default 10 s). */
   shutdownGraceMs?: number;
-  /** Creates the provider runs at once; more wait in phase PENDING. Default 0 = unlimited. */
+  /** Creates the provider runs at once over all replicas; more wait in phase PENDING. Default 0 = unlimited. */
   maxConcurrentCreates?: number;
+  /** How long a replica's lease on an operation lasts unrenewed before another takes over (default 15 s). */
+  operationLeaseMs?: number;
+  /** Enables `faults` (test hooks that make RPCs and provider steps fail). Off: they are not in the request path. */
+  faultInjection?: boolean;
 }
 
 export interface FaultInjector {
@@ -83,45 +98,75 @@ export interface ApiServer {
   authEnabled: boolean;
   /** True until close() starts; /readyz reports it. */
   isReady(): boolean;
-  /** Resolves once no background lifecycle work runs. */
+  /** Resolves once no background lifecycle work runs on this server. */
   idle(): Promise<void>;
   /** Runs the snapshot-expiry / request-id clean-up now. */
-  sweep(): { snapshots: number; requestIds: number };
+  sweep(): Promise<SweepResult>;
   /** Ends watches, waits for in-flight calls, stops background work, closes the store. */
   close(): Promise<void>;
+}
+
+/** Without faultInjection the hooks are not wired in: arming one is a mistake worth saying so. */
+function disabledFaults(): FaultInjector {
+  const refuse = (): never => {
+    throw new Error("fault injection is disabled; create the server with faultInjection: true");
+  };
+  const provider = new ProviderFaults();
+  const rpc = new RpcFaults();
+  provider.inject = refuse;
+  rpc.inject = refuse;
+  return { provider, rpc };
 }
 
 export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const logger = resolveLogger(options.logger);
   const clock = options.clock ?? systemClock;
   const storeSpec = typeof options.store === "string" ? options.store : options.store ? undefined : "memory";
-  const store =
+  const opened =
     typeof options.store === "object"
       ? options.store
-      : openStore(storeSpec as StoreSpec, options.historyLimit ? { historyLimit: options.historyLimit } : {});
+      : openStore(storeSpec as StoreSpec, {
+          ...options.postgres,
+          ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
+        });
+  // Every write path (handlers, operations, observations) records the vclusters' timelines
+  // and usage samples in the transaction that makes the change.
+  const store = recordingStore(opened, {
+    clock,
+    ...(options.usageSampleIntervalMs ? { usageSampleIntervalMs: options.usageSampleIntervalMs } : {}),
+  });
   const root = resolveRootSecret({
     ...(options.secret ? { secret: options.secret } : {}),
     ...(storeSpec ? { storeSpec } : {}),
   });
-  const faults: FaultInjector = { provider: new ProviderFaults(), rpc: new RpcFaults() };
+  const faultInjection = options.faultInjection ?? false;
+  const faults: FaultInjector = faultInjection
+    ? { provider: new ProviderFaults(), rpc: new RpcFaults() }
+    : disabledFaults();
   const provider: Provider =
     options.provider ??
     (options.kubernetes
       ? createKubernetesProvider({ ...options.kubernetes, clock })
-      : new SimulatedProvider({ clock, faults: faults.provider, timeScale: options.timeScale ?? 1 }));
+      : new SimulatedProvider({
+          clock,
+          ...(faultInjection ? { faults: faults.provider } : {}),
+          timeScale: options.timeScale ?? 1,
+        }));
   const limits = {
     ...DEFAULT_LIMITS,
     ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
     ...(options.maxWatchersPerPrincipal ? { maxWatchersPerPrincipal: options.maxWatchersPerPrincipal } : {}),
     ...(options.watchQueueLimit ? { watchQueueLimit: options.watchQueueLimit } : {}),
   };
-  const operations = new OperationRunner(store, provider, clock, logger, options.maxConcurrentCreates ?? 0);
+  const operations = new OperationRunner(store, provider, clock, logger, {
+    maxConcurrentCreates: options.maxConcurrentCreates ?? 0,
+    ...(options.operationLeaseMs ? { leaseMs: options.operationLeaseMs } : {}),
+  });
   const watchHub = new WatchHub(store, {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,
   });
   const activity = new Activity(store, clock);
-  const stopActivity = store.subscribe((events) => activity.recorder.observe(events));
   const deps: ServiceDeps = {
     store,
     clock,
@@ -151,7 +196,12 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     ctx.values.set(principalKey, principal);
   };
   const handlerOptions = {
-    interceptors: [loggingInterceptor(logger), inFlight.interceptor(), faults.rpc.interceptor()],
+    interceptors: [
+      loggingInterceptor(logger),
+      storeUnavailableInterceptor(),
+      inFlight.interceptor(),
+      ...(faultInjection ? [faults.rpc.interceptor()] : []),
+    ],
     requestGate,
     // Strict JSON: an unknown field or enum name is refused instead of dropped (a misspelt or
     // unknown filter value must not widen a list), and invalid UTF-8 is refused, not replaced.
@@ -164,8 +214,9 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     router.service(SnapshotService, snapshotServiceImpl(deps), handlerOptions);
   };
 
-  const resumed = operations.resumeInterrupted();
-  if (resumed > 0) logger.info({ resumed }, "resumed interrupted operations");
+  // Picks up work nobody drives: all a previous process left when this one owns the store,
+  // else what other replicas abandoned (once their leases expire).
+  operations.startBackground();
   const stopHousekeeping = startHousekeeping(store, clock, logger);
   // A provider with a real host keeps status true by observing it.
   provider.observe?.(observationTarget(store, clock));
@@ -177,9 +228,9 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     faults,
     clock,
     authEnabled: authenticator !== undefined,
-    isReady: () => ready,
+    isReady: () => ready && store.healthy(),
     idle: () => operations.idle(),
-    sweep: () => sweepExpired(store, clock, logger),
+    sweep: async () => (await sweepExpired(store, clock, logger)) ?? { snapshots: 0, requestIds: 0 },
     close() {
       closing ??= (async () => {
         ready = false;
@@ -192,8 +243,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
         stopHousekeeping();
         await operations.shutdown();
         await provider.close?.();
-        stopActivity();
-        store.close();
+        await store.close();
       })();
       return closing;
     },

@@ -10,7 +10,12 @@ export const USAGE = `Usage: vcluster-api-server [options]
 
   --host <host>                 listen address (env VCLUSTER_API_HOST, default 127.0.0.1)
   --port <port>                 listen port (env VCLUSTER_API_PORT, default 8080; 0 = any)
-  --store <spec>                memory | sqlite:<path> (env VCLUSTER_API_STORE, default sqlite:.data/vcluster.db)
+  --store <spec>                memory | sqlite:<path> | postgres://user@host:port/db (env VCLUSTER_API_STORE, default sqlite:.data/vcluster.db)
+  --pg-pool-size <n>            PostgreSQL connections per replica (env VCLUSTER_API_PG_POOL_SIZE, default 10)
+  --pg-statement-timeout <ms>   cancel statements running longer (env VCLUSTER_API_PG_STATEMENT_TIMEOUT, default 30000)
+  --pg-ssl <mode>               disable | require (encrypt) | verify-full (encrypt, verify the server) (env VCLUSTER_API_PG_SSL, default disable)
+  --pg-ssl-ca <file>            CA certificates to verify the server with (env VCLUSTER_API_PG_SSL_CA)
+  --operation-lease <ms>        how long a replica's claim on an operation lasts unrenewed (env VCLUSTER_API_OPERATION_LEASE, default 15000)
   --auth-tokens <file>          static bearer tokens, YAML or JSON (env VCLUSTER_API_AUTH_TOKENS)
   --auth-config <file>          authenticators tried in order: static, oidc, tokenReview (env VCLUSTER_API_AUTH_CONFIG)
   --oidc-issuer <url>           accept JWTs of this OpenID issuer (env VCLUSTER_API_OIDC_ISSUER)
@@ -22,6 +27,8 @@ export const USAGE = `Usage: vcluster-api-server [options]
   --time-scale <n>              multiply simulated durations; 0 = instant (env VCLUSTER_API_TIME_SCALE, default 1)
   --heartbeat-interval <ms>     watch heartbeat interval (env VCLUSTER_API_HEARTBEAT_INTERVAL, default 5000)
   --history-limit <n>           watch events kept for resumption (env VCLUSTER_API_HISTORY_LIMIT, default 10000)
+  --usage-sample-interval <ms>  at most one usage sample per vcluster per interval
+                                (env VCLUSTER_API_USAGE_SAMPLE_INTERVAL, default 60000)
   --secret <text>               root secret for page and kubeconfig tokens (env VCLUSTER_API_SECRET)
   --tls-cert <file> --tls-key <file>   serve HTTPS (h2 + http/1.1 via ALPN)
   --console <dir>               serve a built web console at / (env VCLUSTER_API_CONSOLE_DIR)
@@ -76,11 +83,17 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
       "time-scale": { type: "string" },
       "heartbeat-interval": { type: "string" },
       "history-limit": { type: "string" },
+      "usage-sample-interval": { type: "string" },
       secret: { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       console: { type: "string" },
       "max-concurrent-creates": { type: "string" },
+      "pg-pool-size": { type: "string" },
+      "pg-statement-timeout": { type: "string" },
+      "pg-ssl": { type: "string" },
+      "pg-ssl-ca": { type: "string" },
+      "operation-lease": { type: "string" },
       "allow-remote-without-auth": { type: "boolean" },
       provider: { type: "string" },
       kubeconfig: { type: "string" },
@@ -96,8 +109,9 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   });
   if (values.help) return "help";
   const store = values.store ?? env.VCLUSTER_API_STORE ?? "sqlite:.data/vcluster.db";
-  if (store !== "memory" && !store.startsWith("sqlite:"))
-    throw new Error(`--store: expected memory or sqlite:<path>, got "${store}"`);
+  const postgresStore = store.startsWith("postgres://") || store.startsWith("postgresql://");
+  if (store !== "memory" && !store.startsWith("sqlite:") && !postgresStore)
+    throw new Error(`--store: expected memory, sqlite:<path> or postgres://…, got "${store}"`);
   const cors =
     values["cors-origin"] ??
     (env.VCLUSTER_API_CORS_ORIGINS ?? "")
@@ -121,6 +135,11 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   if (heartbeat) options.heartbeatIntervalMs = heartbeat;
   const history = number("--history-limit", values["history-limit"] ?? env.VCLUSTER_API_HISTORY_LIMIT);
   if (history) options.historyLimit = history;
+  const usageInterval = number(
+    "--usage-sample-interval",
+    values["usage-sample-interval"] ?? env.VCLUSTER_API_USAGE_SAMPLE_INTERVAL,
+  );
+  if (usageInterval) options.usageSampleIntervalMs = usageInterval;
   if (authTokensFile) options.authTokensFile = authTokensFile;
   const auth = authFromFlags(values, env);
   if (auth) options.auth = auth;
@@ -130,6 +149,14 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
     values["max-concurrent-creates"] ?? env.VCLUSTER_API_MAX_CONCURRENT_CREATES,
   );
   if (maxCreates) options.maxConcurrentCreates = maxCreates;
+  if (postgresStore) {
+    // Page and kubeconfig tokens must verify on every replica behind the load balancer.
+    if (!secret)
+      throw new Error("--secret (or VCLUSTER_API_SECRET) is required with a postgres store: replicas share it");
+    options.postgres = postgresOptions(values, env);
+  }
+  const lease = number("--operation-lease", values["operation-lease"] ?? env.VCLUSTER_API_OPERATION_LEASE);
+  if (lease) options.operationLeaseMs = lease;
   const consoleDir = values.console ?? env.VCLUSTER_API_CONSOLE_DIR;
   if (consoleDir) options.consoleDir = consoleDir;
   const provider = values.provider ?? env.VCLUSTER_API_PROVIDER ?? "simulated";
@@ -207,4 +234,30 @@ function authFromFlags(values: AuthFlags, env: NodeJS.ProcessEnv): ServerOptions
   const oidc = { issuer, audiences, claims };
   checkOidcOptions(oidc);
   return { authenticators: [{ oidc }] };
+}
+
+function postgresOptions(
+  values: Record<string, string | boolean | string[] | undefined>,
+  env: NodeJS.ProcessEnv,
+): NonNullable<ServerOptions["postgres"]> {
+  const text = (flag: string, variable: string) => {
+    const value = values[flag] ?? env[variable];
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const result: NonNullable<ServerOptions["postgres"]> = {};
+  const pool = number("--pg-pool-size", text("pg-pool-size", "VCLUSTER_API_PG_POOL_SIZE"));
+  if (pool !== undefined) {
+    if (!Number.isInteger(pool) || pool < 1)
+      throw new Error(`--pg-pool-size: expected a positive integer, got ${pool}`);
+    result.poolSize = pool;
+  }
+  const timeout = number("--pg-statement-timeout", text("pg-statement-timeout", "VCLUSTER_API_PG_STATEMENT_TIMEOUT"));
+  if (timeout !== undefined) result.statementTimeoutMs = timeout;
+  const ssl = text("pg-ssl", "VCLUSTER_API_PG_SSL") ?? "disable";
+  const caFile = text("pg-ssl-ca", "VCLUSTER_API_PG_SSL_CA");
+  if (ssl === "require") result.ssl = "require";
+  else if (ssl === "verify-full") result.ssl = caFile ? { ca: readFileSync(caFile, "utf8") } : true;
+  else if (ssl !== "disable") throw new Error(`--pg-ssl: expected disable, require or verify-full, got "${ssl}"`);
+  if (caFile && ssl !== "verify-full") throw new Error("--pg-ssl-ca needs --pg-ssl verify-full");
+  return result;
 }

@@ -19,7 +19,8 @@ export async function main(): Promise<void> {
     return;
   }
   const logger = resolveLogger(undefined);
-  const server = await startServer({ ...options, logger });
+  // Faults armed from the environment need the hooks wired in; otherwise they stay out of the path.
+  const server = await startServer({ ...options, logger, ...(faults.length > 0 ? { faultInjection: true } : {}) });
   for (const fault of faults) server.faults.rpc.inject(fault);
   process.stdout.write(`vcluster-api-server listening on ${server.url}\n`);
   let stopping = false;

@@ -74,8 +74,8 @@ describe("vcluster-api-server bin", () => {
     const code = await new Promise((r) => second.child.once("exit", r));
     expect(code).toBe(0);
     const store = openStore(`sqlite:${db}`);
-    expect(store.listVClusters({}, "name", undefined, 1000).total).toBeGreaterThanOrEqual(acknowledged.length);
-    store.close();
+    expect((await store.listVClusters({}, "name", undefined, 1000)).total).toBeGreaterThanOrEqual(acknowledged.length);
+    await store.close();
   });
 
   it("reads flags and environment variables", async () => {

@@ -15,7 +15,7 @@ describe("limits", () => {
     }
     const c = clientsFor(transportFor(server, "connect", "1.1"));
     expect((await c.vc.listVClusters({})).totalCount).toBe(0);
-    expect(server.store.currentVersion()).toBe(0);
+    expect(await server.store.currentVersion()).toBe(0);
     // A request under the limit still works.
     await c.vc.createVCluster({ name: "small" });
     expect((await c.vc.listVClusters({})).totalCount).toBe(1);
@@ -63,9 +63,9 @@ describe("limits", () => {
 
   it("coerces a page size above 1000 to 1000", async () => {
     const server = await testServer();
-    server.store.transaction((tx) => {
+    await server.store.transaction(async (tx) => {
       for (let i = 0; i < 1001; i++) {
-        tx.putVCluster(
+        await tx.putVCluster(
           create(VClusterSchema, { id: `id-${i}`, name: `vc-${String(i).padStart(4, "0")}`, namespace: "default" }),
         );
       }

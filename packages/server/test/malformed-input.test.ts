@@ -229,7 +229,8 @@ describe("failure logging", () => {
     let failing = false;
     const broken = new Proxy(healthy, {
       get(target, key) {
-        if (key === "listVClusters" && failing) {
+        // The handler lists inside a consistent read (store.read), or directly.
+        if ((key === "listVClusters" || key === "read") && failing) {
           return () => {
             throw new TypeError("the disk is on fire");
           };

@@ -51,7 +51,7 @@ describe("many watchers", () => {
     );
     await Promise.all(Array.from({ length: 5 }, (_, i) => h2.vc.deleteVCluster({ name: `burst-${i}`, force: true })));
     await server.api.idle();
-    const target = server.store.currentVersion();
+    const target = await server.store.currentVersion();
     await Promise.all(watchers.map((w) => w.reached(target)));
     abort.abort();
     await Promise.all(watchers.map((w) => w.done));

@@ -35,10 +35,10 @@ describe("graceful shutdown", () => {
 
     const store = openStore(`sqlite:${db}`);
     try {
-      const stored = store.getVCluster("default", "slow");
+      const stored = await store.getVCluster("default", "slow");
       expect(stored?.status?.phase).toBe(Phase.RUNNING);
     } finally {
-      store.close();
+      await store.close();
     }
     const again = await testServer({ store: `sqlite:${db}` });
     const got = await clientsFor(transportFor(again, "grpc")).vc.getVCluster({ name: "slow" });

@@ -37,16 +37,16 @@ describe("snapshot expiry", () => {
     expect(timestampMs(got.createTime)).toBe(clock.now().getTime());
 
     clock.advance(2 * HOUR - 1);
-    expect(server.api.sweep().snapshots).toBe(0);
+    expect((await server.api.sweep()).snapshots).toBe(0);
     expect((await c.snap.getSnapshot({ id: got.id })).snapshot?.name).toBe("short");
 
     clock.advance(1);
-    expect(server.api.sweep().snapshots).toBe(1);
+    expect((await server.api.sweep()).snapshots).toBe(1);
     const gone = await expectError(() => c.snap.getSnapshot({ id: got.id }));
     expect(gone.error.code).toBe(Code.NotFound);
     // Snapshots without retention are kept.
     clock.advance(10_000 * HOUR);
-    expect(server.api.sweep().snapshots).toBe(0);
+    expect((await server.api.sweep()).snapshots).toBe(0);
     expect((await c.snap.getSnapshot({ id: forever?.id ?? "" })).snapshot?.expireTime).toBeUndefined();
   });
 });

@@ -39,7 +39,7 @@ const running: RunningServer[] = [];
 
 /** Starts a server on 127.0.0.1:0 (instant lifecycle, quiet logs) that is closed after the test. */
 export async function testServer(options: ServerOptions = {}): Promise<RunningServer> {
-  const server = await startServer({ port: 0, timeScale: 0, logger: false, ...options });
+  const server = await startServer({ port: 0, timeScale: 0, logger: false, faultInjection: true, ...options });
   running.push(server);
   return server;
 }

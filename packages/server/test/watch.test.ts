@@ -55,7 +55,7 @@ describe("watch", () => {
     await server.api.idle();
     let listVersion = "";
     await c.vc.listVClusters({}, { onHeader: (h) => (listVersion = h.get(ResponseHeaders.resourceVersion) ?? "") });
-    expect(listVersion).toBe(String(server.store.currentVersion()));
+    expect(listVersion).toBe(String(await server.store.currentVersion()));
 
     const abort = new AbortController();
     const it = c.vc.watchVCluster({}, { signal: abort.signal })[Symbol.asyncIterator]();
@@ -92,14 +92,15 @@ describe("watch", () => {
     const slow = c.vc.watchVCluster({})[Symbol.asyncIterator]();
     const healthy = c.vc.watchVCluster({ namespace: "quiet" })[Symbol.asyncIterator]();
     await healthy.next(); // first heartbeat: registered
-    // Commit many changes in one synchronous burst, faster than any stream can drain.
+    // Commit many changes in one transaction: they reach the hub at once, faster than any stream can drain.
     const { store } = server;
     const { create } = await import("@bufbuild/protobuf");
     const { VClusterSchema } = await import("@open-vcluster/api");
-    store.transaction(() => undefined);
-    for (let i = 0; i < 10; i++) {
-      store.putVCluster(create(VClusterSchema, { id: `id-${i}`, name: `burst-${i}`, namespace: "default" }));
-    }
+    await store.transaction(async (tx) => {
+      for (let i = 0; i < 10; i++) {
+        await tx.putVCluster(create(VClusterSchema, { id: `id-${i}`, name: `burst-${i}`, namespace: "default" }));
+      }
+    });
     let error: ConnectError | undefined;
     try {
       for (;;) {

@@ -2,9 +2,12 @@ import * as node from "@open-vcluster/client";
 import { describe, expect, it } from "vitest";
 import * as web from "./index.js";
 
-/** What each package adds for its own transport; everything else must be the same. */
+/**
+ * What each package adds for its own runtime (the transport, and on Node the pod's
+ * service-account token file, which browsers cannot read); everything else must be the same.
+ */
 const transportOnly = {
-  node: ["createClient", "createNodeTransport"],
+  node: ["createClient", "createNodeTransport", "serviceAccountToken", "SERVICE_ACCOUNT_TOKEN_PATH"],
   web: ["createWebClient", "createWebTransportFactory"],
 };
 

@@ -5,7 +5,12 @@
 import { createInterface } from "node:readline";
 import { startServer } from "../../../packages/server/dist/index.js";
 
-const server = await startServer({ port: 0, store: "memory", timeScale: Number(process.argv[2] ?? "0") });
+const server = await startServer({
+  port: 0,
+  store: "memory",
+  timeScale: Number(process.argv[2] ?? "0"),
+  faultInjection: true,
+});
 process.stdout.write(`listening on ${server.url}\n`);
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {

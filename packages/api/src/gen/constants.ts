@@ -42,4 +42,6 @@ export const ErrorReasons = {
   unauthenticated: "UNAUTHENTICATED",
   /** The server cannot serve the request now; retrying may succeed. */
   unavailable: "UNAVAILABLE",
+  /** A concurrent change to the same object kept winning; retrying may succeed. */
+  aborted: "ABORTED",
 } as const;

@@ -1,87 +1,144 @@
-import { create } from "@bufbuild/protobuf";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ConnectError, type HandlerContext } from "@connectrpc/connect";
 import {
   type ListVClusterEventsRequest,
   type ListVClusterEventsResponse,
   ListVClusterEventsResponseSchema,
-  type VCluster,
+  type ListVClusterUsageRequest,
+  type ListVClusterUsageResponse,
+  ListVClusterUsageResponseSchema,
+  UsageSampleSchema,
+  type VClusterEvent,
+  VClusterEventSchema,
 } from "@open-vcluster/api";
 import type { Clock } from "../clock.js";
 import { principalOf } from "../service/deps.js";
-import { findVisibleVCluster, namespaceOrDefault } from "../service/lookup.js";
-import type { StoreTx } from "../store/index.js";
+import { findVisibleVCluster, namespaceOrDefault } from "../service/shared.js";
+import type { HistoryEntry, HistoryKind, Store } from "../store/index.js";
 import type { FieldViolation } from "../validation/index.js";
 import { invalidArgument } from "../validation/index.js";
 import { checkOptionalName, checkRequiredName } from "../validation/request-fields.js";
-import { ActivityLog } from "./activity-log.js";
-import { ActivityRecorder, type OperationVerb } from "./activity-recorder.js";
+import { EVENTS_PER_VCLUSTER } from "./recording-store.js";
+import { type OperationVerb, runAsRequest } from "./request-context.js";
+import { refused } from "./timeline.js";
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 1000;
 
-/** What a mutation's response says about the vcluster it started an operation on. */
-interface MutationResponse {
-  vcluster?: VCluster;
-  operationId?: string;
+interface HistoryRequest {
+  name: string;
+  namespace: string;
+  afterSequence: bigint;
+  limit: number;
 }
 
-/** The timeline of every vcluster: recorded around the mutations, read by ListVClusterEvents. */
+/** The timeline and usage history of every vcluster: recorded around the mutations, read by two RPCs. */
 export class Activity {
-  readonly log = new ActivityLog();
-  readonly recorder: ActivityRecorder;
-
   constructor(
-    private readonly store: StoreTx,
+    private readonly store: Store,
     private readonly clock: Clock,
-  ) {
-    this.recorder = new ActivityRecorder(this.log, clock);
-  }
+  ) {}
 
   /**
-   * Runs a mutation and records who asked and whether it was accepted; its end is recorded
-   * when the store shows the vcluster settled.
+   * Runs a mutation as a request: the store records who asked in the transaction that
+   * accepts it. A refusal changed nothing, so it is recorded in a transaction of its own.
    */
-  track<Res extends MutationResponse>(
+  async track<Res>(
     verb: OperationVerb,
     req: { name: string; namespace: string },
     ctx: HandlerContext,
-    call: () => Res | Promise<Res>,
-  ): Res | Promise<Res> {
-    const startedAt = this.clock.now();
-    const actor = principalOf(ctx).subject;
-    const namespace = namespaceOrDefault(req.namespace);
-    const refused = (error: unknown): never => {
-      const existing = req.name ? this.store.getVCluster(namespace, req.name) : undefined;
-      if (existing) this.recorder.refused(verb, existing.id, actor, startedAt, ConnectError.from(error).rawMessage);
-      throw error;
+    call: () => Promise<Res>,
+  ): Promise<Res> {
+    const request = {
+      verb,
+      actor: principalOf(ctx).subject,
+      startedAtMs: this.clock.now().getTime(),
+      recorded: new Set<string>(),
     };
-    const accepted = (response: Res): Res => {
-      // Restoring into a new vcluster answers with the new one; every other verb with the one named.
-      const vcluster = response.vcluster?.id ? response.vcluster : this.store.getVCluster(namespace, req.name);
-      if (vcluster) this.recorder.accepted(verb, vcluster, actor, startedAt, response.operationId ?? "");
-      return response;
-    };
-    let result: Res | Promise<Res>;
     try {
-      result = call();
+      return await runAsRequest(request, call);
     } catch (error) {
-      return refused(error);
+      await this.recordRefusal(request, req, error).catch(() => undefined);
+      throw error;
     }
-    return result instanceof Promise ? result.then(accepted, refused) : accepted(result);
   }
 
-  listEvents(req: ListVClusterEventsRequest, ctx: HandlerContext): ListVClusterEventsResponse {
+  private async recordRefusal(
+    request: { verb: OperationVerb; actor: string; startedAtMs: number; recorded: Set<string> },
+    req: { name: string; namespace: string },
+    error: unknown,
+  ): Promise<void> {
+    if (!req.name) return;
+    await this.store.transaction(async (tx) => {
+      const existing = await tx.getVCluster(namespaceOrDefault(req.namespace), req.name);
+      // Accepted but failed later (a create that timed out waiting): its operation tells the rest.
+      if (!existing || request.recorded.has(existing.id)) return;
+      const nowMs = this.clock.now().getTime();
+      const event = refused(
+        request.verb,
+        request.actor,
+        request.startedAtMs,
+        nowMs,
+        ConnectError.from(error).rawMessage,
+      );
+      const data = create(VClusterEventSchema, event);
+      await tx.appendHistory(
+        "event",
+        existing.id,
+        { timeMs: nowMs, data: toBinaryEvent(data) },
+        { keep: EVENTS_PER_VCLUSTER },
+      );
+    });
+  }
+
+  async listEvents(req: ListVClusterEventsRequest, ctx: HandlerContext): Promise<ListVClusterEventsResponse> {
+    const { entries, lastSequence } = await this.history("event", req, ctx);
+    return create(ListVClusterEventsResponseSchema, {
+      events: entries.map((entry): VClusterEvent => {
+        const event = fromBinary(VClusterEventSchema, entry.data);
+        event.sequence = BigInt(entry.sequence);
+        return event;
+      }),
+      lastSequence,
+    });
+  }
+
+  async listUsage(req: ListVClusterUsageRequest, ctx: HandlerContext): Promise<ListVClusterUsageResponse> {
+    const { entries, lastSequence } = await this.history("usage", req, ctx);
+    return create(ListVClusterUsageResponseSchema, {
+      samples: entries.map((entry) => {
+        const sample = fromBinary(UsageSampleSchema, entry.data);
+        sample.sequence = BigInt(entry.sequence);
+        return sample;
+      }),
+      lastSequence,
+    });
+  }
+
+  private async history(
+    kind: HistoryKind,
+    req: HistoryRequest,
+    ctx: HandlerContext,
+  ): Promise<{ entries: HistoryEntry[]; lastSequence: bigint }> {
     const violations: FieldViolation[] = [];
     checkRequiredName(req.name, "name", violations, 63);
     checkOptionalName(req.namespace, "namespace", violations);
     if (req.afterSequence < 0n) violations.push({ field: "after_sequence", description: "must not be negative" });
+    if (req.afterSequence > BigInt(Number.MAX_SAFE_INTEGER)) {
+      violations.push({ field: "after_sequence", description: `must be at most ${Number.MAX_SAFE_INTEGER}` });
+    }
     if (req.limit < 0) violations.push({ field: "limit", description: `must not be negative (got ${req.limit})` });
     if (violations.length > 0) throw invalidArgument(violations);
-    const vcluster = findVisibleVCluster(this.store, principalOf(ctx), req);
     const limit = Math.min(req.limit || DEFAULT_LIMIT, MAX_LIMIT);
-    return create(ListVClusterEventsResponseSchema, {
-      events: this.log.list(vcluster.id, req.afterSequence, limit),
-      lastSequence: this.log.lastSequence(vcluster.id),
+    return this.store.read(async (reader) => {
+      const vcluster = await findVisibleVCluster(reader, principalOf(ctx), req);
+      const entries = await reader.listHistory(kind, vcluster.id, Number(req.afterSequence), limit);
+      const newest = entries.at(-1)?.sequence;
+      return { entries, lastSequence: newest === undefined ? req.afterSequence : BigInt(newest) };
     });
   }
+}
+
+function toBinaryEvent(event: VClusterEvent): Uint8Array {
+  return toBinary(VClusterEventSchema, event);
 }

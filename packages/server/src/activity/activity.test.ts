@@ -3,13 +3,12 @@ import { Phase, VClusterService } from "@open-vcluster/api";
 import { afterEach, describe, expect, it } from "vitest";
 import type { ApiServer } from "../api-server.js";
 import { createInProcessTransport } from "../in-process.js";
-import { ActivityLog } from "./activity-log.js";
 
 let server: ApiServer | undefined;
 afterEach(() => server?.close());
 
-function start() {
-  const inProcess = createInProcessTransport({ timeScale: 0 });
+function start(options: { usageSampleIntervalMs?: number } = {}) {
+  const inProcess = createInProcessTransport({ timeScale: 0, ...options });
   server = inProcess.server;
   return createClient(VClusterService, inProcess.transport);
 }
@@ -26,59 +25,116 @@ describe("ListVClusterEvents", () => {
     );
     await vclusters.resumeVCluster({ name: "timeline", namespace: "team-a" });
     await server?.idle();
+    await vclusters.updateVCluster({
+      name: "timeline",
+      namespace: "team-a",
+      labels: { team: "a" },
+      updateMask: { paths: ["labels"] },
+    });
 
     const { events, lastSequence } = await vclusters.listVClusterEvents({ name: "timeline", namespace: "team-a" });
     const reasons = events.map((e) => e.reason);
-    expect(reasons).toEqual(
-      expect.arrayContaining([
-        "CreateRequested",
-        "CreateSucceeded",
-        "SuspendRequested",
-        "SuspendSucceeded",
-        "SuspendRefused",
-        "ResumeRequested",
-        "ResumeSucceeded",
-        "PhaseChanged",
-        "ConditionChanged",
-      ]),
-    );
+    for (const reason of [
+      "CreateRequested",
+      "CreateSucceeded",
+      "SuspendRequested",
+      "SuspendSucceeded",
+      "SuspendRefused",
+      "ResumeRequested",
+      "ResumeSucceeded",
+      "UpdateRequested",
+      "UpdateSucceeded",
+      "PhaseChanged",
+      "ConditionChanged",
+    ]) {
+      expect(reasons).toContain(reason);
+    }
+    // Each request comes before the end of its operation.
+    expect(reasons.indexOf("SuspendRequested")).toBeLessThan(reasons.indexOf("SuspendSucceeded"));
+    expect(reasons.indexOf("CreateRequested")).toBeLessThan(reasons.indexOf("CreateSucceeded"));
     const suspended = events.find((e) => e.reason === "SuspendSucceeded");
     expect(suspended).toMatchObject({ actor: "anonymous", operation: "suspend", outcome: "Succeeded", type: "Normal" });
     expect(suspended?.operationId).not.toBe("");
+    expect(suspended?.operationId).toBe(events.find((e) => e.reason === "SuspendRequested")?.operationId);
     expect(suspended?.duration).toBeDefined();
     const refused = events.find((e) => e.reason === "SuspendRefused");
-    expect(refused).toMatchObject({ type: "Warning", outcome: "Failed" });
+    expect(refused).toMatchObject({ type: "Warning", outcome: "Failed", actor: "anonymous" });
     expect(events.some((e) => e.fromPhase === Phase.RUNNING && e.toPhase === Phase.SUSPENDED)).toBe(true);
     expect(events.some((e) => e.conditionType === "Suspended" && e.conditionStatus === "True")).toBe(true);
-    // Sequence numbers grow; a follow-up listing returns only what is new.
-    const sequences = events.map((e) => e.sequence);
-    expect([...sequences].sort((a, b) => (a < b ? -1 : 1))).toEqual(sequences);
-    expect(lastSequence).toBe(sequences.at(-1));
+    // Sequence numbers grow by one per event of this vcluster; a follow-up listing returns only what is new.
+    const sequences = events.map((e) => Number(e.sequence));
+    expect(sequences).toEqual(sequences.map((_, i) => (sequences[0] ?? 0) + i));
+    expect(lastSequence).toBe(events.at(-1)?.sequence);
     const none = await vclusters.listVClusterEvents({
       name: "timeline",
       namespace: "team-a",
       afterSequence: lastSequence,
     });
     expect(none.events).toEqual([]);
+    expect(none.lastSequence).toBe(lastSequence);
   });
 
-  it("answers NOT_FOUND for an unknown vcluster and INVALID_ARGUMENT for bad input, naming every field", async () => {
+  it("keeps the history in the store, so a server on the same database sees it", async () => {
+    const { mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "activity-"));
+    try {
+      const spec = `sqlite:${join(dir, "db.sqlite")}` as const;
+      const first = createInProcessTransport({ timeScale: 0, store: spec });
+      server = first.server;
+      const vclusters = createClient(VClusterService, first.transport);
+      await vclusters.createVCluster({ name: "kept" });
+      await first.server.idle();
+      const before = await vclusters.listVClusterEvents({ name: "kept" });
+      await first.server.close();
+      const second = createInProcessTransport({ timeScale: 0, store: spec });
+      server = second.server;
+      const after = await createClient(VClusterService, second.transport).listVClusterEvents({ name: "kept" });
+      expect(after.events.map((e) => e.reason)).toEqual(before.events.map((e) => e.reason));
+      expect(after.events.map((e) => e.reason)).toContain("CreateSucceeded");
+    } finally {
+      await server?.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("answers NOT_FOUND for an unknown vcluster and INVALID_ARGUMENT naming every bad field", async () => {
     const vclusters = start();
     await expect(vclusters.listVClusterEvents({ name: "nope" })).rejects.toThrow(/not found/);
+    await expect(vclusters.listVClusterUsage({ name: "nope" })).rejects.toThrow(/not found/);
     await expect(vclusters.listVClusterEvents({ name: "Bad_Name", namespace: "Bad_NS", limit: -1 })).rejects.toThrow(
-      /name.*; and 2 more|invalid/i,
+      /name: .*; namespace: .*; limit: must not be negative/,
     );
+    await expect(vclusters.listVClusterUsage({ name: "ok", afterSequence: -1n })).rejects.toThrow(/after_sequence/);
   });
 });
 
-describe("ActivityLog", () => {
-  it("keeps a bounded history per vcluster and forgets the least recently active vclusters", () => {
-    const log = new ActivityLog(3, 2);
-    for (let i = 0; i < 5; i++) log.record("a", { reason: `A${i}` });
-    expect(log.list("a", 0n, 100).map((e) => e.reason)).toEqual(["A2", "A3", "A4"]);
-    log.record("b", { reason: "B" });
-    log.record("c", { reason: "C" });
-    expect(log.list("a", 0n, 100)).toEqual([]);
-    expect(log.list("c", 0n, 1).map((e) => e.reason)).toEqual(["C"]);
+describe("ListVClusterUsage", () => {
+  it("samples the provider's usage as it changes, zero while suspended", async () => {
+    const vclusters = start({ usageSampleIntervalMs: 1 });
+    await vclusters.createVCluster({ name: "used", waitForReady: true });
+    await vclusters.suspendVCluster({ name: "used" });
+    await server?.idle();
+    await vclusters.resumeVCluster({ name: "used" });
+    await server?.idle();
+    const { samples, lastSequence } = await vclusters.listVClusterUsage({ name: "used" });
+    const cpu = samples.map((s) => s.usage?.cpuUsage);
+    expect(cpu.length).toBeGreaterThanOrEqual(3);
+    expect(cpu).toContain("0");
+    expect(cpu.at(-1)).not.toBe("0");
+    expect(samples.every((s) => s.time !== undefined)).toBe(true);
+    expect(lastSequence).toBe(samples.at(-1)?.sequence);
+  });
+
+  it("keeps at most one sample per interval: the newest value in it wins", async () => {
+    const vclusters = start({ usageSampleIntervalMs: 3_600_000 });
+    await vclusters.createVCluster({ name: "coarse", waitForReady: true });
+    await vclusters.suspendVCluster({ name: "coarse" });
+    await server?.idle();
+    const { samples } = await vclusters.listVClusterUsage({ name: "coarse" });
+    // Create and suspend fall in one hour-long interval (unless the clock crossed an hour boundary).
+    expect(samples.length).toBeLessThanOrEqual(2);
+    expect(samples.at(-1)?.usage?.cpuUsage).toBe("0");
   });
 });

@@ -1,3 +1,8 @@
-export { ActivityLog, EVENTS_PER_VCLUSTER } from "./activity-log.js";
-export { ActivityRecorder, type OperationVerb } from "./activity-recorder.js";
 export { Activity } from "./activity-service.js";
+export {
+  DEFAULT_USAGE_SAMPLE_INTERVAL_MS,
+  EVENTS_PER_VCLUSTER,
+  recordingStore,
+  USAGE_SAMPLES_PER_VCLUSTER,
+} from "./recording-store.js";
+export type { OperationVerb } from "./request-context.js";

@@ -3,6 +3,7 @@ import { ErrorDetailSchema } from "@open-vcluster/api";
 import type { Logger } from "pino";
 import { principalKey } from "../auth/index.js";
 import { apiError, boundMessage } from "../errors.js";
+import { StoreUnavailableError } from "../store/index.js";
 import { checkGetQuery, refineRequestError } from "./request-errors.js";
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
@@ -44,6 +45,35 @@ function logOutcome(logger: Logger, entry: RpcLogEntry, error: unknown): void {
 /** "/vcluster.api.v1.VClusterService/GetVCluster": the call's URL path, without a GET's query. */
 function procedureOf(url: string): string {
   return new URL(url).pathname;
+}
+
+/**
+ * A store that cannot be reached (its database is down) makes RPCs UNAVAILABLE, which clients
+ * retry, instead of INTERNAL. Streams that lose it mid-way end the same way.
+ */
+export function storeUnavailableInterceptor(): Interceptor {
+  const translate = (error: unknown): unknown =>
+    error instanceof StoreUnavailableError
+      ? apiError(Code.Unavailable, "UNAVAILABLE", `the store is unavailable: ${error.message}`, { retryDelayMs: 1000 })
+      : error;
+  return (next) => async (req) => {
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return {
+        ...res,
+        message: (async function* () {
+          try {
+            yield* res.message;
+          } catch (error) {
+            throw translate(error);
+          }
+        })(),
+      };
+    } catch (error) {
+      throw translate(error);
+    }
+  };
 }
 
 /**

@@ -29,7 +29,8 @@ export const DEFAULT_DURATIONS_MS: Record<OperationKind, number> = {
 
 export interface SimulatedProviderOptions {
   clock: Clock;
-  faults: ProviderFaults;
+  /** Armed failures and delays (tests); without it the provider has no fault hooks at all. */
+  faults?: ProviderFaults;
   /** Multiplies every duration; 0 makes operations complete on the next tick. */
   timeScale?: number;
   durationsMs?: Partial<Record<OperationKind, number>>;
@@ -52,7 +53,7 @@ export class SimulatedProvider implements Provider {
   }
 
   async run(op: ProviderOperation): Promise<ProviderResult> {
-    const fault = this.options.faults.take(op.kind);
+    const fault = this.options.faults?.take(op.kind);
     let duration = this.durations[op.kind];
     if (op.kind === "delete") duration += (op.gracePeriodSeconds ?? 0) * 1000;
     if (op.kind === "suspend" && op.drainWorkloads) duration += Math.min(op.drainTimeoutSeconds || 30, 30) * 100;

@@ -124,17 +124,17 @@ export interface Observation {
 /** The service's side of observing: which vclusters exist, and where findings go. */
 export interface ObservationTarget {
   /** The vclusters to keep observing (read on every resync). */
-  tracked(): { namespace: string; name: string }[];
+  tracked(): Promise<{ namespace: string; name: string }[]>;
   /**
    * The stored version of this vcluster, or undefined when the API has no such vcluster
    * (events about anything else are ignored).
    */
-  version(namespace: string, name: string): string | undefined;
+  version(namespace: string, name: string): Promise<string | undefined>;
   /**
    * Folds one observation, taken when the vcluster was at `version`, into its status.
    * Returns false when the vcluster changed meanwhile (the observation may be stale: look again).
    */
-  apply(observation: Observation, version: string): Promise<boolean> | boolean;
+  apply(observation: Observation, version: string): Promise<boolean>;
 }
 
 /** A failure of the underlying infrastructure; the service moves the vcluster to ERROR. */

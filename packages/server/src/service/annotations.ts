@@ -1,15 +1,15 @@
 import { Annotations, type VCluster } from "@open-vcluster/api";
 import type { OperationKind } from "../provider/index.js";
 
-/** Server-internal annotation: the operation still running on this vcluster (JSON). */
-export const PENDING_OPERATION = "vcluster.open-vcluster.io/pending-operation";
-
 /** vcluster's own pause markers, mirrored so tooling that knows vcluster reads them unchanged. */
 export const PAUSED = "loft.sh/paused";
 export const PAUSED_REPLICAS = "loft.sh/paused-replicas";
 export const PAUSED_DATE = "loft.sh/paused-date";
 
-/** What a restarted server needs to carry an interrupted operation to its end. */
+/**
+ * What a replica needs to carry an operation to its end. Server-internal: it is kept in the
+ * store's operation records, never in the vcluster's public annotations.
+ */
 export interface PendingOperation {
   kind: OperationKind;
   id: string;
@@ -23,23 +23,9 @@ export interface PendingOperation {
   thenSuspend?: boolean;
 }
 
-export function pendingOperation(vcluster: VCluster): PendingOperation | undefined {
-  const raw = vcluster.annotations[PENDING_OPERATION];
-  if (!raw) return undefined;
-  try {
-    return JSON.parse(raw) as PendingOperation;
-  } catch {
-    return undefined;
-  }
-}
-
-export function setPendingOperation(vcluster: VCluster, op: PendingOperation | undefined): void {
-  if (op) {
-    vcluster.annotations[PENDING_OPERATION] = JSON.stringify(op);
-    vcluster.annotations[Annotations.operationId] = op.id;
-  } else {
-    delete vcluster.annotations[PENDING_OPERATION];
-  }
+/** Public trace of the operation: its id in annotations[Annotations.operationId]. */
+export function recordOperationId(vcluster: VCluster, op: PendingOperation): void {
+  vcluster.annotations[Annotations.operationId] = op.id;
 }
 
 export function generationOf(vcluster: VCluster): bigint {

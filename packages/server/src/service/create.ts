@@ -14,15 +14,9 @@ import type { PendingOperation } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { createFingerprint, IDEMPOTENCY_RETENTION_MS, idempotencyKey } from "./idempotency.js";
 import { newVCluster } from "./lifecycle.js";
-import { namespaceOrDefault } from "./lookup.js";
 import { preflight } from "./preflight.js";
+import { alreadyExists, namespaceOrDefault, retryOnConflict } from "./shared.js";
 import { waitUntilSettled } from "./wait.js";
-
-export function alreadyExists(namespace: string, name: string) {
-  return apiError(Code.AlreadyExists, "ALREADY_EXISTS", `vcluster ${namespace}/${name} already exists`, {
-    field: "name",
-  });
-}
 
 export async function createVCluster(
   deps: ServiceDeps,
@@ -46,17 +40,19 @@ export async function createVCluster(
 
   const namespace = namespaceOrDefault(req.namespace);
   // Nothing is stored when the host refuses (e.g. a release of that name is already there).
-  if (!deps.store.getVCluster(namespace, req.name)) {
+  if (!(await deps.store.getVCluster(namespace, req.name))) {
     await preflight(deps, "create", create(VClusterSchema, { name: req.name, namespace, spec, labels: req.labels }));
   }
   const key = req.requestId ? idempotencyKey(principal.subject, req.requestId) : undefined;
   const fingerprint = key ? createFingerprint(req) : "";
   const now = deps.clock.now();
 
-  const outcome = deps.store.transaction((tx) => {
-    if (key) {
-      const previous = tx.getIdempotency(key);
-      if (previous && previous.createTime.getTime() > now.getTime() - IDEMPOTENCY_RETENTION_MS) {
+  const outcome = await retryOnConflict(() =>
+    deps.store.transaction(async (tx) => {
+      const replay = async () => {
+        if (!key) return undefined;
+        const previous = await tx.getIdempotency(key);
+        if (!previous || previous.createTime.getTime() <= now.getTime() - IDEMPOTENCY_RETENTION_MS) return undefined;
         if (previous.fingerprint !== fingerprint) {
           throw apiError(
             Code.AlreadyExists,
@@ -65,46 +61,60 @@ export async function createVCluster(
             { field: "request_id" },
           );
         }
-        return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true };
+        return { response: fromBinary(CreateVClusterResponseSchema, previous.response), replayed: true as const };
+      };
+      // The same request through another replica at the same moment: whichever committed first
+      // holds the name, and the other answers with its response (read again: it committed since).
+      const taken = async () => {
+        const first = await replay();
+        if (first) return first;
+        throw alreadyExists(namespace, req.name);
+      };
+      const earlier = await replay();
+      if (earlier) return earlier;
+      if (await tx.getVCluster(namespace, req.name)) return taken();
+      const operation: PendingOperation = { kind: "create", id: deps.newId() };
+      const waiting = await deps.operations.mustWaitForCapacity(tx);
+      let stored: Awaited<ReturnType<typeof tx.putVCluster>>;
+      try {
+        stored = await tx.putVCluster(
+          newVCluster({
+            id: deps.newId(),
+            name: req.name,
+            namespace,
+            spec,
+            labels: req.labels,
+            owner: principal.subject,
+            project: placement.project,
+            now,
+            operation,
+            pending: waiting,
+          }),
+          0,
+        );
+      } catch (error) {
+        if (error instanceof NameConflictError) return taken();
+        throw error;
       }
-    }
-    if (tx.getVCluster(namespace, req.name)) throw alreadyExists(namespace, req.name);
-    const operation: PendingOperation = { kind: "create", id: deps.newId() };
-    let stored: ReturnType<typeof tx.putVCluster>;
-    try {
-      stored = tx.putVCluster(
-        newVCluster({
-          id: deps.newId(),
-          name: req.name,
-          namespace,
-          spec,
-          labels: req.labels,
-          owner: principal.subject,
-          project: placement.project,
-          now,
-          operation,
-          pending: !deps.operations.hasProvisioningCapacity(),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof NameConflictError) throw alreadyExists(namespace, req.name);
-      throw error;
-    }
-    const response = create(CreateVClusterResponseSchema, { vcluster: stored, operationId: operation.id });
-    if (key) {
-      tx.putIdempotency({
-        key,
-        fingerprint,
-        response: toBinary(CreateVClusterResponseSchema, response),
-        createTime: now,
-      });
-    }
-    return { response, replayed: false, operation };
-  });
+      await tx.putOperation(stored.id, { ...operation }, waiting ? { waiting: true } : deps.operations.lease());
+      const response = create(CreateVClusterResponseSchema, { vcluster: stored, operationId: operation.id });
+      if (key) {
+        await tx.putIdempotency({
+          key,
+          fingerprint,
+          response: toBinary(CreateVClusterResponseSchema, response),
+          createTime: now,
+        });
+      }
+      return { response, replayed: false, operation, waiting };
+    }),
+  );
 
   const vclusterId = outcome.response.vcluster?.id ?? "";
-  if (!outcome.replayed && "operation" in outcome && outcome.operation)
-    deps.operations.start(vclusterId, outcome.operation);
+  if (!outcome.replayed && "operation" in outcome && outcome.operation) {
+    if (outcome.waiting) deps.operations.claimSoon();
+    else deps.operations.start(vclusterId, outcome.operation);
+  }
   if (!req.waitForReady) return outcome.response;
 
   const requested = (req.timeoutSeconds > 0 ? req.timeoutSeconds : deps.limits.defaultWaitSeconds) * 1000;

@@ -2,34 +2,52 @@ import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Store } from "../store/index.js";
 import { IDEMPOTENCY_RETENTION_MS } from "./idempotency.js";
-import { forgetLastSnapshot } from "./snapshot-service.js";
+import { forgetLastSnapshot, retryOnConflict } from "./shared.js";
+
+export interface SweepResult {
+  snapshots: number;
+  requestIds: number;
+}
 
 /**
  * Removes expired snapshots (retention_hours) and idempotency records older than their
- * retention. Runs at startup and then periodically; each pass is one short transaction.
+ * retention, in one short transaction. With `onlyIfDue`, it runs only if no replica sharing
+ * the store has swept within `onlyIfDue` ms (so N replicas sweep once, not N times).
  */
-export function sweepExpired(store: Store, clock: Clock, logger: Logger): { snapshots: number; requestIds: number } {
+export function sweepExpired(
+  store: Store,
+  clock: Clock,
+  logger: Logger,
+  onlyIfDue?: number,
+): Promise<SweepResult | undefined> {
   const now = clock.now();
-  return store.transaction((tx) => {
-    const expired = tx.snapshotsExpiringBefore(now);
-    for (const snapshot of expired) {
-      tx.deleteSnapshot(snapshot.id);
-      forgetLastSnapshot(tx, snapshot.vclusterId, snapshot.id);
-    }
-    const requestIds = tx.deleteIdempotencyBefore(new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS));
-    if (expired.length > 0) logger.info({ snapshots: expired.map((s) => s.id) }, "expired snapshots removed");
-    return { snapshots: expired.length, requestIds };
-  });
+  return retryOnConflict(() =>
+    store.transaction(async (tx) => {
+      if (onlyIfDue !== undefined && !(await tx.claimHousekeeping(onlyIfDue))) return undefined;
+      const expired = await tx.snapshotsExpiringBefore(now);
+      for (const snapshot of expired) {
+        await tx.deleteSnapshot(snapshot.id);
+        await forgetLastSnapshot(tx, snapshot.vclusterId, snapshot.id);
+      }
+      const requestIds = await tx.deleteIdempotencyBefore(new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS));
+      if (expired.length > 0) logger.info({ snapshots: expired.map((s) => s.id) }, "expired snapshots removed");
+      return { snapshots: expired.length, requestIds };
+    }),
+  );
 }
 
-/** Runs `sweepExpired` every `intervalMs` on the real timer (unref'd: it never keeps the process up). */
+/**
+ * Sweeps every `intervalMs` on the real timer (unref'd: it never keeps the process up). A
+ * process that owns its store sweeps at start; replicas of a shared store take turns.
+ */
 export function startHousekeeping(store: Store, clock: Clock, logger: Logger, intervalMs = 60_000): () => void {
+  let first = true;
   const run = () => {
-    try {
-      sweepExpired(store, clock, logger);
-    } catch (error) {
-      logger.error({ err: error }, "housekeeping failed");
-    }
+    const onlyIfDue = first && !store.traits.shared ? undefined : Math.floor(intervalMs * 0.9);
+    first = false;
+    sweepExpired(store, clock, logger, onlyIfDue).catch((error: unknown) => {
+      if (store.healthy()) logger.error({ err: error }, "housekeeping failed");
+    });
   };
   run();
   const timer = setInterval(run, intervalMs);

@@ -23,6 +23,7 @@ export function vclusterServiceImpl(deps: ServiceDeps): ServiceImpl<typeof VClus
     getVClusterKubeconfig: (req, ctx) => getVClusterKubeconfig(deps, req, ctx),
     watchVCluster: (req, ctx) => watchVCluster(deps, req, ctx),
     listVClusterEvents: (req, ctx) => deps.activity.listEvents(req, ctx),
+    listVClusterUsage: (req, ctx) => deps.activity.listUsage(req, ctx),
   };
 }
 
@@ -35,6 +36,7 @@ export function snapshotServiceImpl(deps: ServiceDeps): ServiceImpl<typeof Snaps
 }
 
 export { DEFAULT_LIMITS, type ServiceDeps, type ServiceLimits } from "./deps.js";
-export { startHousekeeping, sweepExpired } from "./housekeeping.js";
-export { OperationRunner } from "./operations.js";
+export { type SweepResult, startHousekeeping, sweepExpired } from "./housekeeping.js";
+export { DEFAULT_LEASE_MS, OperationRunner, type OperationRunnerOptions } from "./operations.js";
+export { LIFECYCLE, renderLifecycleTable } from "./state-machine.js";
 export { WatchHub } from "./watch-hub.js";

@@ -18,23 +18,10 @@ import {
   PAUSED_DATE,
   PAUSED_REPLICAS,
   type PendingOperation,
-  setPendingOperation,
+  recordOperationId,
 } from "./annotations.js";
 import { setLifecycleConditions } from "./conditions.js";
-
-/** Phase, reason and message while an operation of each kind runs. */
-const IN_PROGRESS: Record<OperationKind, { phase: Phase | undefined; reason: string; message: string }> = {
-  create: { phase: Phase.CREATING, reason: "Creating", message: "Installing the vcluster Helm release" },
-  update: { phase: Phase.UPDATING, reason: "Updating", message: "Upgrading the vcluster Helm release" },
-  scale: { phase: Phase.SCALING, reason: "Scaling", message: "Resizing the control plane" },
-  // Suspending has no phase of its own in the contract: the vcluster stays RUNNING (not
-  // ready) with a pending operation that blocks other mutations until it is SUSPENDED.
-  suspend: { phase: undefined, reason: "Suspending", message: "Stopping the control plane" },
-  resume: { phase: Phase.RESUMING, reason: "Resuming", message: "Starting the control plane" },
-  snapshot: { phase: Phase.SNAPSHOTTING, reason: "Snapshotting", message: "Capturing the backing store" },
-  restore: { phase: Phase.RESTORING, reason: "Restoring", message: "Restoring from snapshot" },
-  delete: { phase: Phase.DELETING, reason: "Deleting", message: "Uninstalling the vcluster Helm release" },
-};
+import { IN_PROGRESS } from "./state-machine.js";
 
 export function endpointFor(name: string, namespace: string): string {
   return `https://${name}.${namespace}.vcluster.local:443`;
@@ -84,7 +71,7 @@ export function newVCluster(init: {
   return vcluster;
 }
 
-/** Marks the start of an operation: transitional phase, pending marker, conditions. */
+/** Marks the start of an operation: transitional phase, operation id, conditions. */
 export function beginOperation(vcluster: VCluster, op: PendingOperation, now: Date): void {
   const status = ensureStatus(vcluster);
   const step = IN_PROGRESS[op.kind];
@@ -103,7 +90,7 @@ export function beginOperation(vcluster: VCluster, op: PendingOperation, now: Da
     step.message,
     now,
   );
-  setPendingOperation(vcluster, op);
+  recordOperationId(vcluster, op);
   if (op.kind === "delete" && !vcluster.deleteTime) vcluster.deleteTime = timestampFromDate(now);
   vcluster.updateTime = timestampFromDate(now);
 }
@@ -139,7 +126,6 @@ export function completeRunning(vcluster: VCluster, kind: OperationKind, result:
     status.message,
     now,
   );
-  setPendingOperation(vcluster, undefined);
   vcluster.updateTime = timestampFromDate(now);
 }
 
@@ -164,7 +150,6 @@ export function completeSuspended(vcluster: VCluster, result: ProviderResult, no
     status.message,
     now,
   );
-  setPendingOperation(vcluster, undefined);
   vcluster.updateTime = timestampFromDate(now);
 }
 
@@ -187,7 +172,6 @@ export function completeFailed(vcluster: VCluster, kind: OperationKind, message:
     status.message,
     now,
   );
-  setPendingOperation(vcluster, undefined);
   vcluster.updateTime = timestampFromDate(now);
 }
 

@@ -28,42 +28,39 @@ import {
   validateSpec,
   validateUpdateVCluster,
 } from "../validation/index.js";
-import { bumpGeneration, PAUSED, pendingOperation, setPendingOperation } from "./annotations.js";
+import { bumpGeneration, PAUSED } from "./annotations.js";
 import type { ServiceDeps } from "./deps.js";
-import { beginOperation } from "./lifecycle.js";
 import { mutateVCluster } from "./mutation.js";
-import { phaseName, requirePhase } from "./phases.js";
-import { withoutSecrets } from "./read.js";
+import { withoutSecrets } from "./shared.js";
+import { phaseName, requireAllowed } from "./state-machine.js";
 import { applyUpdateMask } from "./update-mask.js";
 
 /** Seconds workloads get to stop on delete when the request leaves grace_period_seconds at 0. */
 export const DEFAULT_GRACE_PERIOD_SECONDS = 30;
 
-export function updateVCluster(
+export async function updateVCluster(
   deps: ServiceDeps,
   req: UpdateVClusterRequest,
   ctx: HandlerContext,
-): UpdateVClusterResponse {
+): Promise<UpdateVClusterResponse> {
   const violations = validateUpdateVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const result = mutateVCluster(deps, ctx, req, (_tx, vcluster, now) => {
+  const result = await mutateVCluster(deps, ctx, req, ({ vcluster, running, now }) => {
     // Mask problems are request errors, reported before the phase is looked at.
     const update = applyUpdateMaskChecked(vcluster, req);
     if (!update.specChanged) {
       // A labels-only change needs no provider work, so it is allowed in any settled phase.
-      requirePhase(vcluster, [Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR], "update labels");
+      requireAllowed("updateLabels", vcluster, running);
       vcluster.labels = update.labels;
       vcluster.annotations[Annotations.operationId] = deps.newId();
       vcluster.updateTime = timestampFromDate(now);
-      return { vcluster };
+      return { write: true };
     }
-    requirePhase(vcluster, [Phase.RUNNING, Phase.ERROR], "update");
+    requireAllowed("update", vcluster, running);
     vcluster.spec = update.spec;
     vcluster.labels = update.labels;
     bumpGeneration(vcluster);
-    const operation = { kind: "update" as const, id: deps.newId() };
-    beginOperation(vcluster, operation, now);
-    return { vcluster, operation };
+    return { operation: { kind: "update" as const, id: deps.newId() } };
   });
   return create(UpdateVClusterResponseSchema, {
     vcluster: withoutSecrets(result.vcluster),
@@ -93,14 +90,14 @@ function applyUpdateMaskChecked(vcluster: Parameters<typeof applyUpdateMask>[0],
   return { ...update, spec: merged };
 }
 
-export function scaleVCluster(
+export async function scaleVCluster(
   deps: ServiceDeps,
   req: ScaleVClusterRequest,
   ctx: HandlerContext,
-): ScaleVClusterResponse {
+): Promise<ScaleVClusterResponse> {
   const violations = validateScaleVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const result = mutateVCluster(deps, ctx, req, (_tx, vcluster, now) => {
+  const result = await mutateVCluster(deps, ctx, req, ({ vcluster, running }) => {
     const spec = applySpecDefaults(vcluster.spec);
     if (req.replicas > 0) spec.replicas = req.replicas;
     if (req.resources) {
@@ -119,13 +116,11 @@ export function scaleVCluster(
       // Report against the scale request's own field names.
       throw invalidArgument(specViolations.map((v) => ({ ...v, field: v.field.replace(/^spec\./, "") })));
     }
-    requirePhase(vcluster, [Phase.RUNNING, Phase.ERROR], "scale");
+    requireAllowed("scale", vcluster, running);
     vcluster.spec = spec;
     bumpGeneration(vcluster);
-    const operation = { kind: "scale" as const, id: deps.newId() };
-    beginOperation(vcluster, operation, now);
     if (vcluster.status) vcluster.status.totalReplicas = spec.replicas;
-    return { vcluster, operation };
+    return { operation: { kind: "scale" as const, id: deps.newId() } };
   });
   return create(ScaleVClusterResponseSchema, {
     vcluster: withoutSecrets(result.vcluster),
@@ -133,21 +128,20 @@ export function scaleVCluster(
   });
 }
 
-export function resumeVCluster(
+export async function resumeVCluster(
   deps: ServiceDeps,
   req: ResumeVClusterRequest,
   ctx: HandlerContext,
-): ResumeVClusterResponse {
+): Promise<ResumeVClusterResponse> {
   const violations = validateResumeVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const result = mutateVCluster(deps, ctx, req, (_tx, vcluster, now) => {
+  const result = await mutateVCluster(deps, ctx, req, ({ vcluster, running }) => {
     // A failed resume leaves the vcluster in ERROR but still paused; resuming again is the retry.
-    const retryingFailedResume = vcluster.status?.phase === Phase.ERROR && vcluster.annotations[PAUSED] === "true";
-    if (!retryingFailedResume) requirePhase(vcluster, [Phase.SUSPENDED], "resume");
+    const retryingFailedResume =
+      vcluster.status?.phase === Phase.ERROR && vcluster.annotations[PAUSED] === "true" && !running;
+    if (!retryingFailedResume) requireAllowed("resume", vcluster, running);
     bumpGeneration(vcluster);
-    const operation = { kind: "resume" as const, id: deps.newId() };
-    beginOperation(vcluster, operation, now);
-    return { vcluster, operation };
+    return { operation: { kind: "resume" as const, id: deps.newId() } };
   });
   return create(ResumeVClusterResponseSchema, {
     vcluster: withoutSecrets(result.vcluster),
@@ -155,18 +149,20 @@ export function resumeVCluster(
   });
 }
 
-export function deleteVCluster(
+export async function deleteVCluster(
   deps: ServiceDeps,
   req: DeleteVClusterRequest,
   ctx: HandlerContext,
-): DeleteVClusterResponse {
+): Promise<DeleteVClusterResponse> {
   const violations = validateDeleteVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const result = mutateVCluster(deps, ctx, req, (_tx, vcluster, now) => {
+  const result = await mutateVCluster(deps, ctx, req, ({ vcluster, running }) => {
     const phase = vcluster.status?.phase ?? Phase.UNSPECIFIED;
+    // A waiting create has no work under way yet: deleting it just takes it out of the queue.
+    const waitingCreate = phase === Phase.PENDING && running?.kind === "create";
     if (!req.force) {
-      requirePhase(vcluster, [Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR, Phase.PENDING], "delete without force");
-    } else if (phase === Phase.DELETING && pendingOperation(vcluster)?.gracePeriodSeconds === 0) {
+      requireAllowed("delete", vcluster, waitingCreate ? undefined : running);
+    } else if (phase === Phase.DELETING && running?.gracePeriodSeconds === 0) {
       throw apiError(
         Code.FailedPrecondition,
         "FAILED_PRECONDITION",
@@ -175,16 +171,14 @@ export function deleteVCluster(
       );
     }
     // A forced delete takes over whatever runs: the running operation's outcome is discarded
-    // because the vcluster no longer carries its id.
-    setPendingOperation(vcluster, undefined);
+    // because its record is replaced by the delete's.
     const operation = {
       kind: "delete" as const,
       id: deps.newId(),
       deleteSnapshots: req.deleteSnapshots,
       gracePeriodSeconds: req.force ? 0 : req.gracePeriodSeconds || DEFAULT_GRACE_PERIOD_SECONDS,
     };
-    beginOperation(vcluster, operation, now);
-    return { vcluster, operation };
+    return { operation };
   });
   return create(DeleteVClusterResponseSchema, {
     operationId: result.operationId,

@@ -1,44 +1,64 @@
 import type { HandlerContext } from "@connectrpc/connect";
-import type { VCluster } from "@open-vcluster/api";
+import { Annotations, type VCluster } from "@open-vcluster/api";
 import type { StoreTx } from "../store/index.js";
 import type { PendingOperation } from "./annotations.js";
+import { resourceVersionOf } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { editable } from "./lifecycle.js";
-import { findVisibleVCluster } from "./lookup.js";
+import { beginOperation, editable } from "./lifecycle.js";
+import { findVisibleVCluster, retryOnConflict } from "./shared.js";
 
+/** What a mutation's edit decided. */
 export interface MutationStep<T> {
-  /** Background work to start after commit, if any. */
+  /** Background work to start; the vcluster enters its in-progress phase and is leased to this replica. */
   operation?: PendingOperation;
-  /** The vcluster to store (an editable copy the step changed); omitted = nothing to write. */
-  vcluster?: VCluster;
+  /** Write the edited vcluster even without an operation (e.g. a labels-only update). */
+  write?: boolean;
   extra?: T;
 }
 
+export interface MutationInput {
+  tx: StoreTx;
+  /** An editable copy of the stored vcluster. */
+  vcluster: VCluster;
+  /** The operation still running on it, if any (lifecycle checks refuse most actions then). */
+  running: PendingOperation | undefined;
+  now: Date;
+}
+
 /**
- * The read-check-write skeleton every mutation shares: find the vcluster (tenancy-scoped), let
- * `step` check the phase and edit a copy, store it in the same transaction, then start the
- * background work. Because the store is synchronous and the whole step runs in one
- * transaction, two concurrent mutations never interleave: the second one sees the first
- * one's phase and fails with FAILED_PRECONDITION.
+ * The read-check-write every mutation of an existing vcluster shares: find it (tenancy-scoped),
+ * let `edit` check the lifecycle and change the copy, then write it back compare-and-set on the
+ * version read, with its operation record, in one transaction; start the work after commit.
+ * A concurrent writer that got there first makes the write fail; the whole step then runs
+ * again on the new state, where the lifecycle check sees the winner (FAILED_PRECONDITION) —
+ * of two concurrent mutations of one vcluster, never both win.
  */
-export function mutateVCluster<T>(
+export async function mutateVCluster<T>(
   deps: ServiceDeps,
   ctx: HandlerContext,
   ref: { name: string; namespace: string },
-  step: (tx: StoreTx, vcluster: VCluster, now: Date) => MutationStep<T>,
-): { vcluster: VCluster; operationId: string; extra: T | undefined } {
+  edit: (input: MutationInput) => Promise<MutationStep<T>> | MutationStep<T>,
+): Promise<{ vcluster: VCluster; operationId: string; extra: T | undefined }> {
   const principal = principalOf(ctx);
-  const result = deps.store.transaction((tx) => {
-    const current = findVisibleVCluster(tx, principal, ref);
-    const outcome = step(tx, editable(current), deps.clock.now());
-    const stored = outcome.vcluster ? tx.putVCluster(outcome.vcluster) : current;
-    return { stored, outcome };
-  });
-  const operation = result.outcome.operation;
+  const result = await retryOnConflict(() =>
+    deps.store.transaction(async (tx) => {
+      const current = await findVisibleVCluster(tx, principal, ref);
+      const running = (await tx.getOperation(current.id))?.operation as PendingOperation | undefined;
+      const now = deps.clock.now();
+      const vcluster = editable(current);
+      const step = await edit({ tx, vcluster, running, now });
+      if (step.operation) beginOperation(vcluster, step.operation, now);
+      if (!step.operation && !step.write) return { stored: current, step };
+      const stored = await tx.putVCluster(vcluster, resourceVersionOf(current));
+      if (step.operation) await tx.putOperation(stored.id, { ...step.operation }, deps.operations.lease());
+      return { stored, step };
+    }),
+  );
+  const operation = result.step.operation;
   if (operation) deps.operations.start(result.stored.id, operation);
   return {
     vcluster: result.stored,
-    operationId: operation?.id ?? result.stored.annotations["vcluster.open-vcluster.io/operation-id"] ?? "",
-    extra: result.outcome.extra,
+    operationId: operation?.id ?? result.stored.annotations[Annotations.operationId] ?? "",
+    extra: result.step.extra,
   };
 }

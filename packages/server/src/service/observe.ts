@@ -3,8 +3,8 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { HelmReleaseInfoSchema, Phase, ResourceUsageSchema, type VCluster } from "@open-vcluster/api";
 import type { Clock } from "../clock.js";
 import type { Observation, ObservationTarget } from "../provider/index.js";
-import type { Store } from "../store/index.js";
-import { PAUSED, PAUSED_DATE, PAUSED_REPLICAS, pendingOperation, resourceVersionOf } from "./annotations.js";
+import { type Store, VersionConflictError } from "../store/index.js";
+import { PAUSED, PAUSED_DATE, PAUSED_REPLICAS, resourceVersionOf } from "./annotations.js";
 import { setCondition, setLifecycleConditions } from "./conditions.js";
 import { editable } from "./lifecycle.js";
 
@@ -138,32 +138,40 @@ export function applyObservation(vcluster: VCluster, seen: Observation, now: Dat
 /** The service's side of a provider's observing: the stored vclusters and where findings go. */
 export function observationTarget(store: Store, clock: Clock): ObservationTarget {
   return {
-    tracked() {
+    async tracked() {
       const out: { namespace: string; name: string }[] = [];
       let after: Parameters<Store["listVClusters"]>[2];
       for (;;) {
-        const page = store.listVClusters({}, "name", after, 500);
+        const page = await store.listVClusters({}, "name", after, 500);
         for (const v of page.items) out.push({ namespace: v.namespace, name: v.name });
         const last = page.items.at(-1);
         if (!page.hasMore || !last) return out;
         after = { namespace: last.namespace, name: last.name, createTimeMs: 0, id: last.id };
       }
     },
-    version(namespace, name) {
-      const stored = store.getVCluster(namespace, name);
+    async version(namespace, name) {
+      const stored = await store.getVCluster(namespace, name);
       return stored ? String(resourceVersionOf(stored)) : undefined;
     },
-    apply(seen, version) {
-      return store.transaction((tx) => {
-        const stored = tx.getVCluster(seen.namespace, seen.name);
-        if (!stored) return true;
-        if (String(resourceVersionOf(stored)) !== version) return false;
-        // A running operation owns the status until it commits its own outcome.
-        if (pendingOperation(stored) || !SETTLED.has(stored.status?.phase ?? Phase.UNSPECIFIED)) return true;
-        const vcluster = editable(stored);
-        if (applyObservation(vcluster, seen, clock.now())) tx.putVCluster(vcluster);
-        return true;
-      });
+    async apply(seen, version) {
+      try {
+        return await store.transaction(async (tx) => {
+          const stored = await tx.getVCluster(seen.namespace, seen.name);
+          if (!stored) return true;
+          const storedVersion = resourceVersionOf(stored);
+          if (String(storedVersion) !== version) return false;
+          // A running operation owns the status until it commits its own outcome.
+          if ((await tx.getOperation(stored.id)) || !SETTLED.has(stored.status?.phase ?? Phase.UNSPECIFIED))
+            return true;
+          const vcluster = editable(stored);
+          if (applyObservation(vcluster, seen, clock.now())) await tx.putVCluster(vcluster, storedVersion);
+          return true;
+        });
+      } catch (error) {
+        // Another replica or an operation wrote first: the observation may be stale, look again.
+        if (error instanceof VersionConflictError) return false;
+        throw error;
+      }
     },
   };
 }

@@ -27,19 +27,12 @@ import {
   validateGetVClusterKubeconfig,
   validateListVClusters,
 } from "../validation/index.js";
+import type { PendingOperation } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { findVisibleVCluster } from "./lookup.js";
 import { decodePageToken, effectivePageSize, encodePageToken, queryHash } from "./page-token.js";
-import { requirePhase } from "./phases.js";
 import { compileSelector } from "./selector.js";
-
-/** Kubeconfigs are secrets: every object leaving the server without an explicit ask has none. */
-export function withoutSecrets(vcluster: VCluster): VCluster {
-  if (!vcluster.status?.kubeconfig) return vcluster;
-  const copy = clone(VClusterSchema, vcluster);
-  if (copy.status) copy.status.kubeconfig = "";
-  return copy;
-}
+import { findVisibleVCluster, withoutSecrets } from "./shared.js";
+import { requireAllowed } from "./state-machine.js";
 
 /** The provider's kubeconfig when it holds one (a real vcluster's own secret), else one built here. */
 async function kubeconfigFor(
@@ -86,7 +79,7 @@ export async function getVCluster(
 ): Promise<GetVClusterResponse> {
   const violations = validateGetVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
+  const vcluster = await findVisibleVCluster(deps.store, principalOf(ctx), req);
   const result = withoutSecrets(vcluster);
   // Only a running control plane has credentials to hand out; otherwise the field stays empty.
   if (req.includeKubeconfig && vcluster.status?.phase === Phase.RUNNING) {
@@ -104,8 +97,11 @@ export async function getVClusterKubeconfig(
 ): Promise<GetVClusterKubeconfigResponse> {
   const violations = validateGetVClusterKubeconfig(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const vcluster = findVisibleVCluster(deps.store, principalOf(ctx), req);
-  requirePhase(vcluster, [Phase.RUNNING], "issue a kubeconfig");
+  const { vcluster, running } = await deps.store.read(async (tx) => {
+    const found = await findVisibleVCluster(tx, principalOf(ctx), req);
+    return { vcluster: found, running: (await tx.getOperation(found.id))?.operation as PendingOperation | undefined };
+  });
+  requireAllowed("kubeconfig", vcluster, running);
   const { base64, expiresAt, endpoint } = await kubeconfigFor(deps, vcluster, req.format, req.validityHours);
   return create(GetVClusterKubeconfigResponseSchema, {
     kubeconfig: base64,
@@ -114,11 +110,11 @@ export async function getVClusterKubeconfig(
   });
 }
 
-export function listVClusters(
+export async function listVClusters(
   deps: ServiceDeps,
   req: ListVClustersRequest,
   ctx: HandlerContext,
-): ListVClustersResponse {
+): Promise<ListVClustersResponse> {
   const violations = validateListVClusters(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const principal = principalOf(ctx);
@@ -136,21 +132,24 @@ export function listVClusters(
   const after = req.pageToken ? decodePageToken<VClusterCursor>(deps.pageTokenKey, req.pageToken, query) : undefined;
   const labels = compileSelector(req.labelSelector, "label_selector");
   const visibleTo = visibilityFilter(principal);
-  // Read in the same synchronous step as the page, so no commit falls between the two.
-  ctx.responseHeader.set(ResponseHeaders.resourceVersion, String(deps.store.currentVersion()));
-  const page = deps.store.listVClusters(
-    {
-      ...(req.namespace ? { namespace: req.namespace } : {}),
-      ...(req.phases.length > 0 ? { phases: [...req.phases] } : {}),
-      ...(req.owner ? { owner: req.owner } : {}),
-      ...(req.project ? { project: req.project } : {}),
-      ...(visibleTo ? { visibleTo } : {}),
-      ...(labels ? { labels } : {}),
-    },
-    order,
-    after,
-    effectivePageSize(req.pageSize),
-  );
+  // Read in the same transaction as the page, so no commit falls between the two.
+  const { page, version } = await deps.store.read(async (tx) => ({
+    version: await tx.currentVersion(),
+    page: await tx.listVClusters(
+      {
+        ...(req.namespace ? { namespace: req.namespace } : {}),
+        ...(req.phases.length > 0 ? { phases: [...req.phases] } : {}),
+        ...(req.owner ? { owner: req.owner } : {}),
+        ...(req.project ? { project: req.project } : {}),
+        ...(visibleTo ? { visibleTo } : {}),
+        ...(labels ? { labels } : {}),
+      },
+      order,
+      after,
+      effectivePageSize(req.pageSize),
+    ),
+  }));
+  ctx.responseHeader.set(ResponseHeaders.resourceVersion, String(version));
   const last = page.items.at(-1);
   return create(ListVClustersResponseSchema, {
     vclusters: page.items.map(withoutSecrets),

@@ -2,7 +2,6 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext } from "@connectrpc/connect";
 import {
-  Phase,
   type RestoreVClusterRequest,
   type RestoreVClusterResponse,
   RestoreVClusterResponseSchema,
@@ -20,7 +19,7 @@ import {
 } from "@open-vcluster/api";
 import { canAccess, projectForCreate } from "../auth/index.js";
 import { apiError, failedPrecondition, invalidField, notFound } from "../errors.js";
-import { NameConflictError, type StoreTx } from "../store/index.js";
+import { NameConflictError, type StoreReader, type StoreTx } from "../store/index.js";
 import {
   invalidArgument,
   validateRestoreVCluster,
@@ -28,31 +27,36 @@ import {
   validateSuspendVCluster,
 } from "../validation/index.js";
 import { bumpGeneration, type PendingOperation } from "./annotations.js";
-import { alreadyExists } from "./create.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { beginOperation, newVCluster, recordLastSnapshot } from "./lifecycle.js";
-import { findVisibleSnapshot, findVisibleVCluster, namespaceOrDefault } from "./lookup.js";
+import { newVCluster, recordLastSnapshot } from "./lifecycle.js";
 import { mutateVCluster } from "./mutation.js";
-import { requirePhase } from "./phases.js";
 import { preflight } from "./preflight.js";
-import { withoutSecrets } from "./read.js";
+import {
+  alreadyExists,
+  findVisibleSnapshot,
+  findVisibleVCluster,
+  namespaceOrDefault,
+  retryOnConflict,
+  withoutSecrets,
+} from "./shared.js";
 import { decodeSnapshotContent, storageUri } from "./snapshot-content.js";
+import { requireAllowed } from "./state-machine.js";
 
 function defaultSnapshotName(vclusterName: string, id: string): string {
   return `${vclusterName}-${id.replace(/-/g, "").slice(0, 8)}`.slice(0, 63);
 }
 
 /** Inserts the CREATING snapshot record and mirrors it into the vcluster's status. */
-function startSnapshot(
+async function startSnapshot(
   deps: ServiceDeps,
   tx: StoreTx,
   vcluster: VCluster,
   init: { name: string; description: string; retentionHours: number; labels: Record<string, string> },
   now: Date,
-): Snapshot {
+): Promise<Snapshot> {
   const id = deps.newId();
   const name = init.name || defaultSnapshotName(vcluster.name, id);
-  if (tx.getSnapshotByName(vcluster.namespace, name)) {
+  if (await tx.getSnapshotByName(vcluster.namespace, name)) {
     throw apiError(Code.AlreadyExists, "ALREADY_EXISTS", `snapshot ${vcluster.namespace}/${name} already exists`, {
       field: "snapshot_name",
     });
@@ -72,7 +76,7 @@ function startSnapshot(
     storageUri: storageUri(vcluster.namespace, id),
   });
   try {
-    tx.putSnapshot(snapshot);
+    await tx.putSnapshot(snapshot);
   } catch (error) {
     if (error instanceof NameConflictError) {
       throw apiError(Code.AlreadyExists, "ALREADY_EXISTS", error.message, { field: "snapshot_name" });
@@ -90,10 +94,10 @@ export async function snapshotVCluster(
 ): Promise<SnapshotVClusterResponse> {
   const violations = validateSnapshotVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  await preflight(deps, "snapshot", findVisibleVCluster(deps.store, principalOf(ctx), req));
-  const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
-    requirePhase(vcluster, [Phase.RUNNING], "take a snapshot");
-    const snapshot = startSnapshot(
+  await preflight(deps, "snapshot", await findVisibleVCluster(deps.store, principalOf(ctx), req));
+  const result = await mutateVCluster(deps, ctx, req, async ({ tx, vcluster, running, now }) => {
+    requireAllowed("snapshot", vcluster, running);
+    const snapshot = await startSnapshot(
       deps,
       tx,
       vcluster,
@@ -106,8 +110,7 @@ export async function snapshotVCluster(
       snapshotId: snapshot.id,
       includeWorkloads: req.includeWorkloads,
     };
-    beginOperation(vcluster, operation, now);
-    return { vcluster, operation, extra: snapshot };
+    return { operation, extra: snapshot };
   });
   return create(SnapshotVClusterResponseSchema, { snapshot: result.extra, operationId: result.operationId });
 }
@@ -119,10 +122,10 @@ export async function suspendVCluster(
 ): Promise<SuspendVClusterResponse> {
   const violations = validateSuspendVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const target = findVisibleVCluster(deps.store, principalOf(ctx), req);
+  const target = await findVisibleVCluster(deps.store, principalOf(ctx), req);
   await preflight(deps, req.createSnapshot ? "snapshot" : "suspend", target);
-  const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
-    requirePhase(vcluster, [Phase.RUNNING], "suspend");
+  const result = await mutateVCluster(deps, ctx, req, async ({ tx, vcluster, running, now }) => {
+    requireAllowed("suspend", vcluster, running);
     // Suspension is a change of desired state (as `spec.suspend` is in Kubernetes): the new
     // generation stays unobserved until the vcluster is SUSPENDED, which tells waiters that the
     // RUNNING vcluster they see is on its way down.
@@ -130,10 +133,9 @@ export async function suspendVCluster(
     const drain = { drainWorkloads: req.drainWorkloads, drainTimeoutSeconds: req.drainTimeoutSeconds };
     if (!req.createSnapshot) {
       const operation: PendingOperation = { kind: "suspend", id: deps.newId(), ...drain };
-      beginOperation(vcluster, operation, now);
-      return { vcluster, operation };
+      return { operation };
     }
-    const snapshot = startSnapshot(
+    const snapshot = await startSnapshot(
       deps,
       tx,
       vcluster,
@@ -147,8 +149,7 @@ export async function suspendVCluster(
       thenSuspend: true,
       ...drain,
     };
-    beginOperation(vcluster, operation, now);
-    return { vcluster, operation, extra: snapshot };
+    return { operation, extra: snapshot };
   });
   return create(SuspendVClusterResponseSchema, {
     vcluster: withoutSecrets(result.vcluster),
@@ -171,8 +172,8 @@ export async function restoreVCluster(
   const principal = principalOf(ctx);
   const namespace = namespaceOrDefault(req.namespace);
 
-  const loadSnapshot = (tx: StoreTx) => {
-    const snapshot = findVisibleSnapshot(tx, principal, { id: req.snapshotId });
+  const loadSnapshot = async (tx: StoreReader) => {
+    const snapshot = await findVisibleSnapshot(tx, principal, { id: req.snapshotId });
     if (snapshot.status !== SnapshotStatus.READY) {
       throw failedPrecondition(
         `snapshot ${snapshot.id} is ${SnapshotStatus[snapshot.status]}; only READY snapshots can be restored`,
@@ -181,12 +182,12 @@ export async function restoreVCluster(
         },
       );
     }
-    const bytes = tx.getSnapshotContent(snapshot.id);
+    const bytes = await tx.getSnapshotContent(snapshot.id);
     if (!bytes) throw notFound(`content of snapshot ${snapshot.id}`);
     return { snapshot, ...decodeSnapshotContent(bytes) };
   };
 
-  const checked = deps.store.transaction((tx) => loadSnapshot(tx));
+  const checked = await loadSnapshot(deps.store);
   const target = req.createNew
     ? create(VClusterSchema, {
         name: req.newName,
@@ -194,40 +195,46 @@ export async function restoreVCluster(
         spec: checked.spec,
         labels: checked.content.vcluster.labels,
       })
-    : findVisibleVCluster(deps.store, principal, { name: req.name, namespace });
+    : await findVisibleVCluster(deps.store, principal, { name: req.name, namespace });
   await preflight(deps, "restore", target, { restoreWorkloads: req.restoreWorkloads });
 
   if (req.createNew) {
     const newNamespace = req.newNamespace || undefined;
-    const stored = deps.store.transaction((tx) => {
-      const { snapshot, spec, content } = loadSnapshot(tx);
-      if (snapshot.vclusterName !== req.name || snapshot.namespace !== namespace) {
-        throw invalidField(
-          "snapshot_id",
-          `snapshot ${snapshot.id} was taken of ${snapshot.namespace}/${snapshot.vclusterName}, not ${namespace}/${req.name}`,
-        );
-      }
-      const targetNamespace = newNamespace ?? snapshot.namespace;
-      const placement = projectForCreate(principal, content.vcluster.labels);
-      if ("denied" in placement) throw apiError(Code.PermissionDenied, "PERMISSION_DENIED", placement.denied);
-      if (tx.getVCluster(targetNamespace, req.newName)) throw alreadyExists(targetNamespace, req.newName);
-      const operation: PendingOperation = { kind: "create", id: deps.newId() };
-      const vcluster = newVCluster({
-        id: deps.newId(),
-        name: req.newName,
-        namespace: targetNamespace,
-        spec,
-        labels: content.vcluster.labels,
-        owner: principal.subject,
-        project: placement.project,
-        now: deps.clock.now(),
-        operation,
-        pending: !deps.operations.hasProvisioningCapacity(),
-      });
-      vcluster.annotations["vcluster.open-vcluster.io/restored-from"] = snapshot.id;
-      return { vcluster: tx.putVCluster(vcluster), operation };
-    });
-    deps.operations.start(stored.vcluster.id, stored.operation);
+    const stored = await retryOnConflict(() =>
+      deps.store.transaction(async (tx) => {
+        const { snapshot, spec, content } = await loadSnapshot(tx);
+        if (snapshot.vclusterName !== req.name || snapshot.namespace !== namespace) {
+          throw invalidField(
+            "snapshot_id",
+            `snapshot ${snapshot.id} was taken of ${snapshot.namespace}/${snapshot.vclusterName}, not ${namespace}/${req.name}`,
+          );
+        }
+        const targetNamespace = newNamespace ?? snapshot.namespace;
+        const placement = projectForCreate(principal, content.vcluster.labels);
+        if ("denied" in placement) throw apiError(Code.PermissionDenied, "PERMISSION_DENIED", placement.denied);
+        if (await tx.getVCluster(targetNamespace, req.newName)) throw alreadyExists(targetNamespace, req.newName);
+        const operation: PendingOperation = { kind: "create", id: deps.newId() };
+        const waiting = await deps.operations.mustWaitForCapacity(tx);
+        const vcluster = newVCluster({
+          id: deps.newId(),
+          name: req.newName,
+          namespace: targetNamespace,
+          spec,
+          labels: content.vcluster.labels,
+          owner: principal.subject,
+          project: placement.project,
+          now: deps.clock.now(),
+          operation,
+          pending: waiting,
+        });
+        vcluster.annotations["vcluster.open-vcluster.io/restored-from"] = snapshot.id;
+        const created = await tx.putVCluster(vcluster, 0);
+        await tx.putOperation(created.id, { ...operation }, waiting ? { waiting: true } : deps.operations.lease());
+        return { vcluster: created, operation, waiting };
+      }),
+    );
+    if (stored.waiting) deps.operations.claimSoon();
+    else deps.operations.start(stored.vcluster.id, stored.operation);
     return create(RestoreVClusterResponseSchema, {
       vcluster: withoutSecrets(stored.vcluster),
       operationId: stored.operation.id,
@@ -235,8 +242,8 @@ export async function restoreVCluster(
   }
 
   // Snapshot first (NOT_FOUND / FAILED_PRECONDITION, checked above), then the target vcluster.
-  const result = mutateVCluster(deps, ctx, req, (tx, vcluster, now) => {
-    const { snapshot, spec, content } = loadSnapshot(tx);
+  const result = await mutateVCluster(deps, ctx, req, async ({ tx, vcluster, running }) => {
+    const { snapshot, spec, content } = await loadSnapshot(tx);
     if (snapshot.vclusterName !== vcluster.name || snapshot.namespace !== vcluster.namespace) {
       throw invalidField(
         "snapshot_id",
@@ -244,14 +251,13 @@ export async function restoreVCluster(
       );
     }
     if (!canAccess(principal, vcluster)) throw notFound(`vcluster ${vcluster.namespace}/${vcluster.name}`);
-    requirePhase(vcluster, [Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR], "restore");
+    requireAllowed("restore", vcluster, running);
     vcluster.spec = spec;
     vcluster.labels = { ...content.vcluster.labels };
     vcluster.annotations["vcluster.open-vcluster.io/restored-from"] = snapshot.id;
     bumpGeneration(vcluster);
     const operation: PendingOperation = { kind: "restore", id: deps.newId(), snapshotId: snapshot.id };
-    beginOperation(vcluster, operation, now);
-    return { vcluster, operation };
+    return { operation };
   });
   return create(RestoreVClusterResponseSchema, {
     vcluster: withoutSecrets(result.vcluster),

@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
 import {
@@ -12,11 +12,10 @@ import {
   type ListSnapshotsResponse,
   ListSnapshotsResponseSchema,
   SnapshotStatus,
-  VClusterSchema,
 } from "@open-vcluster/api";
 import { visibilityFilter } from "../auth/index.js";
 import { failedPrecondition } from "../errors.js";
-import { type SnapshotCursor, type StoreTx, snapshotCursor } from "../store/index.js";
+import { type SnapshotCursor, type StoreReader, snapshotCursor } from "../store/index.js";
 import {
   invalidArgument,
   validateDeleteSnapshot,
@@ -24,16 +23,15 @@ import {
   validateListSnapshots,
 } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { snapshotInfoStatus } from "./lifecycle.js";
-import { findVisibleSnapshot } from "./lookup.js";
 import { decodePageToken, effectivePageSize, encodePageToken, queryHash } from "./page-token.js";
 import { compileSelector } from "./selector.js";
+import { findVisibleSnapshot, forgetLastSnapshot, retryOnConflict } from "./shared.js";
 
-export function listSnapshots(
+export async function listSnapshots(
   deps: ServiceDeps,
   req: ListSnapshotsRequest,
   ctx: HandlerContext,
-): ListSnapshotsResponse {
+): Promise<ListSnapshotsResponse> {
   const violations = validateListSnapshots(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const principal = principalOf(ctx);
@@ -46,8 +44,8 @@ export function listSnapshots(
   });
   const after = req.pageToken ? decodePageToken<SnapshotCursor>(deps.pageTokenKey, req.pageToken, query) : undefined;
   const labels = compileSelector(req.labelSelector, "label_selector");
-  const page = deps.store.transaction((tx) => {
-    const visible = visibleVClusterIds(tx, principal);
+  const page = await deps.store.read(async (tx) => {
+    const visible = await visibleVClusterIds(tx, principal);
     return tx.listSnapshots(
       {
         ...(req.namespace ? { namespace: req.namespace } : {}),
@@ -68,13 +66,16 @@ export function listSnapshots(
 }
 
 /** Ids of the vclusters a non-admin may see (undefined for admins: no restriction). */
-function visibleVClusterIds(tx: StoreTx, principal: ReturnType<typeof principalOf>): Set<string> | undefined {
+async function visibleVClusterIds(
+  tx: StoreReader,
+  principal: ReturnType<typeof principalOf>,
+): Promise<Set<string> | undefined> {
   const visibleTo = visibilityFilter(principal);
   if (!visibleTo) return undefined;
   const ids = new Set<string>();
-  let after: Parameters<StoreTx["listVClusters"]>[2];
+  let after: Parameters<StoreReader["listVClusters"]>[2];
   for (;;) {
-    const page = tx.listVClusters({ visibleTo }, "name", after, 1000);
+    const page = await tx.listVClusters({ visibleTo }, "name", after, 1000);
     for (const v of page.items) ids.add(v.id);
     const last = page.items.at(-1);
     if (!page.hasMore || !last) return ids;
@@ -82,39 +83,36 @@ function visibleVClusterIds(tx: StoreTx, principal: ReturnType<typeof principalO
   }
 }
 
-export function getSnapshot(deps: ServiceDeps, req: GetSnapshotRequest, ctx: HandlerContext): GetSnapshotResponse {
+export async function getSnapshot(
+  deps: ServiceDeps,
+  req: GetSnapshotRequest,
+  ctx: HandlerContext,
+): Promise<GetSnapshotResponse> {
   const violations = validateGetSnapshot(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const snapshot = deps.store.transaction((tx) => findVisibleSnapshot(tx, principalOf(ctx), req));
+  const snapshot = await deps.store.read((tx) => findVisibleSnapshot(tx, principalOf(ctx), req));
   return create(GetSnapshotResponseSchema, { snapshot });
 }
 
-export function deleteSnapshot(
+export async function deleteSnapshot(
   deps: ServiceDeps,
   req: DeleteSnapshotRequest,
   ctx: HandlerContext,
-): DeleteSnapshotResponse {
+): Promise<DeleteSnapshotResponse> {
   const violations = validateDeleteSnapshot(req);
   if (violations.length > 0) throw invalidArgument(violations);
   const now = deps.clock.now();
-  deps.store.transaction((tx) => {
-    const snapshot = findVisibleSnapshot(tx, principalOf(ctx), { id: req.id });
-    if (snapshot.status === SnapshotStatus.CREATING && !req.force) {
-      throw failedPrecondition(`snapshot ${snapshot.id} is still being taken; wait for it or set force`, {
-        snapshot_status: "SNAPSHOT_STATUS_CREATING",
-      });
-    }
-    tx.deleteSnapshot(snapshot.id);
-    forgetLastSnapshot(tx, snapshot.vclusterId, snapshot.id);
-  });
+  await retryOnConflict(() =>
+    deps.store.transaction(async (tx) => {
+      const snapshot = await findVisibleSnapshot(tx, principalOf(ctx), { id: req.id });
+      if (snapshot.status === SnapshotStatus.CREATING && !req.force) {
+        throw failedPrecondition(`snapshot ${snapshot.id} is still being taken; wait for it or set force`, {
+          snapshot_status: "SNAPSHOT_STATUS_CREATING",
+        });
+      }
+      await tx.deleteSnapshot(snapshot.id);
+      await forgetLastSnapshot(tx, snapshot.vclusterId, snapshot.id);
+    }),
+  );
   return create(DeleteSnapshotResponseSchema, { deleteTime: timestampFromDate(now) });
-}
-
-/** Keeps status.last_snapshot from pointing at a snapshot that no longer exists. */
-export function forgetLastSnapshot(tx: StoreTx, vclusterId: string, snapshotId: string): void {
-  const vcluster = tx.getVClusterById(vclusterId);
-  if (!vcluster?.status?.lastSnapshot || vcluster.status.lastSnapshot.id !== snapshotId) return;
-  const copy = clone(VClusterSchema, vcluster);
-  if (copy.status?.lastSnapshot) copy.status.lastSnapshot.status = snapshotInfoStatus(SnapshotStatus.DELETING);
-  tx.putVCluster(copy);
 }

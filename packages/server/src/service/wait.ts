@@ -1,5 +1,5 @@
 import { Code } from "@connectrpc/connect";
-import { Phase, type VCluster } from "@open-vcluster/api";
+import { Phase, type VCluster, WatchEventType } from "@open-vcluster/api";
 import type { Clock } from "../clock.js";
 import { apiError } from "../errors.js";
 import type { Store } from "../store/index.js";
@@ -18,17 +18,17 @@ export async function waitUntilSettled(
 ): Promise<VCluster | undefined> {
   const settled = (v: VCluster | undefined) =>
     v === undefined || v.status?.phase === Phase.RUNNING || v.status?.phase === Phase.ERROR;
-  const initial = store.getVClusterById(id);
-  if (settled(initial)) return initial;
   const timer = new AbortController();
   const onCallerAbort = () => timer.abort();
   signal.addEventListener("abort", onCallerAbort, { once: true });
+  let unsubscribe = () => {};
   try {
     return await new Promise<VCluster | undefined>((resolve, reject) => {
-      const unsubscribe = store.subscribe((events) => {
+      // Subscribed before the first read, so a change committed in between is not missed.
+      unsubscribe = store.subscribe((events) => {
         for (const event of events) {
           if (event.vcluster.id !== id) continue;
-          const current = store.getVClusterById(id);
+          const current = event.type === WatchEventType.DELETED ? undefined : event.vcluster;
           if (settled(current)) {
             unsubscribe();
             resolve(current);
@@ -36,6 +36,12 @@ export async function waitUntilSettled(
           }
         }
       });
+      store.getVClusterById(id).then((initial) => {
+        if (settled(initial)) {
+          unsubscribe();
+          resolve(initial);
+        }
+      }, reject);
       clock.sleep(timeoutMs, timer.signal).then(
         () => {
           unsubscribe();
@@ -48,6 +54,7 @@ export async function waitUntilSettled(
       );
     });
   } finally {
+    unsubscribe();
     signal.removeEventListener("abort", onCallerAbort);
     timer.abort();
   }

@@ -21,7 +21,8 @@ function hubWithManualCommits() {
 describe("Watcher.bookmarkVersion", () => {
   it("never runs ahead of a queued event", () => {
     const { hub, commit } = hubWithManualCommits();
-    const watcher = hub.register("alice", 3000, (e) => e.vcluster.id === "a");
+    const watcher = hub.register("alice");
+    watcher.begin(3000, (e) => e.vcluster.id === "a");
     expect(watcher.bookmarkVersion()).toBe(3000);
     // Committed while the initial state is still being sent: queued, not yet delivered.
     commit(3001);

@@ -2,22 +2,49 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { apiError } from "../errors.js";
 import type { Store, StoredEvent } from "../store/index.js";
 
-/** One open watch stream as the hub sees it: a bounded queue fed by store commits. */
+/** Events a watcher may buffer while it reads its starting point. */
+const STARTING_BUFFER_LIMIT = 100_000;
+
+/**
+ * One open watch stream as the hub sees it: a bounded queue fed by store commits. It is
+ * registered before the stream reads its starting point (a listing or a replay) and buffers
+ * every event until `begin` says where that point was, so no commit can fall in between.
+ */
 export class Watcher {
   readonly queue: StoredEvent[] = [];
   /** Highest version the hub has offered this watcher (matching or not). */
   seenVersion = 0;
   ended: { error?: ConnectError } | undefined;
   private wake: (() => void) | undefined;
+  private starting = true;
+  private relevant: (event: StoredEvent) => boolean = () => true;
 
   constructor(
     readonly subject: string,
     private readonly limit: number,
-    private readonly relevant: (event: StoredEvent) => boolean = () => true,
   ) {}
+
+  /**
+   * The stream's starting point is `version` (its listing's version, or the version it
+   * resumes from followed by `replay`): events up to it are dropped, later ones pass
+   * `relevant` in version order.
+   */
+  begin(version: number, relevant: (event: StoredEvent) => boolean, replay: readonly StoredEvent[] = []): void {
+    const buffered = this.queue.splice(0);
+    this.relevant = relevant;
+    this.seenVersion = version;
+    this.starting = false;
+    if (this.ended) return;
+    for (const event of [...replay, ...buffered]) this.offer(event);
+  }
 
   offer(event: StoredEvent): void {
     if (this.ended) return;
+    if (this.starting) {
+      this.queue.push(event);
+      if (this.queue.length > STARTING_BUFFER_LIMIT) this.fallBehind(STARTING_BUFFER_LIMIT);
+      return;
+    }
     if (event.resourceVersion <= this.seenVersion) return;
     this.seenVersion = event.resourceVersion;
     // Events the stream would drop anyway must not count against the queue limit: otherwise a
@@ -25,15 +52,7 @@ export class Watcher {
     if (!this.relevant(event)) return;
     this.queue.push(event);
     if (this.queue.length > this.limit) {
-      // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.
-      this.queue.length = 0;
-      this.end(
-        apiError(
-          Code.ResourceExhausted,
-          "RESOURCE_EXHAUSTED",
-          `watch fell more than ${this.limit} events behind; re-watch from the last resource version`,
-        ),
-      );
+      this.fallBehind(this.limit);
       return;
     }
     this.notify();
@@ -48,6 +67,18 @@ export class Watcher {
   bookmarkVersion(): number {
     const next = this.queue[0];
     return next === undefined ? this.seenVersion : next.resourceVersion - 1;
+  }
+
+  // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.
+  private fallBehind(limit: number): void {
+    this.queue.length = 0;
+    this.end(
+      apiError(
+        Code.ResourceExhausted,
+        "RESOURCE_EXHAUSTED",
+        `watch fell more than ${limit} events behind; re-watch from the last resource version`,
+      ),
+    );
   }
 
   end(error?: ConnectError): void {
@@ -76,9 +107,9 @@ export class Watcher {
 }
 
 /**
- * Fans store commits out to watchers. It subscribes to the store once; each commit is offered
- * to every watcher synchronously, so a watcher registered in the same tick as its initial
- * read misses nothing and sees nothing twice.
+ * Fans store commits out to watchers. It subscribes to the store once (which delivers every
+ * committed change in version order, for shared stores those of other replicas too); each
+ * is offered to every watcher.
  */
 export class WatchHub {
   private readonly watchers = new Set<Watcher>();
@@ -96,7 +127,8 @@ export class WatchHub {
     });
   }
 
-  register(subject: string, fromVersion: number, relevant?: (event: StoredEvent) => boolean): Watcher {
+  /** A new watcher, buffering until its stream calls `begin`. */
+  register(subject: string): Watcher {
     if (this.closed) throw apiError(Code.Unavailable, "UNAVAILABLE", "server is shutting down", { retryDelayMs: 1000 });
     let count = 0;
     for (const w of this.watchers) if (w.subject === subject) count += 1;
@@ -108,8 +140,7 @@ export class WatchHub {
         { metadata: { limit: String(this.options.maxPerSubject) }, retryDelayMs: 5000 },
       );
     }
-    const watcher = new Watcher(subject, this.options.queueLimit, relevant);
-    watcher.seenVersion = fromVersion;
+    const watcher = new Watcher(subject, this.options.queueLimit);
     this.watchers.add(watcher);
     return watcher;
   }

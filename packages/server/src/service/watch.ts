@@ -14,8 +14,8 @@ import { apiError, invalidField } from "../errors.js";
 import { HistoryExpiredError, type StoredEvent, type VClusterFilter } from "../store/index.js";
 import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { withoutSecrets } from "./read.js";
 import { compileSelector } from "./selector.js";
+import { withoutSecrets } from "./shared.js";
 
 function parseVersion(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
@@ -44,8 +44,8 @@ function heartbeat(version: number): WatchVClusterResponse {
 
 /**
  * WatchVCluster: the initial state (or a replay) followed by live changes and heartbeats.
- * Registration with the hub and the initial read happen in the same synchronous block: store
- * commits are synchronous too, so nothing can fall between them (no gap, no duplicate).
+ * The watcher registers with the hub before it reads its starting point and then keeps only
+ * the events after it, so nothing can fall between them (no gap, no duplicate).
  * An object that stops matching the filters (labels changed) is sent once as DELETED so that
  * caches drop it.
  */
@@ -67,40 +67,9 @@ export async function* watchVCluster(
   const { store, watchHub } = deps;
   const initial: WatchVClusterResponse[] = [];
   const sent = new Set<string>();
-  let startVersion: number;
-  if (req.resourceVersion === "") {
-    startVersion = store.currentVersion();
-    const visibleTo = visibilityFilter(principal);
-    const filter: VClusterFilter = {
-      ...(req.namespace ? { namespace: req.namespace } : {}),
-      ...(req.name ? { name: req.name } : {}),
-      ...(labels ? { labels } : {}),
-      ...(visibleTo ? { visibleTo } : {}),
-    };
-    let after: Parameters<typeof store.listVClusters>[2];
-    for (;;) {
-      const page = store.listVClusters(filter, "name", after, 1000);
-      for (const v of page.items) {
-        initial.push(event(WatchEventType.ADDED, v));
-        sent.add(v.id);
-      }
-      const last = page.items.at(-1);
-      if (!page.hasMore || !last) break;
-      after = { namespace: last.namespace, name: last.name, createTimeMs: 0, id: last.id };
-    }
-  } else {
-    startVersion = parseVersion(req.resourceVersion);
-    if (startVersion > store.currentVersion()) {
-      throw invalidField(
-        "resource_version",
-        `version ${startVersion} is in the future (newest is ${store.currentVersion()})`,
-      );
-    }
-    if (startVersion < store.oldestRetainedVersion()) throw expired(startVersion, store.oldestRetainedVersion());
-  }
   // Mirrors `translate` at enqueue time (same order), so only events that produce output are
   // queued: those of matching objects and of objects the client holds.
-  const held = new Set(sent);
+  const held = new Set<string>();
   const relevant = (e: StoredEvent) => {
     const id = e.vcluster.id;
     if (!matches(e.vcluster)) return held.delete(id);
@@ -108,21 +77,48 @@ export async function* watchVCluster(
     else held.add(id);
     return true;
   };
-  const watcher = watchHub.register(principal.subject, startVersion, relevant);
+  // Registered before the starting point is read: every later commit reaches the watcher.
+  const watcher = watchHub.register(principal.subject);
   try {
-    if (req.resourceVersion !== "") {
-      // Replay is read after registering, in the same tick; the watcher drops what it replays.
+    if (req.resourceVersion === "") {
+      const visibleTo = visibilityFilter(principal);
+      const filter: VClusterFilter = {
+        ...(req.namespace ? { namespace: req.namespace } : {}),
+        ...(req.name ? { name: req.name } : {}),
+        ...(labels ? { labels } : {}),
+        ...(visibleTo ? { visibleTo } : {}),
+      };
+      // One transaction: the listing is exactly the state at `version`.
+      const version = await store.read(async (tx) => {
+        let after: Parameters<typeof tx.listVClusters>[2];
+        for (;;) {
+          const page = await tx.listVClusters(filter, "name", after, 1000);
+          for (const v of page.items) {
+            initial.push(event(WatchEventType.ADDED, v));
+            sent.add(v.id);
+            held.add(v.id);
+          }
+          const last = page.items.at(-1);
+          if (!page.hasMore || !last) break;
+          after = { namespace: last.namespace, name: last.name, createTimeMs: 0, id: last.id };
+        }
+        return tx.currentVersion();
+      });
+      watcher.begin(version, relevant);
+    } else {
+      const startVersion = parseVersion(req.resourceVersion);
+      const newest = await store.currentVersion();
+      if (startVersion > newest) {
+        throw invalidField("resource_version", `version ${startVersion} is in the future (newest is ${newest})`);
+      }
       let replay: StoredEvent[];
       try {
-        replay = store.eventsAfter(startVersion);
+        replay = await store.eventsAfter(startVersion);
       } catch (error) {
         if (error instanceof HistoryExpiredError) throw expired(startVersion, error.oldestRetainedVersion);
         throw error;
       }
-      const live = watcher.queue.splice(0);
-      watcher.queue.push(...mergeEvents(replay.filter(relevant), live));
-      const newest = watcher.queue.at(-1)?.resourceVersion;
-      if (newest !== undefined) watcher.seenVersion = Math.max(watcher.seenVersion, newest);
+      watcher.begin(startVersion, relevant, replay);
     }
     if (req.resourceVersion === "") {
       for (const e of initial) yield e;
@@ -172,11 +168,6 @@ export async function* watchVCluster(
 
 function credentialsExpired(): Error {
   return apiError(Code.Unauthenticated, "UNAUTHENTICATED", "credentials expired; reconnect with a fresh token");
-}
-
-function mergeEvents(replay: StoredEvent[], live: StoredEvent[]): StoredEvent[] {
-  const seen = new Set(replay.map((e) => e.resourceVersion));
-  return [...replay, ...live.filter((e) => !seen.has(e.resourceVersion))];
 }
 
 /**

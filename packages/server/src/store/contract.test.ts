@@ -6,13 +6,15 @@ import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, SnapshotStatus, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Store, StoredEvent, StoreOptions, VClusterFilter, VClusterOrder } from "./index.js";
+import { PostgresServer } from "../../test/postgres-server.js";
+import type { Store, StoredEvent, StoreOptions, StoreTx, VClusterFilter, VClusterOrder } from "./index.js";
 import {
   compareVClusterKeys,
   HistoryExpiredError,
   NameConflictError,
   openStore,
   snapshotCursor,
+  VersionConflictError,
   vclusterCursor,
 } from "./index.js";
 
@@ -85,114 +87,152 @@ const ids = (items: { id: string }[]) => items.map((item) => item.id);
 
 type Factory = (options?: StoreOptions) => Store;
 
+const WRITES = [
+  "putVCluster",
+  "deleteVCluster",
+  "putSnapshot",
+  "deleteSnapshot",
+  "putIdempotency",
+  "deleteIdempotencyBefore",
+  "appendHistory",
+] as const;
+
+/** A store whose writes can also be called directly, each in a transaction of its own. */
+type TestStore = Store & Pick<StoreTx, (typeof WRITES)[number]>;
+
+function direct(store: Store): TestStore {
+  return new Proxy(store, {
+    get(target, key) {
+      if ((WRITES as readonly (string | symbol)[]).includes(key)) {
+        const method = key as (typeof WRITES)[number];
+        return (...args: unknown[]) =>
+          target.transaction((tx) => (tx[method] as (...a: unknown[]) => Promise<unknown>)(...args));
+      }
+      const value = Reflect.get(target, key, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  }) as TestStore;
+}
+
 let tempDir = "";
 let fileCounter = 0;
-beforeAll(() => {
+let postgresServer: PostgresServer | undefined;
+beforeAll(async () => {
   tempDir = mkdtempSync(join(tmpdir(), "store-contract-"));
-});
-afterAll(() => {
+  postgresServer = await PostgresServer.start();
+}, 120_000);
+afterAll(async () => {
   rmSync(tempDir, { recursive: true, force: true });
+  await postgresServer?.stop();
 });
 
 const implementations: [string, Factory][] = [
   ["memory", (options) => openStore("memory", options)],
   ["sqlite", (options) => openStore(`sqlite:${join(tempDir, `db-${++fileCounter}.sqlite`)}`, options)],
+  [
+    "postgres",
+    (options) => {
+      if (!postgresServer) throw new Error("PostgreSQL did not start");
+      // A database of its own per store: every store starts empty and migrates from nothing.
+      return openStore(postgresServer.createDatabase(`contract_${++fileCounter}`) as `postgres://${string}`, options);
+    },
+  ],
 ];
 
 describe.each(implementations)("%s store", (_kind, openTestStore) => {
-  let store: Store;
+  let store: TestStore;
   const opened: Store[] = [];
   const open = (options?: StoreOptions) => {
     const s = openTestStore(options);
     opened.push(s);
-    return s;
+    return direct(s);
   };
-  beforeEach(() => {
+  beforeEach(async () => {
     store = open();
   });
-  afterEach(() => {
-    for (const s of opened.splice(0)) s.close();
+  afterEach(async () => {
+    for (const s of opened.splice(0)) await s.close();
   });
 
   describe("vclusters", () => {
-    it("creates, reads, replaces and deletes", () => {
-      const put = store.putVCluster(vcluster({ name: "one", labels: { env: "prod" } }));
+    it("creates, reads, replaces and deletes", async () => {
+      const put = await store.putVCluster(vcluster({ name: "one", labels: { env: "prod" } }));
       expect(versionOf(put)).toBe("1");
-      expect(store.getVCluster("default", "one")).toEqual(put);
-      expect(store.getVClusterById(put.id)).toEqual(put);
-      expect(store.getVCluster("other", "one")).toBeUndefined();
+      expect(await store.getVCluster("default", "one")).toEqual(put);
+      expect(await store.getVClusterById(put.id)).toEqual(put);
+      expect(await store.getVCluster("other", "one")).toBeUndefined();
 
       const changed = vcluster({ name: "one", phase: Phase.SUSPENDED });
-      const replaced = store.putVCluster(changed);
+      const replaced = await store.putVCluster(changed);
       expect(versionOf(replaced)).toBe("2");
       expect(replaced.status?.phase).toBe(Phase.SUSPENDED);
       expect(replaced.labels).toEqual({});
-      expect(store.getVClusterById(put.id)).toEqual(replaced);
+      expect(await store.getVClusterById(put.id)).toEqual(replaced);
 
-      const deleted = store.deleteVCluster(put.id);
+      const deleted = await store.deleteVCluster(put.id);
       expect(versionOf(deleted)).toBe("3");
       expect(deleted?.status?.phase).toBe(Phase.SUSPENDED);
-      expect(store.getVClusterById(put.id)).toBeUndefined();
-      expect(store.getVCluster("default", "one")).toBeUndefined();
-      expect(store.deleteVCluster(put.id)).toBeUndefined();
-      expect(store.currentVersion()).toBe(3);
+      expect(await store.getVClusterById(put.id)).toBeUndefined();
+      expect(await store.getVCluster("default", "one")).toBeUndefined();
+      expect(await store.deleteVCluster(put.id)).toBeUndefined();
+      expect(await store.currentVersion()).toBe(3);
     });
 
-    it("keeps (namespace, name) unique and frees a name when its vcluster is renamed", () => {
-      store.putVCluster(vcluster({ id: "a", name: "one" }));
-      expect(() => store.putVCluster(vcluster({ id: "b", name: "one" }))).toThrow(NameConflictError);
-      expect(store.currentVersion()).toBe(1);
-      store.putVCluster(vcluster({ id: "b", name: "one", namespace: "other" }));
+    it("keeps (namespace, name) unique and frees a name when its vcluster is renamed", async () => {
+      await store.putVCluster(vcluster({ id: "a", name: "one" }));
+      await expect(store.putVCluster(vcluster({ id: "b", name: "one" }))).rejects.toThrow(NameConflictError);
+      expect(await store.currentVersion()).toBe(1);
+      await store.putVCluster(vcluster({ id: "b", name: "one", namespace: "other" }));
 
-      store.putVCluster(vcluster({ id: "a", name: "renamed" }));
-      expect(store.getVCluster("default", "one")).toBeUndefined();
-      store.putVCluster(vcluster({ id: "c", name: "one" }));
-      expect(store.getVCluster("default", "one")?.id).toBe("c");
-      expect(store.getVCluster("default", "renamed")?.id).toBe("a");
+      await store.putVCluster(vcluster({ id: "a", name: "renamed" }));
+      expect(await store.getVCluster("default", "one")).toBeUndefined();
+      await store.putVCluster(vcluster({ id: "c", name: "one" }));
+      expect((await store.getVCluster("default", "one"))?.id).toBe("c");
+      expect((await store.getVCluster("default", "renamed"))?.id).toBe("a");
     });
 
-    it("refuses a vcluster without id", () => {
-      expect(() => store.putVCluster(vcluster({ id: "", name: "x" }))).toThrow(TypeError);
-      expect(store.currentVersion()).toBe(0);
+    it("refuses a vcluster without id", async () => {
+      await expect(store.putVCluster(vcluster({ id: "", name: "x" }))).rejects.toThrow(TypeError);
+      expect(await store.currentVersion()).toBe(0);
     });
 
-    it("gives every write a strictly greater version, written into the annotations", () => {
+    it("gives every write a strictly greater version, written into the annotations", async () => {
       const seen: number[] = [];
       for (let i = 0; i < 5; i++) {
-        seen.push(Number(versionOf(store.putVCluster(vcluster({ name: `vc-${i % 3}`, project: `p${i}` })))));
+        seen.push(Number(versionOf(await store.putVCluster(vcluster({ name: `vc-${i % 3}`, project: `p${i}` })))));
       }
-      seen.push(Number(versionOf(store.deleteVCluster("id-default-vc-0"))));
-      seen.push(Number(versionOf(store.putVCluster(vcluster({ name: "vc-0" })))));
+      seen.push(Number(versionOf(await store.deleteVCluster("id-default-vc-0"))));
+      seen.push(Number(versionOf(await store.putVCluster(vcluster({ name: "vc-0" })))));
       expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7]);
-      expect(store.currentVersion()).toBe(7);
-      expect(versionOf(store.getVCluster("default", "vc-2"))).toBe("3");
+      expect(await store.currentVersion()).toBe(7);
+      expect(versionOf(await store.getVCluster("default", "vc-2"))).toBe("3");
     });
 
-    it("returns copies: callers cannot change what is stored", () => {
+    it("returns copies: callers cannot change what is stored", async () => {
       const input = vcluster({ name: "one", labels: { env: "prod" } });
-      const put = store.putVCluster(input);
+      const put = await store.putVCluster(input);
       input.labels.env = "mutated-input";
       put.labels.env = "mutated-result";
-      const got = store.getVClusterById(put.id);
+      const got = await store.getVClusterById(put.id);
       if (got === undefined) throw new Error("missing");
       got.labels.env = "mutated-get";
-      const listed = store.listVClusters({}, "name", undefined, 10).items[0];
+      const listed = (await store.listVClusters({}, "name", undefined, 10)).items[0];
       if (listed !== undefined) listed.labels.env = "mutated-list";
-      const [event] = store.eventsAfter(0);
+      const [event] = await store.eventsAfter(0);
       if (event !== undefined) event.vcluster.labels.env = "mutated-event";
 
-      expect(store.getVClusterById(put.id)?.labels).toEqual({ env: "prod" });
-      expect(store.eventsAfter(0)[0]?.vcluster.labels).toEqual({ env: "prod" });
+      expect((await store.getVClusterById(put.id))?.labels).toEqual({ env: "prod" });
+      expect((await store.eventsAfter(0))[0]?.vcluster.labels).toEqual({ env: "prod" });
       expect(input.annotations[Annotations.resourceVersion]).toBeUndefined();
     });
   });
 
   describe("events", () => {
-    it("records ADDED, MODIFIED and DELETED, the last with the final object", () => {
-      store.putVCluster(vcluster({ name: "one" }));
-      store.putVCluster(vcluster({ name: "one", phase: Phase.DELETING }));
-      store.deleteVCluster("id-default-one");
-      const events = store.eventsAfter(0);
+    it("records ADDED, MODIFIED and DELETED, the last with the final object", async () => {
+      await store.putVCluster(vcluster({ name: "one" }));
+      await store.putVCluster(vcluster({ name: "one", phase: Phase.DELETING }));
+      await store.deleteVCluster("id-default-one");
+      const events = await store.eventsAfter(0);
       expect(events.map((e) => [e.resourceVersion, e.type])).toEqual([
         [1, WatchEventType.ADDED],
         [2, WatchEventType.MODIFIED],
@@ -201,41 +241,40 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       for (const event of events) expect(versionOf(event.vcluster)).toBe(String(event.resourceVersion));
       expect(events[2]?.vcluster.status?.phase).toBe(Phase.DELETING);
       expect(events[2]?.vcluster.name).toBe("one");
-      expect(store.eventsAfter(1, 1).map((e) => e.resourceVersion)).toEqual([2]);
-      expect(store.eventsAfter(3)).toEqual([]);
-      expect(store.eventsAfter(99)).toEqual([]);
+      expect((await store.eventsAfter(1, 1)).map((e) => e.resourceVersion)).toEqual([2]);
+      expect(await store.eventsAfter(3)).toEqual([]);
+      expect(await store.eventsAfter(99)).toEqual([]);
     });
 
-    it("trims history beyond historyLimit and reports expired versions", () => {
+    it("trims history beyond historyLimit and reports expired versions", async () => {
       const small = open({ historyLimit: 3 });
-      for (let i = 0; i < 5; i++) small.putVCluster(vcluster({ name: `vc-${i}` }));
-      expect(small.currentVersion()).toBe(5);
-      expect(small.oldestRetainedVersion()).toBe(2);
-      expect(small.eventsAfter(2).map((e) => e.resourceVersion)).toEqual([3, 4, 5]);
+      for (let i = 0; i < 5; i++) await small.putVCluster(vcluster({ name: `vc-${i}` }));
+      expect(await small.currentVersion()).toBe(5);
+      expect(await small.oldestRetainedVersion()).toBe(2);
+      expect((await small.eventsAfter(2)).map((e) => e.resourceVersion)).toEqual([3, 4, 5]);
       let caught: unknown;
       try {
-        small.eventsAfter(1);
+        await small.eventsAfter(1);
       } catch (error) {
         caught = error;
       }
       expect(caught).toBeInstanceOf(HistoryExpiredError);
       expect(caught).toMatchObject({ requestedVersion: 1, oldestRetainedVersion: 2 });
-      small.transaction((tx) => {
-        tx.putVCluster(vcluster({ name: "vc-9" }));
-        tx.deleteVCluster("id-default-vc-0");
+      await small.transaction(async (tx) => {
+        await tx.putVCluster(vcluster({ name: "vc-9" }));
+        await tx.deleteVCluster("id-default-vc-0");
       });
-      expect(small.oldestRetainedVersion()).toBe(4);
-      expect(small.eventsAfter(4).map((e) => e.resourceVersion)).toEqual([5, 6, 7]);
+      expect(await small.oldestRetainedVersion()).toBe(4);
+      expect((await small.eventsAfter(4)).map((e) => e.resourceVersion)).toEqual([5, 6, 7]);
     });
 
-    it("publishes to subscribers after commit, once per transaction, in order", () => {
+    it("publishes to subscribers after commit, once per transaction, in order", async () => {
       const batches: StoredEvent[][] = [];
       store.subscribe((events) => batches.push(events));
-      store.transaction((tx) => {
-        tx.putVCluster(vcluster({ name: "a" }));
-        tx.putVCluster(vcluster({ name: "b" }));
+      await store.transaction(async (tx) => {
+        await tx.putVCluster(vcluster({ name: "a" }));
+        await tx.putVCluster(vcluster({ name: "b" }));
         expect(batches).toHaveLength(0);
-        expect(store.currentVersion()).toBe(0);
       });
       expect(batches.map((b) => b.map((e) => [e.resourceVersion, e.vcluster.name]))).toEqual([
         [
@@ -243,25 +282,25 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
           [2, "b"],
         ],
       ]);
-      store.putSnapshot(snapshot({ id: "s1" }));
-      store.putIdempotency({ key: "k", fingerprint: "f", response: new Uint8Array(), createTime: new Date(0) });
+      await store.putSnapshot(snapshot({ id: "s1" }));
+      await store.putIdempotency({ key: "k", fingerprint: "f", response: new Uint8Array(), createTime: new Date(0) });
       expect(batches).toHaveLength(1);
     });
 
-    it("publishes nothing for a rolled-back transaction", () => {
+    it("publishes nothing for a rolled-back transaction", async () => {
       const batches: StoredEvent[][] = [];
       store.subscribe((events) => batches.push(events));
-      expect(() =>
-        store.transaction((tx) => {
-          tx.putVCluster(vcluster({ name: "a" }));
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putVCluster(vcluster({ name: "a" }));
           throw new Error("boom");
         }),
-      ).toThrow("boom");
+      ).rejects.toThrow("boom");
       expect(batches).toEqual([]);
-      expect(store.eventsAfter(0)).toEqual([]);
+      expect(await store.eventsAfter(0)).toEqual([]);
     });
 
-    it("isolates subscribers: unsubscribing, failing and mutating listeners do not affect others", () => {
+    it("isolates subscribers: unsubscribing, failing and mutating listeners do not affect others", async () => {
       const errors: unknown[] = [];
       const isolated = open({ onListenerError: (error) => errors.push(error) });
       const seen: string[] = [];
@@ -272,92 +311,133 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       });
       isolated.subscribe((events) => seen.push(events[0]?.vcluster.name ?? ""));
       unsubscribe();
-      const put = isolated.putVCluster(vcluster({ name: "a" }));
+      const put = await isolated.putVCluster(vcluster({ name: "a" }));
       expect(versionOf(put)).toBe("1");
       expect(seen).toEqual(["a"]);
       expect(errors).toHaveLength(1);
-      expect(isolated.getVCluster("default", "a")).toBeDefined();
-      expect(isolated.eventsAfter(0)[0]?.vcluster.name).toBe("a");
+      expect(await isolated.getVCluster("default", "a")).toBeDefined();
+      expect((await isolated.eventsAfter(0))[0]?.vcluster.name).toBe("a");
     });
   });
 
   describe("transactions", () => {
-    it("leaves nothing behind when fn throws", () => {
-      store.putVCluster(vcluster({ name: "keep", labels: { v: "1" } }));
-      store.putSnapshot(snapshot({ id: "s-keep" }), new Uint8Array([1]));
-      store.putIdempotency({ key: "k-keep", fingerprint: "f", response: new Uint8Array([1]), createTime: new Date(5) });
-      const before = store.getVCluster("default", "keep");
+    it("leaves nothing behind when fn throws", async () => {
+      await store.putVCluster(vcluster({ name: "keep", labels: { v: "1" } }));
+      await store.putSnapshot(snapshot({ id: "s-keep" }), new Uint8Array([1]));
+      await store.putIdempotency({
+        key: "k-keep",
+        fingerprint: "f",
+        response: new Uint8Array([1]),
+        createTime: new Date(5),
+      });
+      const before = await store.getVCluster("default", "keep");
 
-      expect(() =>
-        store.transaction((tx) => {
-          tx.putVCluster(vcluster({ name: "keep", labels: { v: "2" } }));
-          tx.putVCluster(vcluster({ name: "new" }));
-          tx.deleteVCluster("id-default-keep");
-          tx.putSnapshot(snapshot({ id: "s-keep", name: "renamed" }), new Uint8Array([2]));
-          tx.putSnapshot(snapshot({ id: "s-new" }), new Uint8Array([3]));
-          tx.putIdempotency({ key: "k-new", fingerprint: "f", response: new Uint8Array(), createTime: new Date(9) });
-          expect(tx.deleteIdempotencyBefore(new Date(100))).toBe(2);
-          expect(tx.getVCluster("default", "new")).toBeDefined();
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.putVCluster(vcluster({ name: "keep", labels: { v: "2" } }));
+          await tx.putVCluster(vcluster({ name: "new" }));
+          await tx.deleteVCluster("id-default-keep");
+          await tx.putSnapshot(snapshot({ id: "s-keep", name: "renamed" }), new Uint8Array([2]));
+          await tx.putSnapshot(snapshot({ id: "s-new" }), new Uint8Array([3]));
+          await tx.putIdempotency({
+            key: "k-new",
+            fingerprint: "f",
+            response: new Uint8Array(),
+            createTime: new Date(9),
+          });
+          expect(await tx.deleteIdempotencyBefore(new Date(100))).toBe(2);
+          expect(await tx.getVCluster("default", "new")).toBeDefined();
           throw new Error("abort");
         }),
-      ).toThrow("abort");
+      ).rejects.toThrow("abort");
 
-      expect(store.getVCluster("default", "keep")).toEqual(before);
-      expect(store.getVCluster("default", "new")).toBeUndefined();
-      expect(store.getSnapshot("s-keep")?.name).toBe("s-keep");
-      expect(store.getSnapshotByName("default", "renamed")).toBeUndefined();
-      expect(store.getSnapshotContent("s-keep")).toEqual(new Uint8Array([1]));
-      expect(store.getSnapshot("s-new")).toBeUndefined();
-      expect(store.getIdempotency("k-keep")?.createTime).toEqual(new Date(5));
-      expect(store.getIdempotency("k-new")).toBeUndefined();
-      expect(store.currentVersion()).toBe(1);
-      expect(versionOf(store.putVCluster(vcluster({ name: "after" })))).toBe("2");
-      expect(store.eventsAfter(0).map((e) => e.resourceVersion)).toEqual([1, 2]);
+      expect(await store.getVCluster("default", "keep")).toEqual(before);
+      expect(await store.getVCluster("default", "new")).toBeUndefined();
+      expect((await store.getSnapshot("s-keep"))?.name).toBe("s-keep");
+      expect(await store.getSnapshotByName("default", "renamed")).toBeUndefined();
+      expect(await store.getSnapshotContent("s-keep")).toEqual(new Uint8Array([1]));
+      expect(await store.getSnapshot("s-new")).toBeUndefined();
+      expect((await store.getIdempotency("k-keep"))?.createTime).toEqual(new Date(5));
+      expect(await store.getIdempotency("k-new")).toBeUndefined();
+      expect(await store.currentVersion()).toBe(1);
+      expect(versionOf(await store.putVCluster(vcluster({ name: "after" })))).toBe("2");
+      expect((await store.eventsAfter(0)).map((e) => e.resourceVersion)).toEqual([1, 2]);
     });
 
-    it("rolls back a nested transaction alone when its fn throws", () => {
-      const batches: StoredEvent[][] = [];
-      store.subscribe((events) => batches.push(events));
-      const result = store.transaction((tx) => {
-        tx.putVCluster(vcluster({ name: "outer" }));
-        expect(() =>
-          store.transaction((inner) => {
-            inner.putVCluster(vcluster({ name: "inner" }));
-            throw new Error("inner failed");
-          }),
-        ).toThrow("inner failed");
-        store.transaction((inner) => inner.putVCluster(vcluster({ name: "kept" })));
+    it("refuses a transaction started inside another (it would wait for itself)", async () => {
+      const result = await store.transaction(async (tx) => {
+        await tx.putVCluster(vcluster({ name: "outer" }));
+        await expect(
+          store.transaction(async (inner) => inner.putVCluster(vcluster({ name: "inner" }))),
+        ).rejects.toThrow(/inside a transaction/);
         return "done";
       });
       expect(result).toBe("done");
-      expect(store.getVCluster("default", "inner")).toBeUndefined();
-      expect(store.getVCluster("default", "outer")).toBeDefined();
-      expect(versionOf(store.getVCluster("default", "kept"))).toBe("2");
-      expect(batches.map((b) => b.map((e) => e.vcluster.name))).toEqual([["outer", "kept"]]);
+      expect(await store.getVCluster("default", "inner")).toBeUndefined();
+      expect(await store.getVCluster("default", "outer")).toBeDefined();
     });
 
-    it("rejects asynchronous callbacks and rolls them back", () => {
-      expect(() =>
-        store.transaction(async (tx) => {
-          tx.putVCluster(vcluster({ name: "a" }));
-        }),
-      ).toThrow(/synchronous/);
-      expect(store.getVCluster("default", "a")).toBeUndefined();
+    it("keeps concurrent transactions apart: a transaction that awaits sees only its own writes", async () => {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      let written = () => {};
+      const wrote = new Promise<void>((resolve) => {
+        written = resolve;
+      });
+      const slow = store.transaction(async (tx) => {
+        await tx.putVCluster(vcluster({ name: "slow" }));
+        written();
+        await gate;
+        return tx.getVCluster("default", "slow");
+      });
+      if (store.traits.shared) {
+        // Concurrent transactions: nobody else sees the uncommitted write.
+        await wrote;
+        expect(await store.transaction((tx) => tx.getVCluster("default", "slow"))).toBeUndefined();
+        expect(await store.getVCluster("default", "slow")).toBeUndefined();
+        release();
+      } else {
+        // One at a time: the next transaction runs after the first committed, and sees all of it.
+        const next = store.transaction((tx) => tx.getVCluster("default", "slow"));
+        release();
+        expect((await next)?.name).toBe("slow");
+      }
+      expect((await slow)?.name).toBe("slow");
+      expect((await store.getVCluster("default", "slow"))?.name).toBe("slow");
+      expect(await store.currentVersion()).toBe(1);
     });
 
-    it("refuses use after close", () => {
+    it("compares and sets on the expected version: of two writers from one read, one wins", async () => {
+      const created = await store.putVCluster(vcluster({ name: "cas" }), 0);
+      await expect(store.putVCluster(vcluster({ name: "cas" }), 0)).rejects.toThrow(VersionConflictError);
+      const read = Number(versionOf(created));
+      const results = await Promise.allSettled([
+        store.putVCluster(vcluster({ name: "cas", phase: Phase.SCALING }), read),
+        store.putVCluster(vcluster({ name: "cas", phase: Phase.UPDATING }), read),
+      ]);
+      expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"]);
+      const loser = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(loser.reason).toBeInstanceOf(VersionConflictError);
+      await expect(store.deleteVCluster(created.id, read)).rejects.toThrow(VersionConflictError);
+      expect(await store.currentVersion()).toBe(2);
+      expect(await store.deleteVCluster(created.id, 2)).toBeDefined();
+    });
+
+    it("refuses use after close", async () => {
       const closing = open();
-      closing.close();
-      expect(() => closing.getVCluster("default", "a")).toThrow();
-      expect(() => closing.putVCluster(vcluster({ name: "a" }))).toThrow();
-      closing.close();
+      await closing.close();
+      await expect(closing.getVCluster("default", "a")).rejects.toThrow();
+      await expect(closing.putVCluster(vcluster({ name: "a" }))).rejects.toThrow();
+      await closing.close();
     });
   });
 
   describe("listing vclusters", () => {
-    beforeEach(() => {
-      store.transaction((tx) => {
-        tx.putVCluster(
+    beforeEach(async () => {
+      await store.transaction(async (tx) => {
+        await tx.putVCluster(
           vcluster({
             name: "a",
             namespace: "ns1",
@@ -367,7 +447,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
             createTimeMs: 1,
           }),
         );
-        tx.putVCluster(
+        await tx.putVCluster(
           vcluster({
             name: "b",
             namespace: "ns1",
@@ -377,7 +457,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
             createTimeMs: 3,
           }),
         );
-        tx.putVCluster(
+        await tx.putVCluster(
           vcluster({
             name: "a",
             namespace: "ns2",
@@ -387,49 +467,51 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
             createTimeMs: 2,
           }),
         );
-        tx.putVCluster(vcluster({ name: "c", namespace: "ns2", owner: "carol", phase: Phase.ERROR, createTimeMs: 2 }));
+        await tx.putVCluster(
+          vcluster({ name: "c", namespace: "ns2", owner: "carol", phase: Phase.ERROR, createTimeMs: 2 }),
+        );
       });
     });
 
-    const names = (filter: VClusterFilter, order: VClusterOrder = "name") => {
-      const result = store.listVClusters(filter, order, undefined, 100);
+    const names = async (filter: VClusterFilter, order: VClusterOrder = "name") => {
+      const result = await store.listVClusters(filter, order, undefined, 100);
       expect(result.total).toBe(result.items.length);
       expect(result.hasMore).toBe(false);
       return result.items.map((v) => `${v.namespace}/${v.name}`);
     };
 
-    it("filters by every field", () => {
-      expect(names({})).toEqual(["ns1/a", "ns1/b", "ns2/a", "ns2/c"]);
-      expect(names({ namespace: "ns2" })).toEqual(["ns2/a", "ns2/c"]);
-      expect(names({ name: "a" })).toEqual(["ns1/a", "ns2/a"]);
-      expect(names({ namespace: "ns1", name: "a" })).toEqual(["ns1/a"]);
-      expect(names({ phases: [Phase.SUSPENDED, Phase.ERROR] })).toEqual(["ns1/b", "ns2/c"]);
-      expect(names({ phases: [] })).toHaveLength(4);
-      expect(names({ owner: "bob" })).toEqual(["ns1/b", "ns2/a"]);
-      expect(names({ project: "red" })).toEqual(["ns1/a", "ns2/a"]);
-      expect(names({ visibleTo: { owner: "carol", projects: ["blue"] } })).toEqual(["ns1/b", "ns2/c"]);
-      expect(names({ visibleTo: { owner: "nobody", projects: [] } })).toEqual([]);
-      expect(names({ labels: (l) => l.env !== undefined })).toEqual(["ns1/a", "ns2/a"]);
-      expect(names({ labels: (l) => l.env === "dev", owner: "bob" })).toEqual(["ns2/a"]);
-      expect(names({ labels: () => false })).toEqual([]);
+    it("filters by every field", async () => {
+      expect(await names({})).toEqual(["ns1/a", "ns1/b", "ns2/a", "ns2/c"]);
+      expect(await names({ namespace: "ns2" })).toEqual(["ns2/a", "ns2/c"]);
+      expect(await names({ name: "a" })).toEqual(["ns1/a", "ns2/a"]);
+      expect(await names({ namespace: "ns1", name: "a" })).toEqual(["ns1/a"]);
+      expect(await names({ phases: [Phase.SUSPENDED, Phase.ERROR] })).toEqual(["ns1/b", "ns2/c"]);
+      expect(await names({ phases: [] })).toHaveLength(4);
+      expect(await names({ owner: "bob" })).toEqual(["ns1/b", "ns2/a"]);
+      expect(await names({ project: "red" })).toEqual(["ns1/a", "ns2/a"]);
+      expect(await names({ visibleTo: { owner: "carol", projects: ["blue"] } })).toEqual(["ns1/b", "ns2/c"]);
+      expect(await names({ visibleTo: { owner: "nobody", projects: [] } })).toEqual([]);
+      expect(await names({ labels: (l) => l.env !== undefined })).toEqual(["ns1/a", "ns2/a"]);
+      expect(await names({ labels: (l) => l.env === "dev", owner: "bob" })).toEqual(["ns2/a"]);
+      expect(await names({ labels: () => false })).toEqual([]);
     });
 
-    it("orders by name, create time and newest first, breaking ties by id", () => {
-      expect(names({}, "create_time")).toEqual(["ns1/a", "ns2/a", "ns2/c", "ns1/b"]);
-      expect(names({}, "-create_time")).toEqual(["ns1/b", "ns2/c", "ns2/a", "ns1/a"]);
+    it("orders by name, create time and newest first, breaking ties by id", async () => {
+      expect(await names({}, "create_time")).toEqual(["ns1/a", "ns2/a", "ns2/c", "ns1/b"]);
+      expect(await names({}, "-create_time")).toEqual(["ns1/b", "ns2/c", "ns2/a", "ns1/a"]);
     });
 
-    it("counts all matches while returning one page", () => {
-      const first = store.listVClusters({ namespace: "ns1" }, "name", undefined, 1);
+    it("counts all matches while returning one page", async () => {
+      const first = await store.listVClusters({ namespace: "ns1" }, "name", undefined, 1);
       expect(first).toMatchObject({ total: 2, hasMore: true });
       expect(first.items.map((v) => v.name)).toEqual(["a"]);
-      const labelled = store.listVClusters({ labels: (l) => l.env !== undefined }, "name", undefined, 1);
+      const labelled = await store.listVClusters({ labels: (l) => l.env !== undefined }, "name", undefined, 1);
       expect(labelled).toMatchObject({ total: 2, hasMore: true });
-      const last = store.listVClusters({}, "name", vclusterCursor(vcluster({ name: "a", namespace: "ns2" })), 1);
+      const last = await store.listVClusters({}, "name", vclusterCursor(vcluster({ name: "a", namespace: "ns2" })), 1);
       expect(last).toMatchObject({ total: 4, hasMore: false });
       expect(last.items.map((v) => v.name)).toEqual(["c"]);
-      expect(store.listVClusters({}, "name", undefined, 0)).toMatchObject({ items: [], total: 4, hasMore: true });
-      expect(() => store.listVClusters({}, "name", undefined, -1)).toThrow(RangeError);
+      expect(await store.listVClusters({}, "name", undefined, 0)).toMatchObject({ items: [], total: 4, hasMore: true });
+      await expect(store.listVClusters({}, "name", undefined, -1)).rejects.toThrow(RangeError);
     });
   });
 
@@ -441,7 +523,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
     ["create_time", true],
     ["-create_time", true],
   ])("keyset paging by %s (label filter: %s)", (order, withLabels) => {
-    it("never skips nor repeats items that exist throughout, while others come and go", () => {
+    it("never skips nor repeats items that exist throughout, while others come and go", async () => {
       const next = random(order.length * 7 + (withLabels ? 1 : 0));
       const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
       const filter: VClusterFilter = withLabels ? { labels: (l) => l.tier === "web" } : {};
@@ -460,9 +542,9 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       };
       const stable = new Set<string>();
       const volatile = new Set<string>();
-      store.transaction((tx) => {
+      await store.transaction(async (tx) => {
         for (let i = 0; i < 48; i++) {
-          const v = tx.putVCluster(make());
+          const v = await tx.putVCluster(make());
           model.set(v.id, v);
           (next() < 0.7 ? stable : volatile).add(v.id);
         }
@@ -473,7 +555,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       for (let pages = 0; ; pages++) {
         expect(pages).toBeLessThan(200);
         const limit = 1 + Math.floor(next() * 6);
-        const page = store.listVClusters(filter, order, cursor, limit);
+        const page = await store.listVClusters(filter, order, cursor, limit);
         expect(page.total).toBe([...model.values()].filter(matches).length);
         expect(page.items.length).toBeLessThanOrEqual(limit);
         if (page.hasMore) expect(page.items).toHaveLength(limit);
@@ -486,20 +568,20 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
         for (let m = Math.floor(next() * 3); m > 0; m--) {
           const roll = next();
           if (roll < 0.45) {
-            const v = store.putVCluster(make());
+            const v = await store.putVCluster(make());
             model.set(v.id, v);
             volatile.add(v.id);
           } else if (roll < 0.8 && volatile.size > 0) {
             const id = pick([...volatile]);
             volatile.delete(id);
-            store.deleteVCluster(id);
+            await store.deleteVCluster(id);
             model.delete(id);
           } else {
             const id = pick([...stable]);
-            const current = store.getVClusterById(id);
+            const current = await store.getVClusterById(id);
             if (current === undefined) throw new Error(`stable ${id} vanished`);
             current.annotations.touched = String(serial++);
-            model.set(id, store.putVCluster(current));
+            model.set(id, await store.putVCluster(current));
           }
         }
       }
@@ -518,105 +600,213 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
   });
 
   describe("snapshots", () => {
-    it("creates, reads, replaces and deletes, keeping content unless replaced", () => {
+    it("creates, reads, replaces and deletes, keeping content unless replaced", async () => {
       const content = new Uint8Array([1, 2, 3]);
-      store.putSnapshot(snapshot({ id: "s1", name: "first", labels: { k: "v" } }), content);
+      await store.putSnapshot(snapshot({ id: "s1", name: "first", labels: { k: "v" } }), content);
       content[0] = 9;
-      const got = store.getSnapshot("s1");
+      const got = await store.getSnapshot("s1");
       expect(got?.name).toBe("first");
       expect(got && equals(SnapshotSchema, got, snapshot({ id: "s1", name: "first", labels: { k: "v" } }))).toBe(true);
-      expect(store.getSnapshotByName("default", "first")?.id).toBe("s1");
-      expect(store.getSnapshotContent("s1")).toEqual(new Uint8Array([1, 2, 3]));
+      expect((await store.getSnapshotByName("default", "first"))?.id).toBe("s1");
+      expect(await store.getSnapshotContent("s1")).toEqual(new Uint8Array([1, 2, 3]));
 
-      const returned = store.getSnapshotContent("s1");
+      const returned = await store.getSnapshotContent("s1");
       if (returned) returned[0] = 7;
       if (got) got.name = "mutated";
-      expect(store.getSnapshotContent("s1")).toEqual(new Uint8Array([1, 2, 3]));
-      expect(store.getSnapshot("s1")?.name).toBe("first");
+      expect(await store.getSnapshotContent("s1")).toEqual(new Uint8Array([1, 2, 3]));
+      expect((await store.getSnapshot("s1"))?.name).toBe("first");
 
-      store.putSnapshot(snapshot({ id: "s1", name: "first", expireTimeMs: 50 }));
-      expect(store.getSnapshot("s1")?.expireTime).toBeDefined();
-      expect(store.getSnapshotContent("s1")).toEqual(new Uint8Array([1, 2, 3]));
-      store.putSnapshot(snapshot({ id: "s1", name: "first" }), new Uint8Array([4]));
-      expect(store.getSnapshotContent("s1")).toEqual(new Uint8Array([4]));
+      await store.putSnapshot(snapshot({ id: "s1", name: "first", expireTimeMs: 50 }));
+      expect((await store.getSnapshot("s1"))?.expireTime).toBeDefined();
+      expect(await store.getSnapshotContent("s1")).toEqual(new Uint8Array([1, 2, 3]));
+      await store.putSnapshot(snapshot({ id: "s1", name: "first" }), new Uint8Array([4]));
+      expect(await store.getSnapshotContent("s1")).toEqual(new Uint8Array([4]));
 
-      store.putSnapshot(snapshot({ id: "s2" }));
-      expect(store.getSnapshotContent("s2")).toBeUndefined();
-      expect(() => store.putSnapshot(snapshot({ id: "s3", name: "first" }))).toThrow(NameConflictError);
+      await store.putSnapshot(snapshot({ id: "s2" }));
+      expect(await store.getSnapshotContent("s2")).toBeUndefined();
+      await expect(store.putSnapshot(snapshot({ id: "s3", name: "first" }))).rejects.toThrow(NameConflictError);
 
-      expect(store.deleteSnapshot("s1")).toBe(true);
-      expect(store.deleteSnapshot("s1")).toBe(false);
-      expect(store.getSnapshot("s1")).toBeUndefined();
-      expect(store.getSnapshotByName("default", "first")).toBeUndefined();
-      expect(store.getSnapshotContent("s1")).toBeUndefined();
-      store.putSnapshot(snapshot({ id: "s3", name: "first" }));
-      expect(store.getSnapshotContent("s3")).toBeUndefined();
+      expect(await store.deleteSnapshot("s1")).toBe(true);
+      expect(await store.deleteSnapshot("s1")).toBe(false);
+      expect(await store.getSnapshot("s1")).toBeUndefined();
+      expect(await store.getSnapshotByName("default", "first")).toBeUndefined();
+      expect(await store.getSnapshotContent("s1")).toBeUndefined();
+      await store.putSnapshot(snapshot({ id: "s3", name: "first" }));
+      expect(await store.getSnapshotContent("s3")).toBeUndefined();
     });
 
-    it("filters and pages newest first", () => {
-      store.transaction((tx) => {
-        tx.putSnapshot(
+    it("filters and pages newest first", async () => {
+      await store.transaction(async (tx) => {
+        await tx.putSnapshot(
           snapshot({ id: "a", createTimeMs: 10, vclusterId: "v1", vclusterName: "one", labels: { k: "x" } }),
         );
-        tx.putSnapshot(snapshot({ id: "b", createTimeMs: 30, vclusterId: "v1", vclusterName: "one" }));
-        tx.putSnapshot(snapshot({ id: "c", createTimeMs: 20, vclusterId: "v2", vclusterName: "two", namespace: "ns" }));
-        tx.putSnapshot(
+        await tx.putSnapshot(snapshot({ id: "b", createTimeMs: 30, vclusterId: "v1", vclusterName: "one" }));
+        await tx.putSnapshot(
+          snapshot({ id: "c", createTimeMs: 20, vclusterId: "v2", vclusterName: "two", namespace: "ns" }),
+        );
+        await tx.putSnapshot(
           snapshot({ id: "d", createTimeMs: 30, vclusterId: "v3", vclusterName: "one", labels: { k: "y" } }),
         );
       });
-      const all = (filter: Parameters<Store["listSnapshots"]>[0]) =>
-        ids(store.listSnapshots(filter, undefined, 10).items);
-      expect(all({})).toEqual(["d", "b", "c", "a"]);
-      expect(all({ namespace: "ns" })).toEqual(["c"]);
-      expect(all({ vclusterName: "one" })).toEqual(["d", "b", "a"]);
-      expect(all({ vclusterId: "v1" })).toEqual(["b", "a"]);
-      expect(all({ labels: (l) => l.k !== undefined })).toEqual(["d", "a"]);
-      expect(all({ visibleVClusterIds: new Set(["v2", "v3"]) })).toEqual(["d", "c"]);
-      expect(all({ visibleVClusterIds: new Set() })).toEqual([]);
+      const all = async (filter: Parameters<Store["listSnapshots"]>[0]) =>
+        ids((await store.listSnapshots(filter, undefined, 10)).items);
+      expect(await all({})).toEqual(["d", "b", "c", "a"]);
+      expect(await all({ namespace: "ns" })).toEqual(["c"]);
+      expect(await all({ vclusterName: "one" })).toEqual(["d", "b", "a"]);
+      expect(await all({ vclusterId: "v1" })).toEqual(["b", "a"]);
+      expect(await all({ labels: (l) => l.k !== undefined })).toEqual(["d", "a"]);
+      expect(await all({ visibleVClusterIds: new Set(["v2", "v3"]) })).toEqual(["d", "c"]);
+      expect(await all({ visibleVClusterIds: new Set() })).toEqual([]);
 
-      const first = store.listSnapshots({}, undefined, 3);
+      const first = await store.listSnapshots({}, undefined, 3);
       expect(first).toMatchObject({ total: 4, hasMore: true });
       const last = first.items.at(-1);
       if (last === undefined) throw new Error("empty page");
-      store.putSnapshot(snapshot({ id: "e", createTimeMs: 40 }));
-      const second = store.listSnapshots({}, snapshotCursor(last), 3);
+      await store.putSnapshot(snapshot({ id: "e", createTimeMs: 40 }));
+      const second = await store.listSnapshots({}, snapshotCursor(last), 3);
       expect(ids(second.items)).toEqual(["a"]);
       expect(second).toMatchObject({ total: 5, hasMore: false });
-      const labelled = store.listSnapshots({ labels: (l) => l.k !== undefined }, undefined, 1);
+      const labelled = await store.listSnapshots({ labels: (l) => l.k !== undefined }, undefined, 1);
       expect(labelled).toMatchObject({ total: 2, hasMore: true });
     });
 
-    it("finds snapshots that expire at or before a time, soonest first", () => {
-      store.putSnapshot(snapshot({ id: "late", expireTimeMs: 3_000 }));
-      store.putSnapshot(snapshot({ id: "soon", expireTimeMs: 1_000 }));
-      store.putSnapshot(snapshot({ id: "edge", expireTimeMs: 2_000 }));
-      store.putSnapshot(snapshot({ id: "forever" }));
-      expect(ids(store.snapshotsExpiringBefore(new Date(2_000)))).toEqual(["soon", "edge"]);
-      expect(store.snapshotsExpiringBefore(new Date(999))).toEqual([]);
-      expect(ids(store.snapshotsExpiringBefore(new Date(10_000)))).toEqual(["soon", "edge", "late"]);
+    it("finds snapshots that expire at or before a time, soonest first", async () => {
+      await store.putSnapshot(snapshot({ id: "late", expireTimeMs: 3_000 }));
+      await store.putSnapshot(snapshot({ id: "soon", expireTimeMs: 1_000 }));
+      await store.putSnapshot(snapshot({ id: "edge", expireTimeMs: 2_000 }));
+      await store.putSnapshot(snapshot({ id: "forever" }));
+      expect(ids(await store.snapshotsExpiringBefore(new Date(2_000)))).toEqual(["soon", "edge"]);
+      expect(await store.snapshotsExpiringBefore(new Date(999))).toEqual([]);
+      expect(ids(await store.snapshotsExpiringBefore(new Date(10_000)))).toEqual(["soon", "edge", "late"]);
+    });
+  });
+
+  describe("operation records", () => {
+    const op = (id: string, kind = "update") => ({ kind, id });
+
+    it("keeps the operation apart from the vcluster, leased to one owner, removed with the vcluster", async () => {
+      const v = await store.putVCluster(vcluster({ name: "one" }));
+      await store.transaction((tx) => tx.putOperation(v.id, op("op-1"), { owner: "a", leaseMs: 60_000 }));
+      expect(await store.getOperation(v.id)).toMatchObject({ operation: { id: "op-1" }, owner: "a", waiting: false });
+      expect((await store.getVClusterById(v.id))?.annotations).not.toHaveProperty(
+        "vcluster.open-vcluster.io/pending-operation",
+      );
+      // A live lease is not taken over by another claimer.
+      expect(await store.transaction((tx) => tx.claimOperations({ owner: "b", leaseMs: 1000, limit: 10 }))).toEqual([]);
+      expect(await store.transaction((tx) => tx.renewLeases("b", [v.id], 1000))).toEqual([]);
+      expect(await store.transaction((tx) => tx.renewLeases("a", [v.id], 1000))).toEqual([v.id]);
+      expect(await store.transaction((tx) => tx.deleteOperation(v.id, "op-other"))).toBe(false);
+      await store.deleteVCluster(v.id);
+      expect(await store.getOperation(v.id)).toBeUndefined();
+    });
+
+    it("lets exactly one claimer take an expired lease", async () => {
+      const v = await store.putVCluster(vcluster({ name: "one" }));
+      await store.transaction((tx) => tx.putOperation(v.id, op("op-1"), { owner: "dead", leaseMs: 0 }));
+      const claims = await Promise.all(
+        ["b", "c", "d"].map((owner) =>
+          store.transaction((tx) => tx.claimOperations({ owner, leaseMs: 60_000, limit: 10 })),
+        ),
+      );
+      expect(claims.flat().map((r) => r.operation.id)).toEqual(["op-1"]);
+      const winner = claims.findIndex((c) => c.length === 1);
+      expect((await store.getOperation(v.id))?.owner).toBe(["b", "c", "d"][winner]);
+    });
+
+    it("promotes waiting creates first come, first served, into free slots only", async () => {
+      const ids: string[] = [];
+      for (const name of ["running", "w1", "w2", "w3"]) ids.push((await store.putVCluster(vcluster({ name }))).id);
+      await store.transaction(async (tx) => {
+        await tx.putOperation(ids[0] as string, op("c0", "create"), { owner: "a", leaseMs: 60_000 });
+        for (let i = 1; i < 4; i++) await tx.putOperation(ids[i] as string, op(`c${i}`, "create"), { waiting: true });
+      });
+      expect(await store.transaction((tx) => tx.countActiveCreates())).toEqual({ active: 1, waiting: 3 });
+      const claim = () =>
+        store.transaction((tx) => tx.claimOperations({ owner: "b", leaseMs: 60_000, limit: 10, maxActiveCreates: 2 }));
+      expect((await claim()).map((r) => r.operation.id)).toEqual(["c1"]);
+      expect(await claim()).toEqual([]);
+      await store.transaction((tx) => tx.deleteOperation(ids[0] as string, "c0"));
+      expect((await claim()).map((r) => r.operation.id)).toEqual(["c2"]);
+      expect(await store.transaction((tx) => tx.countActiveCreates())).toEqual({ active: 2, waiting: 1 });
+    });
+
+    it("hands housekeeping to one caller per interval", async () => {
+      const due = () => store.transaction((tx) => tx.claimHousekeeping(60_000));
+      const turns = await Promise.all([due(), due(), due()]);
+      expect(turns.filter(Boolean)).toHaveLength(1);
+      expect(await due()).toBe(false);
     });
   });
 
   describe("idempotency records", () => {
-    it("stores, replaces and expires records", () => {
+    it("stores, replaces and expires records", async () => {
       const response = new Uint8Array([1, 2]);
-      store.putIdempotency({ key: "a", fingerprint: "f1", response, createTime: new Date(1_000) });
+      await store.putIdempotency({ key: "a", fingerprint: "f1", response, createTime: new Date(1_000) });
       response[0] = 9;
-      expect(store.getIdempotency("a")).toEqual({
+      expect(await store.getIdempotency("a")).toEqual({
         key: "a",
         fingerprint: "f1",
         response: new Uint8Array([1, 2]),
         createTime: new Date(1_000),
       });
-      store.putIdempotency({ key: "a", fingerprint: "f2", response: new Uint8Array([3]), createTime: new Date(3_000) });
-      expect(store.getIdempotency("a")?.fingerprint).toBe("f2");
-      store.putIdempotency({ key: "b", fingerprint: "f", response: new Uint8Array(), createTime: new Date(2_000) });
-      expect(store.getIdempotency("missing")).toBeUndefined();
+      await store.putIdempotency({
+        key: "a",
+        fingerprint: "f2",
+        response: new Uint8Array([3]),
+        createTime: new Date(3_000),
+      });
+      expect((await store.getIdempotency("a"))?.fingerprint).toBe("f2");
+      await store.putIdempotency({
+        key: "b",
+        fingerprint: "f",
+        response: new Uint8Array(),
+        createTime: new Date(2_000),
+      });
+      expect(await store.getIdempotency("missing")).toBeUndefined();
 
-      expect(store.deleteIdempotencyBefore(new Date(2_000))).toBe(0);
-      expect(store.deleteIdempotencyBefore(new Date(2_001))).toBe(1);
-      expect(store.getIdempotency("b")).toBeUndefined();
-      expect(store.getIdempotency("a")).toBeDefined();
+      expect(await store.deleteIdempotencyBefore(new Date(2_000))).toBe(0);
+      expect(await store.deleteIdempotencyBefore(new Date(2_001))).toBe(1);
+      expect(await store.getIdempotency("b")).toBeUndefined();
+      expect(await store.getIdempotency("a")).toBeDefined();
+    });
+  });
+
+  describe("vcluster histories", () => {
+    const entry = (timeMs: number, byte: number) => ({ timeMs, data: new Uint8Array([byte]) });
+    const bytes = (entries: { data: Uint8Array }[]) => entries.map((e) => e.data[0]);
+
+    it("appends in order, keeps the newest, pages by sequence and replaces the newest on request", async () => {
+      await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
+      for (let i = 1; i <= 5; i++) {
+        expect(await store.appendHistory("event", "vc-1", entry(i * 1_000, i), { keep: 3 })).toBe(i);
+      }
+      const kept = await store.listHistory("event", "vc-1", 0, 100);
+      expect(kept.map((e) => e.sequence)).toEqual([3, 4, 5]);
+      expect(bytes(kept)).toEqual([3, 4, 5]);
+      expect(kept.map((e) => e.timeMs)).toEqual([3_000, 4_000, 5_000]);
+      expect(bytes(await store.listHistory("event", "vc-1", 3, 100))).toEqual([4, 5]);
+      expect(bytes(await store.listHistory("event", "vc-1", 0, 1))).toEqual([5]);
+      expect(await store.listHistory("event", "vc-1", 5, 100)).toEqual([]);
+      // Kinds and vclusters are separate histories.
+      expect(await store.listHistory("usage", "vc-1", 0, 100)).toEqual([]);
+      expect(await store.appendHistory("usage", "vc-1", entry(1, 7), { keep: 3 })).toBe(1);
+      expect(await store.appendHistory("usage", "vc-1", entry(2, 8), { keep: 3, replaceLast: true })).toBe(2);
+      const usage = await store.listHistory("usage", "vc-1", 0, 100);
+      expect(usage.map((e) => [e.sequence, e.timeMs, e.data[0]])).toEqual([[2, 2, 8]]);
+    });
+
+    it("writes nothing when the transaction fails, and forgets a deleted vcluster's histories", async () => {
+      await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
+      await store.appendHistory("event", "vc-1", entry(1, 1), { keep: 10 });
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.appendHistory("event", "vc-1", entry(2, 2), { keep: 10 });
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(bytes(await store.listHistory("event", "vc-1", 0, 100))).toEqual([1]);
+      await store.deleteVCluster("vc-1");
+      expect(await store.listHistory("event", "vc-1", 0, 100)).toEqual([]);
     });
   });
 });

@@ -37,17 +37,17 @@ const SELECTORS = [
 ];
 
 let stores: Store[] = [];
-afterEach(() => {
-  for (const store of stores) store.close();
+afterEach(async () => {
+  for (const store of stores) await store.close();
   stores = [];
 });
 
-function seeded(spec: "memory" | "sqlite::memory:"): Store {
+async function seeded(spec: "memory" | "sqlite::memory:"): Promise<Store> {
   const store = openStore(spec);
   stores.push(store);
-  store.transaction((tx) => {
-    LABELS.forEach((labels, i) => {
-      tx.putVCluster(
+  await store.transaction(async (tx) => {
+    for (const [i, labels] of LABELS.entries()) {
+      await tx.putVCluster(
         create(VClusterSchema, {
           id: `vc-${i}`,
           name: `vc-${i}`,
@@ -57,7 +57,7 @@ function seeded(spec: "memory" | "sqlite::memory:"): Store {
           status: { phase: Phase.RUNNING },
         }),
       );
-      tx.putSnapshot(
+      await tx.putSnapshot(
         create(SnapshotSchema, {
           id: `snap-${i}`,
           name: `snap-${i}`,
@@ -68,14 +68,14 @@ function seeded(spec: "memory" | "sqlite::memory:"): Store {
           createTime: timestampFromMs(1_000 + i),
         }),
       );
-    });
+    }
   });
   return store;
 }
 
 describe.each(["memory", "sqlite::memory:"] as const)("label selectors in the %s store", (spec) => {
-  it.each(SELECTORS)("%s selects exactly what the Kubernetes semantics select", (text) => {
-    const store = seeded(spec);
+  it.each(SELECTORS)("%s selects exactly what the Kubernetes semantics select", async (text) => {
+    const store = await seeded(spec);
     const selector = parseLabelSelector(text);
     const expected = LABELS.flatMap((labels, i) => (selector.matches(labels) ? [i] : []));
     const labels = compileSelector(text, "label_selector");
@@ -83,7 +83,7 @@ describe.each(["memory", "sqlite::memory:"] as const)("label selectors in the %s
     const vclusters: string[] = [];
     let after: Parameters<Store["listVClusters"]>[2];
     for (;;) {
-      const page = store.listVClusters({ labels }, "create_time", after, 2);
+      const page = await store.listVClusters({ labels }, "create_time", after, 2);
       expect(page.total).toBe(expected.length);
       vclusters.push(...page.items.map((v) => v.id));
       const last = page.items.at(-1);
@@ -96,7 +96,7 @@ describe.each(["memory", "sqlite::memory:"] as const)("label selectors in the %s
       };
     }
     expect(vclusters).toEqual(expected.map((i) => `vc-${i}`));
-    const snapshots = store.listSnapshots({ labels }, undefined, 100);
+    const snapshots = await store.listSnapshots({ labels }, undefined, 100);
     expect(snapshots.items.map((s) => s.id).sort()).toEqual(expected.map((i) => `snap-${i}`).sort());
     expect(snapshots.total).toBe(expected.length);
   });

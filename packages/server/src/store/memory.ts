@@ -4,10 +4,15 @@ import { Annotations, SnapshotSchema, VClusterSchema, WatchEventType } from "@op
 import { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
 import { assertPageLimit, matchesSnapshotFilter, matchesVClusterFilter } from "./matching.js";
 import { SmallestK } from "./smallest.js";
-import { TransactionalStore } from "./transactional-store.js";
+import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
+  ClaimRequest,
+  HistoryAppend,
+  HistoryEntry,
+  HistoryKind,
   IdempotencyRecord,
   ListResult,
+  OperationRecord,
   SnapshotCursor,
   SnapshotFilter,
   StoredEvent,
@@ -17,7 +22,7 @@ import type {
   VClusterFilter,
   VClusterOrder,
 } from "./types.js";
-import { HistoryExpiredError, NameConflictError } from "./types.js";
+import { HistoryExpiredError, NameConflictError, VersionConflictError } from "./types.js";
 
 interface StoredSnapshot {
   snapshot: Snapshot;
@@ -27,16 +32,22 @@ interface StoredSnapshot {
 /**
  * A store that keeps everything in process memory, for tests and ephemeral servers.
  *
- * Writes apply in place and push their inverse onto an undo log; rollback replays the log
- * backwards, so a failed transaction leaves nothing behind. Stored objects are private
- * copies that are never mutated after being stored, which lets the event history share them.
+ * Transactions run one at a time (SerialStore). Writes apply in place and push their inverse
+ * onto the transaction's undo log; rollback replays it backwards, so a failed transaction
+ * leaves nothing behind. Stored objects are private copies that are never mutated after being
+ * stored, which lets the event history share them.
  */
-export class MemoryStore extends TransactionalStore {
+export class MemoryStore extends SerialStore {
   readonly #vclusters = new Map<string, VCluster>();
   readonly #vclusterIdsByName = new Map<string, string>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
   readonly #snapshotIdsByName = new Map<string, string>();
   readonly #idempotency = new Map<string, IdempotencyRecord>();
+  readonly #operations = new Map<string, OperationRecord>();
+  // Keyed by kind and vcluster id; each array is replaced, never changed, so undo restores it.
+  readonly #histories = new Map<string, readonly HistoryEntry[]>();
+  #operationSequence = 0;
+  #housekeepingDueMs = 0;
   // The working version moves inside a transaction; readers see the committed one.
   #version = 0;
   #committedVersion = 0;
@@ -45,56 +56,196 @@ export class MemoryStore extends TransactionalStore {
   // because every version is produced by exactly one event.
   #history: StoredEvent[] = [];
   #historyStart = 0;
+  // The open transaction's undo log (transactions never overlap).
   #undo: (() => void)[] = [];
-  readonly #savepoints: number[] = [];
 
   constructor(options: StoreOptions = {}) {
     super(options);
   }
 
-  protected readonly tx: StoreTx = {
-    getVCluster: (namespace, name) => {
-      const id = this.#vclusterIdsByName.get(nameKey(namespace, name));
-      return id === undefined ? undefined : this.#copyOut(id);
-    },
-    getVClusterById: (id) => this.#copyOut(id),
-    putVCluster: (vcluster) => this.#putVCluster(vcluster),
-    deleteVCluster: (id) => this.#deleteVCluster(id),
-    listVClusters: (filter, order, after, limit) => this.#listVClusters(filter, order, after, limit),
-    getSnapshot: (id) => copySnapshot(this.#snapshots.get(id)?.snapshot),
-    getSnapshotByName: (namespace, name) => {
-      const id = this.#snapshotIdsByName.get(nameKey(namespace, name));
-      return id === undefined ? undefined : copySnapshot(this.#snapshots.get(id)?.snapshot);
-    },
-    putSnapshot: (snapshot, content) => this.#putSnapshot(snapshot, content),
-    getSnapshotContent: (id) => this.#snapshots.get(id)?.content?.slice(),
-    deleteSnapshot: (id) => this.#deleteSnapshot(id),
-    listSnapshots: (filter, after, limit) => this.#listSnapshots(filter, after, limit),
-    snapshotsExpiringBefore: (time) => this.#snapshotsExpiringBefore(time),
-    getIdempotency: (key) => copyRecord(this.#idempotency.get(key)),
-    putIdempotency: (record) => this.#set(this.#idempotency, record.key, copyRecord(record)),
-    deleteIdempotencyBefore: (time) => {
-      let deleted = 0;
-      for (const [key, record] of this.#idempotency) {
-        if (record.createTime.getTime() < time.getTime()) {
-          this.#set(this.#idempotency, key, undefined);
-          deleted++;
-        }
-      }
-      return deleted;
-    },
-  };
+  protected begin(readOnly: boolean): SerialTransaction {
+    this.#undo = [];
+    const events: StoredEvent[] = [];
+    const tx = this.#operationsOf(events);
+    return {
+      tx: readOnly ? readOnlyGuard(tx) : tx,
+      events,
+      commit: () => this.#commit(events),
+      rollback: () => this.#unwindTo(0),
+    };
+  }
 
-  currentVersion(): number {
+  #operationsOf(events: StoredEvent[]): StoreTx {
+    const sync =
+      <A extends unknown[], R>(f: (...args: A) => R) =>
+      (...args: A) => {
+        try {
+          return Promise.resolve(f(...args));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      };
+    return {
+      getVCluster: sync((namespace: string, name: string) => {
+        const id = this.#vclusterIdsByName.get(nameKey(namespace, name));
+        return id === undefined ? undefined : this.#copyOut(id);
+      }),
+      getVClusterById: sync((id: string) => this.#copyOut(id)),
+      putVCluster: sync((vcluster: VCluster, expected?: number) => this.#putVCluster(events, vcluster, expected)),
+      deleteVCluster: sync((id: string, expected?: number) => this.#deleteVCluster(events, id, expected)),
+      listVClusters: sync(
+        (filter: VClusterFilter, order: VClusterOrder, after: VClusterCursor | undefined, limit: number) =>
+          this.#listVClusters(filter, order, after, limit),
+      ),
+      getSnapshot: sync((id: string) => copySnapshot(this.#snapshots.get(id)?.snapshot)),
+      getSnapshotByName: sync((namespace: string, name: string) => {
+        const id = this.#snapshotIdsByName.get(nameKey(namespace, name));
+        return id === undefined ? undefined : copySnapshot(this.#snapshots.get(id)?.snapshot);
+      }),
+      putSnapshot: sync((snapshot: Snapshot, content?: Uint8Array) => this.#putSnapshot(snapshot, content)),
+      getSnapshotContent: sync((id: string) => this.#snapshots.get(id)?.content?.slice()),
+      deleteSnapshot: sync((id: string) => this.#deleteSnapshot(id)),
+      listSnapshots: sync((filter: SnapshotFilter, after: SnapshotCursor | undefined, limit: number) =>
+        this.#listSnapshots(filter, after, limit),
+      ),
+      snapshotsExpiringBefore: sync((time: Date) => this.#snapshotsExpiringBefore(time)),
+      getIdempotency: sync((key: string) => copyRecord(this.#idempotency.get(key))),
+      putIdempotency: sync((record: IdempotencyRecord) => this.#set(this.#idempotency, record.key, copyRecord(record))),
+      deleteIdempotencyBefore: sync((time: Date) => {
+        let deleted = 0;
+        for (const [key, record] of this.#idempotency) {
+          if (record.createTime.getTime() < time.getTime()) {
+            this.#set(this.#idempotency, key, undefined);
+            deleted++;
+          }
+        }
+        return deleted;
+      }),
+      getOperation: sync((vclusterId: string) => copyOperation(this.#operations.get(vclusterId))),
+      putOperation: sync(
+        (
+          vclusterId: string,
+          operation: OperationRecord["operation"],
+          lease: { owner: string; leaseMs: number } | { waiting: true },
+        ) => {
+          const sequence = this.#operationSequence + 1;
+          const previous = this.#operationSequence;
+          this.#undo.push(() => {
+            this.#operationSequence = previous;
+          });
+          this.#operationSequence = sequence;
+          const record: OperationRecord =
+            "waiting" in lease
+              ? {
+                  vclusterId,
+                  operation: structuredClone(operation),
+                  waiting: true,
+                  owner: "",
+                  leaseExpiresMs: 0,
+                  sequence,
+                }
+              : {
+                  vclusterId,
+                  operation: structuredClone(operation),
+                  waiting: false,
+                  owner: lease.owner,
+                  leaseExpiresMs: Date.now() + lease.leaseMs,
+                  sequence,
+                };
+          this.#set(this.#operations, vclusterId, record);
+          return copyOperation(record) as OperationRecord;
+        },
+      ),
+      deleteOperation: sync((vclusterId: string, operationId?: string) => {
+        const existing = this.#operations.get(vclusterId);
+        if (!existing || (operationId !== undefined && existing.operation.id !== operationId)) return false;
+        this.#set(this.#operations, vclusterId, undefined);
+        return true;
+      }),
+      claimOperations: sync((request: ClaimRequest) => this.#claim(request)),
+      renewLeases: sync((owner: string, ids: readonly string[], leaseMs: number) => {
+        const held: string[] = [];
+        for (const id of ids) {
+          const record = this.#operations.get(id);
+          if (!record || record.owner !== owner) continue;
+          this.#set(this.#operations, id, { ...record, leaseExpiresMs: Date.now() + leaseMs });
+          held.push(id);
+        }
+        return held;
+      }),
+      countActiveCreates: sync(() => countCreates(this.#operations.values())),
+      claimHousekeeping: sync((intervalMs: number) => {
+        const now = Date.now();
+        if (now < this.#housekeepingDueMs) return false;
+        const previous = this.#housekeepingDueMs;
+        this.#undo.push(() => {
+          this.#housekeepingDueMs = previous;
+        });
+        this.#housekeepingDueMs = now + intervalMs;
+        return true;
+      }),
+      currentVersion: sync(() => this.#version),
+      listHistory: sync((kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number) => {
+        assertPageLimit(limit);
+        const entries = (this.#histories.get(historyKey(kind, vclusterId)) ?? []).filter(
+          (e) => e.sequence > afterSequence,
+        );
+        return entries.slice(Math.max(0, entries.length - limit)).map((e) => ({ ...e, data: e.data.slice() }));
+      }),
+      appendHistory: sync(
+        (
+          kind: HistoryKind,
+          vclusterId: string,
+          entry: { timeMs: number; data: Uint8Array },
+          options: HistoryAppend,
+        ) => {
+          const key = historyKey(kind, vclusterId);
+          const before = this.#histories.get(key) ?? [];
+          const sequence = (before.at(-1)?.sequence ?? 0) + 1;
+          const kept = options.replaceLast ? before.slice(0, -1) : [...before];
+          kept.push({ sequence, timeMs: entry.timeMs, data: entry.data.slice() });
+          this.#set(this.#histories, key, kept.slice(Math.max(0, kept.length - options.keep)));
+          return sequence;
+        },
+      ),
+    };
+  }
+
+  #claim(request: ClaimRequest): OperationRecord[] {
+    const now = Date.now();
+    const claimed: OperationRecord[] = [];
+    const take = (record: OperationRecord) => {
+      const leased = { ...record, waiting: false, owner: request.owner, leaseExpiresMs: now + request.leaseMs };
+      this.#set(this.#operations, record.vclusterId, leased);
+      claimed.push(copyOperation(leased) as OperationRecord);
+    };
+    const all = [...this.#operations.values()].sort((a, b) => a.sequence - b.sequence);
+    for (const record of all) {
+      if (claimed.length >= request.limit) break;
+      if (record.waiting) continue;
+      const expired = record.owner === "" || record.leaseExpiresMs <= now;
+      if (expired || (request.takeOverLive && record.owner !== request.owner)) take(record);
+    }
+    const max = request.maxActiveCreates ?? 0;
+    let free = max === 0 ? Number.POSITIVE_INFINITY : max - countCreates(this.#operations.values()).active;
+    for (const record of all) {
+      if (claimed.length >= request.limit || free <= 0) break;
+      if (!record.waiting) continue;
+      take(record);
+      free -= 1;
+    }
+    return claimed;
+  }
+
+  protected committedVersion(): number {
     return this.#committedVersion;
   }
 
-  oldestRetainedVersion(): number {
+  protected oldestRetained(): number {
     return this.#oldestRetained;
   }
 
-  eventsAfter(version: number, limit?: number): StoredEvent[] {
-    this.assertOpen();
+  protected committedEventsAfter(version: number, limit?: number): StoredEvent[] {
     if (version < this.#oldestRetained) throw new HistoryExpiredError(version, this.#oldestRetained);
     if (limit !== undefined) assertPageLimit(limit);
     const from = this.#historyStart + Math.floor(version - this.#oldestRetained);
@@ -104,11 +255,7 @@ export class MemoryStore extends TransactionalStore {
       .map((event) => ({ ...event, vcluster: clone(VClusterSchema, event.vcluster) }));
   }
 
-  protected beginTransaction(): void {
-    this.#undo = [];
-  }
-
-  protected commitTransaction(events: readonly StoredEvent[]): void {
+  #commit(events: readonly StoredEvent[]): void {
     this.#undo = [];
     this.#committedVersion = this.#version;
     this.#history.push(...events);
@@ -124,28 +271,12 @@ export class MemoryStore extends TransactionalStore {
     }
   }
 
-  protected rollbackTransaction(): void {
-    this.#unwindTo(0);
-    this.#savepoints.length = 0;
-  }
-
-  protected beginSavepoint(depth: number): void {
-    this.#savepoints[depth] = this.#undo.length;
-  }
-
-  protected releaseSavepoint(depth: number): void {
-    this.#savepoints.length = depth;
-  }
-
-  protected rollbackSavepoint(depth: number): void {
-    this.#unwindTo(this.#savepoints[depth] ?? 0);
-    this.#savepoints.length = depth;
-  }
-
   protected closeStore(): void {
     this.#vclusters.clear();
     this.#snapshots.clear();
     this.#idempotency.clear();
+    this.#operations.clear();
+    this.#histories.clear();
     this.#history = [];
   }
 
@@ -179,14 +310,24 @@ export class MemoryStore extends TransactionalStore {
     return stored === undefined ? undefined : clone(VClusterSchema, stored);
   }
 
-  #putVCluster(vcluster: VCluster): VCluster {
+  #checkExpected(id: string, expected: number | undefined): VCluster | undefined {
+    const existing = this.#vclusters.get(id);
+    if (expected === undefined) return existing;
+    const actual = existing === undefined ? 0 : Number(existing.annotations[Annotations.resourceVersion] ?? 0);
+    if (actual !== expected) {
+      throw new VersionConflictError(`vcluster ${id} is at version ${actual}, not the expected ${expected}`);
+    }
+    return existing;
+  }
+
+  #putVCluster(events: StoredEvent[], vcluster: VCluster, expected: number | undefined): VCluster {
     if (vcluster.id === "") throw new TypeError("vcluster.id is required");
     const key = nameKey(vcluster.namespace, vcluster.name);
     const holder = this.#vclusterIdsByName.get(key);
     if (holder !== undefined && holder !== vcluster.id) {
       throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, holder);
     }
-    const existing = this.#vclusters.get(vcluster.id);
+    const existing = this.#checkExpected(vcluster.id, expected);
     const version = this.#nextVersion();
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
@@ -194,7 +335,7 @@ export class MemoryStore extends TransactionalStore {
       this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusterIdsByName, key, vcluster.id);
     this.#set(this.#vclusters, vcluster.id, stored);
-    this.recordEvent({
+    events.push({
       resourceVersion: version,
       type: existing === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED,
       vcluster: stored,
@@ -202,15 +343,18 @@ export class MemoryStore extends TransactionalStore {
     return clone(VClusterSchema, stored);
   }
 
-  #deleteVCluster(id: string): VCluster | undefined {
-    const existing = this.#vclusters.get(id);
+  #deleteVCluster(events: StoredEvent[], id: string, expected: number | undefined): VCluster | undefined {
+    const existing = this.#checkExpected(id, expected);
     if (existing === undefined) return undefined;
     const version = this.#nextVersion();
     const final = clone(VClusterSchema, existing);
     final.annotations[Annotations.resourceVersion] = String(version);
     this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusters, id, undefined);
-    this.recordEvent({ resourceVersion: version, type: WatchEventType.DELETED, vcluster: final });
+    this.#set(this.#operations, id, undefined);
+    this.#set(this.#histories, historyKey("event", id), undefined);
+    this.#set(this.#histories, historyKey("usage", id), undefined);
+    events.push({ resourceVersion: version, type: WatchEventType.DELETED, vcluster: final });
     return clone(VClusterSchema, final);
   }
 
@@ -304,6 +448,10 @@ function nameKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
 }
 
+function historyKey(kind: HistoryKind, vclusterId: string): string {
+  return `${kind}\u0000${vclusterId}`;
+}
+
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -320,4 +468,19 @@ function copyRecord(record: IdempotencyRecord | undefined): IdempotencyRecord | 
     response: record.response.slice(),
     createTime: new Date(record.createTime.getTime()),
   };
+}
+
+function copyOperation(record: OperationRecord | undefined): OperationRecord | undefined {
+  return record === undefined ? undefined : { ...record, operation: structuredClone(record.operation) };
+}
+
+export function countCreates(records: Iterable<OperationRecord>): { active: number; waiting: number } {
+  let active = 0;
+  let waiting = 0;
+  for (const record of records) {
+    if (record.operation.kind !== "create") continue;
+    if (record.waiting) waiting++;
+    else active++;
+  }
+  return { active, waiting };
 }

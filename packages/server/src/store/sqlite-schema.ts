@@ -1,11 +1,16 @@
 import type { DatabaseSync } from "node:sqlite";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
+import { VClusterSchema } from "@open-vcluster/api";
+
+/** Where versions up to 1 kept the operation a vcluster was going through: a public annotation. */
+export const LEGACY_PENDING_OPERATION = "vcluster.open-vcluster.io/pending-operation";
 
 /**
  * Schema migrations, applied in order. PRAGMA user_version records how many have run, so a
  * database is only ever moved forward, each step in its own transaction. Append new steps;
  * never edit a released one.
  */
-const MIGRATIONS: readonly string[] = [
+const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   `
   CREATE TABLE meta (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -68,6 +73,52 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX idempotency_by_create_time ON idempotency (create_time_ms);
   `,
+  // 2: operations become internal records with leases, out of the public annotations.
+  (db) => {
+    db.exec(`
+      CREATE TABLE operations (
+        vcluster_id TEXT PRIMARY KEY,
+        operation_json TEXT NOT NULL,
+        waiting INTEGER NOT NULL,
+        owner TEXT NOT NULL,
+        lease_expires_ms INTEGER NOT NULL,
+        sequence INTEGER NOT NULL
+      );
+      ALTER TABLE meta ADD COLUMN housekeeping_due_ms INTEGER NOT NULL DEFAULT 0;
+    `);
+    const insert = db.prepare(
+      `INSERT INTO operations (vcluster_id, operation_json, waiting, owner, lease_expires_ms, sequence)
+       VALUES (?, ?, 0, '', 0, ?)`,
+    );
+    const update = db.prepare("UPDATE vclusters SET data = ? WHERE id = ?");
+    let sequence = 0;
+    for (const row of db.prepare("SELECT id, data FROM vclusters ORDER BY create_time_ms, id").all()) {
+      const vcluster = fromBinary(VClusterSchema, row.data as Uint8Array);
+      const raw = vcluster.annotations[LEGACY_PENDING_OPERATION];
+      if (raw === undefined) continue;
+      delete vcluster.annotations[LEGACY_PENDING_OPERATION];
+      // The stored object changes without a new version: the annotation was never the API's.
+      update.run(toBinary(VClusterSchema, vcluster), String(row.id));
+      try {
+        JSON.parse(raw);
+      } catch {
+        continue;
+      }
+      sequence += 1;
+      insert.run(String(row.id), raw, sequence);
+    }
+  },
+  // 3: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
+  `
+  CREATE TABLE history (
+    vcluster_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (vcluster_id, kind, sequence)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -87,7 +138,8 @@ export function configureConnection(db: DatabaseSync, options: { inMemory: boole
   db.exec("PRAGMA synchronous = FULL");
 }
 
-export function migrate(db: DatabaseSync): void {
+/** Applies the migrations up to `target` (default: all); a lower target is for upgrade tests. */
+export function migrate(db: DatabaseSync, target = SCHEMA_VERSION): void {
   for (;;) {
     // Read the version under the write lock: another process may be migrating the same file.
     db.exec("BEGIN IMMEDIATE");
@@ -98,11 +150,13 @@ export function migrate(db: DatabaseSync): void {
           `database schema version ${current} is newer than this server supports (${SCHEMA_VERSION}); upgrade the server`,
         );
       }
-      if (current === SCHEMA_VERSION) {
+      if (current >= target) {
         db.exec("COMMIT");
         return;
       }
-      db.exec(MIGRATIONS[current] ?? "");
+      const step = MIGRATIONS[current] ?? "";
+      if (typeof step === "string") db.exec(step);
+      else step(db);
       // PRAGMA takes no parameters; the value is an integer computed here.
       db.exec(`PRAGMA user_version = ${current + 1}`);
       db.exec("COMMIT");

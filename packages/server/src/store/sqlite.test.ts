@@ -11,10 +11,10 @@ import { SqliteStore } from "./sqlite.js";
 import { SCHEMA_VERSION } from "./sqlite-schema.js";
 
 let dir = "";
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "store-sqlite-"));
 });
-afterEach(() => {
+afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -31,40 +31,42 @@ function withRawDatabase<T>(path: string, read: (db: DatabaseSync) => T): T {
 }
 
 describe("sqlite store file", () => {
-  it("keeps data, history and versions across reopening", () => {
+  it("keeps data, history and versions across reopening", async () => {
     const path = join(dir, "nested", "state.db");
     const first = new SqliteStore(path);
-    first.putVCluster(vcluster("a"));
-    first.putVCluster(vcluster("b"));
-    first.deleteVCluster("id-a");
-    first.putSnapshot(snapshot("s1"), new Uint8Array([5]));
-    first.close();
+    await first.transaction((tx) => tx.putVCluster(vcluster("a")));
+    await first.transaction((tx) => tx.putVCluster(vcluster("b")));
+    await first.transaction((tx) => tx.deleteVCluster("id-a"));
+    await first.transaction((tx) => tx.putSnapshot(snapshot("s1"), new Uint8Array([5])));
+    await first.close();
 
     const second = new SqliteStore(path);
-    expect(second.currentVersion()).toBe(3);
-    expect(second.getVCluster("default", "b")?.annotations[Annotations.resourceVersion]).toBe("2");
-    expect(second.getVClusterById("id-a")).toBeUndefined();
-    expect(second.getSnapshotContent("s1")).toEqual(new Uint8Array([5]));
-    expect(second.eventsAfter(0).map((e) => e.resourceVersion)).toEqual([1, 2, 3]);
-    expect(second.putVCluster(vcluster("c")).annotations[Annotations.resourceVersion]).toBe("4");
-    second.close();
+    expect(await second.currentVersion()).toBe(3);
+    expect((await second.getVCluster("default", "b"))?.annotations[Annotations.resourceVersion]).toBe("2");
+    expect(await second.getVClusterById("id-a")).toBeUndefined();
+    expect(await second.getSnapshotContent("s1")).toEqual(new Uint8Array([5]));
+    expect((await second.eventsAfter(0)).map((e) => e.resourceVersion)).toEqual([1, 2, 3]);
+    expect(
+      (await second.transaction((tx) => tx.putVCluster(vcluster("c")))).annotations[Annotations.resourceVersion],
+    ).toBe("4");
+    await second.close();
   });
 
-  it("applies a lowered history limit when reopened", () => {
+  it("applies a lowered history limit when reopened", async () => {
     const path = join(dir, "state.db");
     const first = new SqliteStore(path);
-    for (const name of ["a", "b", "c", "d"]) first.putVCluster(vcluster(name));
-    first.close();
+    for (const name of ["a", "b", "c", "d"]) await first.transaction((tx) => tx.putVCluster(vcluster(name)));
+    await first.close();
     const second = new SqliteStore(path, { historyLimit: 1 });
-    expect(second.oldestRetainedVersion()).toBe(3);
-    expect(second.eventsAfter(3).map((e) => e.resourceVersion)).toEqual([4]);
-    second.close();
+    expect(await second.oldestRetainedVersion()).toBe(3);
+    expect((await second.eventsAfter(3)).map((e) => e.resourceVersion)).toEqual([4]);
+    await second.close();
     expect(withRawDatabase(path, (db) => db.prepare("SELECT COUNT(*) AS n FROM events").get()?.n)).toBe(1);
   });
 
-  it("records its schema version, uses WAL, and refuses a newer schema", () => {
+  it("records its schema version, uses WAL, and refuses a newer schema", async () => {
     const path = join(dir, "state.db");
-    new SqliteStore(path).close();
+    await new SqliteStore(path).close();
     withRawDatabase(path, (db) => {
       expect(db.prepare("PRAGMA user_version").get()?.user_version).toBe(SCHEMA_VERSION);
       expect(db.prepare("PRAGMA journal_mode").get()?.journal_mode).toBe("wal");
@@ -82,18 +84,18 @@ describe("sqlite store file", () => {
     const store = new SqliteStore(path);
     try {
       for (const i of acknowledged) {
-        expect(store.getVClusterById(`a-${i}`), `a-${i}`).toBeDefined();
-        expect(store.getVClusterById(`b-${i}`), `b-${i}`).toBeDefined();
+        expect(await store.getVClusterById(`a-${i}`), `a-${i}`).toBeDefined();
+        expect(await store.getVClusterById(`b-${i}`), `b-${i}`).toBeDefined();
       }
       // Each burst step wrote a pair in one transaction: a pair is all there or all gone.
-      const all = store.listVClusters({}, "name", undefined, 100_000).items;
+      const all = (await store.listVClusters({}, "name", undefined, 100_000)).items;
       const names = new Set(all.map((v) => v.name));
       for (const v of all) expect(names.has(v.name.replace(/^./, (c) => (c === "a" ? "b" : "a")))).toBe(true);
-      expect(store.currentVersion()).toBe(all.length);
-      const next = store.putVCluster(vcluster("after-crash"));
+      expect(await store.currentVersion()).toBe(all.length);
+      const next = await store.transaction((tx) => tx.putVCluster(vcluster("after-crash")));
       expect(next.annotations[Annotations.resourceVersion]).toBe(String(all.length + 1));
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });
@@ -120,10 +122,10 @@ const { VClusterSchema } = await import("@open-vcluster/api");
 const store = new SqliteStore(process.env.STORE_PATH);
 const padding = "x".repeat(4096);
 for (let i = 0; ; i++) {
-  store.transaction((tx) => {
+  await store.transaction(async (tx) => {
     for (const side of ["a", "b"]) {
       const id = side + "-" + i;
-      tx.putVCluster(create(VClusterSchema, { id, name: id, namespace: "default", spec: { helmValues: padding } }));
+      await tx.putVCluster(create(VClusterSchema, { id, name: id, namespace: "default", spec: { helmValues: padding } }));
     }
   });
   process.stdout.write(i + "\\n");

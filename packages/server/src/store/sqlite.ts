@@ -7,6 +7,7 @@ import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { timestampToMs } from "./cursors.js";
 import { assertPageLimit } from "./matching.js";
+import { countCreates } from "./memory.js";
 import {
   jsLabels,
   type Query,
@@ -16,11 +17,13 @@ import {
   vclusterPageQuery,
 } from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
-import { TransactionalStore } from "./transactional-store.js";
+import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
+  ClaimRequest,
   IdempotencyRecord,
   LabelPredicate,
   ListResult,
+  OperationRecord,
   SnapshotCursor,
   SnapshotFilter,
   StoredEvent,
@@ -30,7 +33,7 @@ import type {
   VClusterFilter,
   VClusterOrder,
 } from "./types.js";
-import { HistoryExpiredError, NameConflictError } from "./types.js";
+import { HistoryExpiredError, NameConflictError, VersionConflictError } from "./types.js";
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -40,9 +43,10 @@ type Row = Record<string, SQLOutputValue>;
  *
  * Resource versions and the event history live in the same database as the objects and are
  * written in the same transaction, so they can never disagree. The connection is meant to be
- * the only writer: committed versions are cached in memory after each commit.
+ * the only writer: committed versions are cached in memory after each commit. Transactions
+ * take turns on the one connection (SerialStore).
  */
-export class SqliteStore extends TransactionalStore {
+export class SqliteStore extends SerialStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
   #committedVersion = 0;
@@ -57,69 +61,213 @@ export class SqliteStore extends TransactionalStore {
       configureConnection(this.#db, { inMemory });
       migrate(this.#db);
       // An empty transaction applies a historyLimit lowered since the last run and loads the meta row.
-      this.transaction(() => undefined);
+      this.#db.exec("BEGIN IMMEDIATE");
+      this.#commit();
     } catch (error) {
       this.#db.close();
       throw error;
     }
   }
 
-  protected readonly tx: StoreTx = {
-    getVCluster: (namespace, name) =>
-      decodeVCluster(this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
-    getVClusterById: (id) => decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id)),
-    putVCluster: (vcluster) => this.#putVCluster(vcluster),
-    deleteVCluster: (id) => this.#deleteVCluster(id),
-    listVClusters: (filter, order, after, limit) => this.#listVClusters(filter, order, after, limit),
-    getSnapshot: (id) => decodeSnapshot(this.#get("SELECT data FROM snapshots WHERE id = ?", id)),
-    getSnapshotByName: (namespace, name) =>
-      decodeSnapshot(this.#get("SELECT data FROM snapshots WHERE namespace = ? AND name = ?", namespace, name)),
-    putSnapshot: (snapshot, content) => this.#putSnapshot(snapshot, content),
-    getSnapshotContent: (id) => {
-      const row = this.#get("SELECT content FROM snapshot_contents WHERE snapshot_id = ?", id);
-      return row === undefined ? undefined : (row.content as Uint8Array);
-    },
-    deleteSnapshot: (id) => this.#run("DELETE FROM snapshots WHERE id = ?", id) > 0,
-    listSnapshots: (filter, after, limit) => this.#listSnapshots(filter, after, limit),
-    snapshotsExpiringBefore: (time) =>
-      this.#all(
-        "SELECT data FROM snapshots WHERE expire_time_ms IS NOT NULL AND expire_time_ms <= ? ORDER BY expire_time_ms, id",
-        time.getTime(),
-      ).map((row) => fromBinary(SnapshotSchema, row.data as Uint8Array)),
-    getIdempotency: (key) => {
-      const row = this.#get("SELECT key, fingerprint, response, create_time_ms FROM idempotency WHERE key = ?", key);
-      if (row === undefined) return undefined;
-      return {
-        key: row.key as string,
-        fingerprint: row.fingerprint as string,
-        response: row.response as Uint8Array,
-        createTime: new Date(Number(row.create_time_ms)),
-      };
-    },
-    putIdempotency: (record: IdempotencyRecord) => {
-      this.#run(
-        `INSERT INTO idempotency (key, fingerprint, response, create_time_ms) VALUES (?, ?, ?, ?)
+  protected begin(readOnly: boolean): SerialTransaction {
+    this.#db.exec(readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
+    const events: StoredEvent[] = [];
+    const tx = asyncTx(this.#txOf(events));
+    return {
+      tx: readOnly ? readOnlyGuard(tx) : tx,
+      events,
+      commit: () => (readOnly ? this.#db.exec("COMMIT") : this.#commit()),
+      rollback: () => {
+        // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      },
+    };
+  }
+
+  #txOf(events: StoredEvent[]): SyncTx {
+    return {
+      getVCluster: (namespace, name) =>
+        decodeVCluster(this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
+      getVClusterById: (id) => decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id)),
+      putVCluster: (vcluster, expected) => this.#putVCluster(events, vcluster, expected),
+      deleteVCluster: (id, expected) => this.#deleteVCluster(events, id, expected),
+      listVClusters: (filter, order, after, limit) => this.#listVClusters(filter, order, after, limit),
+      getSnapshot: (id) => decodeSnapshot(this.#get("SELECT data FROM snapshots WHERE id = ?", id)),
+      getSnapshotByName: (namespace, name) =>
+        decodeSnapshot(this.#get("SELECT data FROM snapshots WHERE namespace = ? AND name = ?", namespace, name)),
+      putSnapshot: (snapshot, content) => this.#putSnapshot(snapshot, content),
+      getSnapshotContent: (id) => {
+        const row = this.#get("SELECT content FROM snapshot_contents WHERE snapshot_id = ?", id);
+        return row === undefined ? undefined : (row.content as Uint8Array);
+      },
+      deleteSnapshot: (id) => this.#run("DELETE FROM snapshots WHERE id = ?", id) > 0,
+      listSnapshots: (filter, after, limit) => this.#listSnapshots(filter, after, limit),
+      snapshotsExpiringBefore: (time) =>
+        this.#all(
+          "SELECT data FROM snapshots WHERE expire_time_ms IS NOT NULL AND expire_time_ms <= ? ORDER BY expire_time_ms, id",
+          time.getTime(),
+        ).map((row) => fromBinary(SnapshotSchema, row.data as Uint8Array)),
+      getIdempotency: (key) => {
+        const row = this.#get("SELECT key, fingerprint, response, create_time_ms FROM idempotency WHERE key = ?", key);
+        if (row === undefined) return undefined;
+        return {
+          key: row.key as string,
+          fingerprint: row.fingerprint as string,
+          response: row.response as Uint8Array,
+          createTime: new Date(Number(row.create_time_ms)),
+        };
+      },
+      putIdempotency: (record: IdempotencyRecord) => {
+        this.#run(
+          `INSERT INTO idempotency (key, fingerprint, response, create_time_ms) VALUES (?, ?, ?, ?)
          ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
            create_time_ms = excluded.create_time_ms`,
-        record.key,
-        record.fingerprint,
-        record.response,
-        record.createTime.getTime(),
-      );
-    },
-    deleteIdempotencyBefore: (time) => this.#run("DELETE FROM idempotency WHERE create_time_ms < ?", time.getTime()),
-  };
+          record.key,
+          record.fingerprint,
+          record.response,
+          record.createTime.getTime(),
+        );
+      },
+      deleteIdempotencyBefore: (time) => this.#run("DELETE FROM idempotency WHERE create_time_ms < ?", time.getTime()),
+      getOperation: (vclusterId) =>
+        decodeOperation(this.#get("SELECT * FROM operations WHERE vcluster_id = ?", vclusterId)),
+      putOperation: (vclusterId, operation, lease) => {
+        const waiting = "waiting" in lease;
+        const row = this.#get(
+          `INSERT INTO operations (vcluster_id, operation_json, waiting, owner, lease_expires_ms, sequence)
+         VALUES (?, ?, ?, ?, ?, (SELECT coalesce(max(sequence), 0) + 1 FROM operations))
+         ON CONFLICT (vcluster_id) DO UPDATE SET operation_json = excluded.operation_json, waiting = excluded.waiting,
+           owner = excluded.owner, lease_expires_ms = excluded.lease_expires_ms, sequence = excluded.sequence
+         RETURNING *`,
+          vclusterId,
+          JSON.stringify(operation),
+          waiting ? 1 : 0,
+          waiting ? "" : lease.owner,
+          waiting ? 0 : Date.now() + lease.leaseMs,
+        );
+        return decodeOperation(row) as OperationRecord;
+      },
+      deleteOperation: (vclusterId, operationId) =>
+        operationId === undefined
+          ? this.#run("DELETE FROM operations WHERE vcluster_id = ?", vclusterId) > 0
+          : this.#run(
+              "DELETE FROM operations WHERE vcluster_id = ? AND json_extract(operation_json, '$.id') = ?",
+              vclusterId,
+              operationId,
+            ) > 0,
+      claimOperations: (request) => this.#claim(request),
+      renewLeases: (owner, ids, leaseMs) =>
+        ids.filter(
+          (id) =>
+            this.#run(
+              "UPDATE operations SET lease_expires_ms = ? WHERE vcluster_id = ? AND owner = ?",
+              Date.now() + leaseMs,
+              id,
+              owner,
+            ) > 0,
+        ),
+      countActiveCreates: () => countCreates(this.#allOperations()),
+      claimHousekeeping: (intervalMs) => {
+        const now = Date.now();
+        return (
+          this.#run(
+            "UPDATE meta SET housekeeping_due_ms = ? WHERE id = 1 AND housekeeping_due_ms <= ?",
+            now + intervalMs,
+            now,
+          ) > 0
+        );
+      },
+      currentVersion: () => Number(this.#get("SELECT current_version FROM meta WHERE id = 1")?.current_version),
+      listHistory: (kind, vclusterId, afterSequence, limit) => {
+        assertPageLimit(limit);
+        return this.#all(
+          `SELECT sequence, time_ms, data FROM history WHERE vcluster_id = ? AND kind = ? AND sequence > ?
+           ORDER BY sequence DESC LIMIT ?`,
+          vclusterId,
+          kind,
+          afterSequence,
+          limit,
+        )
+          .reverse()
+          .map((row) => ({
+            sequence: Number(row.sequence),
+            timeMs: Number(row.time_ms),
+            data: row.data as Uint8Array,
+          }));
+      },
+      appendHistory: (kind, vclusterId, entry, options) => {
+        const last = Number(
+          this.#get("SELECT max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?", vclusterId, kind)
+            ?.last ?? 0,
+        );
+        if (options.replaceLast) {
+          this.#run("DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence = ?", vclusterId, kind, last);
+        }
+        const sequence = last + 1;
+        this.#run(
+          "INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES (?, ?, ?, ?, ?)",
+          vclusterId,
+          kind,
+          sequence,
+          entry.timeMs,
+          entry.data,
+        );
+        this.#run(
+          "DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence <= ?",
+          vclusterId,
+          kind,
+          sequence - options.keep,
+        );
+        return sequence;
+      },
+    };
+  }
 
-  currentVersion(): number {
+  #allOperations(): OperationRecord[] {
+    return this.#all("SELECT * FROM operations ORDER BY sequence").map(
+      (row) => decodeOperation(row) as OperationRecord,
+    );
+  }
+
+  #claim(request: ClaimRequest): OperationRecord[] {
+    const now = Date.now();
+    const claimed: OperationRecord[] = [];
+    const take = (record: OperationRecord) => {
+      const row = this.#get(
+        "UPDATE operations SET waiting = 0, owner = ?, lease_expires_ms = ? WHERE vcluster_id = ? RETURNING *",
+        request.owner,
+        now + request.leaseMs,
+        record.vclusterId,
+      );
+      claimed.push(decodeOperation(row) as OperationRecord);
+    };
+    const all = this.#allOperations();
+    for (const record of all) {
+      if (claimed.length >= request.limit) break;
+      if (record.waiting) continue;
+      const expired = record.owner === "" || record.leaseExpiresMs <= now;
+      if (expired || (request.takeOverLive && record.owner !== request.owner)) take(record);
+    }
+    const max = request.maxActiveCreates ?? 0;
+    let free = max === 0 ? Number.POSITIVE_INFINITY : max - countCreates(all).active;
+    for (const record of all) {
+      if (claimed.length >= request.limit || free <= 0) break;
+      if (!record.waiting) continue;
+      take(record);
+      free -= 1;
+    }
+    return claimed;
+  }
+
+  protected committedVersion(): number {
     return this.#committedVersion;
   }
 
-  oldestRetainedVersion(): number {
+  protected oldestRetained(): number {
     return this.#committedOldest;
   }
 
-  eventsAfter(version: number, limit?: number): StoredEvent[] {
-    this.assertOpen();
+  protected committedEventsAfter(version: number, limit?: number): StoredEvent[] {
     if (version < this.#committedOldest) throw new HistoryExpiredError(version, this.#committedOldest);
     if (limit !== undefined) assertPageLimit(limit);
     // The upper bound hides events of a transaction that is still open on this connection.
@@ -138,11 +286,7 @@ export class SqliteStore extends TransactionalStore {
 
   // IMMEDIATE takes the write lock up front, so a transaction never fails half-way with
   // SQLITE_BUSY when it first writes after reading.
-  protected beginTransaction(): void {
-    this.#db.exec("BEGIN IMMEDIATE");
-  }
-
-  protected commitTransaction(_events: readonly StoredEvent[]): void {
+  #commit(): void {
     const meta = this.#get("SELECT current_version, oldest_retained_version FROM meta WHERE id = 1");
     const current = Number(meta?.current_version);
     let oldest = Number(meta?.oldest_retained_version);
@@ -156,36 +300,6 @@ export class SqliteStore extends TransactionalStore {
     this.#db.exec("COMMIT");
     this.#committedVersion = current;
     this.#committedOldest = oldest;
-  }
-
-  protected rollbackTransaction(): void {
-    // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
-    if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
-  }
-
-  protected beginSavepoint(depth: number): void {
-    this.#db.exec(`SAVEPOINT nested_${depth}`);
-  }
-
-  protected releaseSavepoint(depth: number): void {
-    this.#db.exec(`RELEASE nested_${depth}`);
-  }
-
-  protected rollbackSavepoint(depth: number): void {
-    if (!this.#db.isTransaction) return;
-    this.#db.exec(`ROLLBACK TO nested_${depth}`);
-    this.#db.exec(`RELEASE nested_${depth}`);
-  }
-
-  // A read transaction gives a page and its total count the same snapshot of the data.
-  protected override readConsistently<T>(read: () => T): T {
-    if (this.inTransaction) return read();
-    this.#db.exec("BEGIN");
-    try {
-      return read();
-    } finally {
-      if (this.#db.isTransaction) this.#db.exec("COMMIT");
-    }
   }
 
   protected closeStore(): void {
@@ -222,12 +336,29 @@ export class SqliteStore extends TransactionalStore {
     return Number(row?.current_version);
   }
 
-  #appendEvent(version: number, type: WatchEventType, vcluster: VCluster, data: Uint8Array): void {
+  #appendEvent(
+    events: StoredEvent[],
+    version: number,
+    type: WatchEventType,
+    vcluster: VCluster,
+    data: Uint8Array,
+  ): void {
     this.#run("INSERT INTO events (resource_version, type, data) VALUES (?, ?, ?)", version, type, data);
-    this.recordEvent({ resourceVersion: version, type, vcluster });
+    events.push({ resourceVersion: version, type, vcluster });
   }
 
-  #putVCluster(vcluster: VCluster): VCluster {
+  /** The stored vcluster, after checking it is at the expected version (0 = absent). */
+  #checkExpected(id: string, expected: number | undefined): VCluster | undefined {
+    const existing = decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id));
+    if (expected === undefined) return existing;
+    const actual = existing === undefined ? 0 : Number(existing.annotations[Annotations.resourceVersion] ?? 0);
+    if (actual !== expected) {
+      throw new VersionConflictError(`vcluster ${id} is at version ${actual}, not the expected ${expected}`);
+    }
+    return existing;
+  }
+
+  #putVCluster(events: StoredEvent[], vcluster: VCluster, expected: number | undefined): VCluster {
     if (vcluster.id === "") throw new TypeError("vcluster.id is required");
     const holder = this.#get(
       "SELECT id FROM vclusters WHERE namespace = ? AND name = ?",
@@ -237,7 +368,7 @@ export class SqliteStore extends TransactionalStore {
     if (holder !== undefined && holder.id !== vcluster.id) {
       throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, String(holder.id));
     }
-    const exists = this.#get("SELECT 1 AS present FROM vclusters WHERE id = ?", vcluster.id) !== undefined;
+    const exists = this.#checkExpected(vcluster.id, expected) !== undefined;
     const version = this.#nextVersion();
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
@@ -258,17 +389,19 @@ export class SqliteStore extends TransactionalStore {
       JSON.stringify(stored.labels),
       data,
     );
-    this.#appendEvent(version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
+    this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
     return clone(VClusterSchema, stored);
   }
 
-  #deleteVCluster(id: string): VCluster | undefined {
-    const final = decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id));
+  #deleteVCluster(events: StoredEvent[], id: string, expected: number | undefined): VCluster | undefined {
+    const final = this.#checkExpected(id, expected);
     if (final === undefined) return undefined;
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
     this.#run("DELETE FROM vclusters WHERE id = ?", id);
-    this.#appendEvent(version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
+    this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
+    this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
+    this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
     return clone(VClusterSchema, final);
   }
 
@@ -386,4 +519,33 @@ function decodeVCluster(row: Row | undefined): VCluster | undefined {
 
 function decodeSnapshot(row: Row | undefined): Snapshot | undefined {
   return row === undefined ? undefined : fromBinary(SnapshotSchema, row.data as Uint8Array);
+}
+
+function decodeOperation(row: Row | undefined): OperationRecord | undefined {
+  if (row === undefined) return undefined;
+  return {
+    vclusterId: String(row.vcluster_id),
+    operation: JSON.parse(String(row.operation_json)) as OperationRecord["operation"],
+    waiting: Number(row.waiting) === 1,
+    owner: String(row.owner),
+    leaseExpiresMs: Number(row.lease_expires_ms),
+    sequence: Number(row.sequence),
+  };
+}
+
+type SyncTx = { [K in keyof StoreTx]: (...args: Parameters<StoreTx[K]>) => Awaited<ReturnType<StoreTx[K]>> };
+
+/** The StoreTx face of synchronous operations: a thrown error becomes a rejection. */
+function asyncTx(sync: SyncTx): StoreTx {
+  const tx: Record<string, unknown> = {};
+  for (const [key, f] of Object.entries(sync) as [string, (...args: unknown[]) => unknown][]) {
+    tx[key] = (...args: unknown[]) => {
+      try {
+        return Promise.resolve(f(...args));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    };
+  }
+  return tx as unknown as StoreTx;
 }

@@ -1,14 +1,20 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { clone } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { VClusterSchema } from "@open-vcluster/api";
 import type {
+  HistoryEntry,
+  HistoryKind,
   IdempotencyRecord,
   ListResult,
+  OperationRecord,
   SnapshotCursor,
   SnapshotFilter,
   Store,
   StoredEvent,
   StoreOptions,
+  StoreReader,
+  StoreTraits,
   StoreTx,
   VClusterCursor,
   VClusterFilter,
@@ -18,104 +24,26 @@ import { DEFAULT_HISTORY_LIMIT } from "./types.js";
 
 type Listener = (events: StoredEvent[]) => void;
 
-/**
- * What both stores share: transaction nesting, the events of the open transaction, publishing
- * after commit, and the Store methods that run outside a transaction. Subclasses provide the
- * StoreTx operations (`tx`) and the begin/commit/rollback/savepoint primitives.
- */
-export abstract class TransactionalStore implements Store {
-  protected readonly historyLimit: number;
-  readonly #onListenerError: (error: unknown) => void;
-  #depth = 0;
-  #pending: StoredEvent[] = [];
+/** One open transaction of a SerialStore: its own operations, its own events. */
+export interface SerialTransaction {
+  readonly tx: StoreTx;
+  /** Events recorded so far, oldest first. */
+  readonly events: readonly StoredEvent[];
+  commit(): void;
+  rollback(): void;
+}
+
+/** Delivers committed events to subscribers, each its own copies, errors kept from the committer. */
+export class Subscribers {
   // Wrapper objects, so that one function subscribed twice is two independent subscriptions.
   readonly #listeners = new Set<{ listener: Listener }>();
-  #closed = false;
+  readonly #onError: (error: unknown) => void;
 
-  protected constructor(options: StoreOptions = {}) {
-    const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
-    if (!Number.isSafeInteger(historyLimit) || historyLimit < 0) {
-      throw new RangeError(`historyLimit must be a non-negative integer, got ${historyLimit}`);
-    }
-    this.historyLimit = historyLimit;
-    this.#onListenerError = options.onListenerError ?? reportListenerError;
+  constructor(onError: (error: unknown) => void) {
+    this.#onError = onError;
   }
 
-  /** The operations of the open transaction; only called while one is open (or for reads). */
-  protected abstract readonly tx: StoreTx;
-  protected abstract beginTransaction(): void;
-  /** Makes the transaction durable; `events` are the ones it recorded, oldest first. */
-  protected abstract commitTransaction(events: readonly StoredEvent[]): void;
-  protected abstract rollbackTransaction(): void;
-  protected abstract beginSavepoint(depth: number): void;
-  protected abstract releaseSavepoint(depth: number): void;
-  protected abstract rollbackSavepoint(depth: number): void;
-  protected abstract closeStore(): void;
-  abstract currentVersion(): number;
-  abstract oldestRetainedVersion(): number;
-  abstract eventsAfter(version: number, limit?: number): StoredEvent[];
-
-  /** Subclasses call this for every vcluster write; the event is published after commit. */
-  protected recordEvent(event: StoredEvent): void {
-    this.#pending.push(event);
-  }
-
-  protected get inTransaction(): boolean {
-    return this.#depth > 0;
-  }
-
-  /** Runs a multi-statement read; a subclass can give it a consistent snapshot. */
-  protected readConsistently<T>(read: () => T): T {
-    return read();
-  }
-
-  protected assertOpen(): void {
-    if (this.#closed) throw new Error("store is closed");
-  }
-
-  transaction<T>(fn: (tx: StoreTx) => T): T {
-    this.assertOpen();
-    if (this.#depth > 0) return this.#nestedTransaction(fn);
-    this.beginTransaction();
-    this.#depth = 1;
-    let result: T;
-    let events: StoredEvent[];
-    try {
-      result = fn(this.tx);
-      assertSynchronous(result);
-      events = this.#pending;
-      this.commitTransaction(events);
-    } catch (error) {
-      this.rollbackTransaction();
-      throw error;
-    } finally {
-      this.#depth = 0;
-      this.#pending = [];
-    }
-    if (events.length > 0) this.#publish(events);
-    return result;
-  }
-
-  #nestedTransaction<T>(fn: (tx: StoreTx) => T): T {
-    const depth = this.#depth + 1;
-    const mark = this.#pending.length;
-    this.beginSavepoint(depth);
-    this.#depth = depth;
-    try {
-      const result = fn(this.tx);
-      assertSynchronous(result);
-      this.releaseSavepoint(depth);
-      return result;
-    } catch (error) {
-      this.rollbackSavepoint(depth);
-      this.#pending.length = mark;
-      throw error;
-    } finally {
-      this.#depth = depth - 1;
-    }
-  }
-
-  subscribe(listener: Listener): () => void {
+  add(listener: Listener): () => void {
     const entry = { listener };
     this.#listeners.add(entry);
     return () => {
@@ -123,45 +51,136 @@ export abstract class TransactionalStore implements Store {
     };
   }
 
-  #publish(events: StoredEvent[]): void {
+  publish(events: readonly StoredEvent[]): void {
+    if (events.length === 0) return;
     for (const entry of [...this.#listeners]) {
       // A listener may unsubscribe another one while we are dispatching.
       if (!this.#listeners.has(entry)) continue;
       try {
-        // Each listener gets its own copies: one cannot corrupt what another sees.
         entry.listener(events.map(copyEvent));
       } catch (error) {
-        this.#onListenerError(error);
+        this.#onError(error);
       }
     }
   }
 
-  close(): void {
-    if (this.#closed) return;
-    if (this.#depth > 0) throw new Error("cannot close the store inside a transaction");
-    this.#closed = true;
+  clear(): void {
     this.#listeners.clear();
+  }
+}
+
+export function historyLimitOf(options: StoreOptions): number {
+  const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  if (!Number.isSafeInteger(historyLimit) || historyLimit < 0) {
+    throw new RangeError(`historyLimit must be a non-negative integer, got ${historyLimit}`);
+  }
+  return historyLimit;
+}
+
+/**
+ * The base of the single-process stores (memory, SQLite): transactions run one at a time, in
+ * the order they were asked for, so a transaction that awaits never sees another one's
+ * uncommitted writes, and commit order is resource-version order. Reads on the store wait
+ * their turn too. Subclasses open transactions (`begin`); this class orders them, publishes
+ * events after commit and refuses re-entrant use that would wait for itself forever.
+ */
+export abstract class SerialStore implements Store {
+  readonly traits: StoreTraits = { shared: false };
+  protected readonly historyLimit: number;
+  readonly #subscribers: Subscribers;
+  readonly #inside = new AsyncLocalStorage<true>();
+  #tail: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  protected constructor(options: StoreOptions = {}) {
+    this.historyLimit = historyLimitOf(options);
+    this.#subscribers = new Subscribers(options.onListenerError ?? reportListenerError);
+  }
+
+  protected abstract begin(readOnly: boolean): SerialTransaction;
+  protected abstract closeStore(): void;
+  protected abstract committedVersion(): number;
+  protected abstract oldestRetained(): number;
+  protected abstract committedEventsAfter(version: number, limit?: number): StoredEvent[];
+
+  protected assertOpen(): void {
+    if (this.#closed) throw new Error("store is closed");
+  }
+
+  /** Runs `work` when every earlier transaction has finished. */
+  #serialise<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#inside.getStore()) {
+      return Promise.reject(
+        new Error("store.transaction was called inside a transaction; use the transaction's tx instead"),
+      );
+    }
+    const run = this.#tail.then(() => this.#inside.run(true, work));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#run(fn, false);
+  }
+
+  #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
+    return this.#serialise(async () => {
+      this.assertOpen();
+      const open = this.begin(readOnly);
+      let result: T;
+      try {
+        result = await fn(open.tx);
+        this.assertOpen();
+        open.commit();
+      } catch (error) {
+        if (!this.#closed) open.rollback();
+        throw error;
+      }
+      this.#subscribers.publish(open.events);
+      return result;
+    });
+  }
+
+  /** A read on its own: one consistent view, no writes. */
+  read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
+    return this.#run(fn, true);
+  }
+
+  subscribe(listener: Listener): () => void {
+    return this.#subscribers.add(listener);
+  }
+
+  healthy(): boolean {
+    return !this.#closed;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    // Let transactions already asked for finish first.
+    await this.#serialise(async () => undefined).catch(() => undefined);
+    this.#closed = true;
+    this.#subscribers.clear();
     this.closeStore();
   }
 
-  // Reads outside a transaction need no write lock; writes run in a transaction of their own.
-
-  getVCluster(namespace: string, name: string): VCluster | undefined {
-    this.assertOpen();
-    return this.tx.getVCluster(namespace, name);
+  currentVersion(): Promise<number> {
+    return this.read(async () => this.committedVersion());
   }
 
-  getVClusterById(id: string): VCluster | undefined {
-    this.assertOpen();
-    return this.tx.getVClusterById(id);
+  oldestRetainedVersion(): Promise<number> {
+    return this.read(async () => this.oldestRetained());
   }
 
-  putVCluster(vcluster: VCluster): VCluster {
-    return this.transaction((tx) => tx.putVCluster(vcluster));
+  eventsAfter(version: number, limit?: number): Promise<StoredEvent[]> {
+    return this.read(async () => this.committedEventsAfter(version, limit));
   }
 
-  deleteVCluster(id: string): VCluster | undefined {
-    return this.transaction((tx) => tx.deleteVCluster(id));
+  getVCluster(namespace: string, name: string): Promise<VCluster | undefined> {
+    return this.read((tx) => tx.getVCluster(namespace, name));
+  }
+
+  getVClusterById(id: string): Promise<VCluster | undefined> {
+    return this.read((tx) => tx.getVClusterById(id));
   }
 
   listVClusters(
@@ -169,70 +188,71 @@ export abstract class TransactionalStore implements Store {
     order: VClusterOrder,
     after: VClusterCursor | undefined,
     limit: number,
-  ): ListResult<VCluster> {
-    this.assertOpen();
-    return this.readConsistently(() => this.tx.listVClusters(filter, order, after, limit));
+  ): Promise<ListResult<VCluster>> {
+    return this.read((tx) => tx.listVClusters(filter, order, after, limit));
   }
 
-  getSnapshot(id: string): Snapshot | undefined {
-    this.assertOpen();
-    return this.tx.getSnapshot(id);
+  getSnapshot(id: string): Promise<Snapshot | undefined> {
+    return this.read((tx) => tx.getSnapshot(id));
   }
 
-  getSnapshotByName(namespace: string, name: string): Snapshot | undefined {
-    this.assertOpen();
-    return this.tx.getSnapshotByName(namespace, name);
+  getSnapshotByName(namespace: string, name: string): Promise<Snapshot | undefined> {
+    return this.read((tx) => tx.getSnapshotByName(namespace, name));
   }
 
-  putSnapshot(snapshot: Snapshot, content?: Uint8Array): void {
-    this.transaction((tx) => tx.putSnapshot(snapshot, content));
+  getSnapshotContent(id: string): Promise<Uint8Array | undefined> {
+    return this.read((tx) => tx.getSnapshotContent(id));
   }
 
-  getSnapshotContent(id: string): Uint8Array | undefined {
-    this.assertOpen();
-    return this.tx.getSnapshotContent(id);
+  listSnapshots(
+    filter: SnapshotFilter,
+    after: SnapshotCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Snapshot>> {
+    return this.read((tx) => tx.listSnapshots(filter, after, limit));
   }
 
-  deleteSnapshot(id: string): boolean {
-    return this.transaction((tx) => tx.deleteSnapshot(id));
+  snapshotsExpiringBefore(time: Date): Promise<Snapshot[]> {
+    return this.read((tx) => tx.snapshotsExpiringBefore(time));
   }
 
-  listSnapshots(filter: SnapshotFilter, after: SnapshotCursor | undefined, limit: number): ListResult<Snapshot> {
-    this.assertOpen();
-    return this.readConsistently(() => this.tx.listSnapshots(filter, after, limit));
+  getIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.read((tx) => tx.getIdempotency(key));
   }
 
-  snapshotsExpiringBefore(time: Date): Snapshot[] {
-    this.assertOpen();
-    return this.tx.snapshotsExpiringBefore(time);
+  getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
+    return this.read((tx) => tx.getOperation(vclusterId));
   }
 
-  getIdempotency(key: string): IdempotencyRecord | undefined {
-    this.assertOpen();
-    return this.tx.getIdempotency(key);
-  }
-
-  putIdempotency(record: IdempotencyRecord): void {
-    this.transaction((tx) => tx.putIdempotency(record));
-  }
-
-  deleteIdempotencyBefore(time: Date): number {
-    return this.transaction((tx) => tx.deleteIdempotencyBefore(time));
+  listHistory(kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number): Promise<HistoryEntry[]> {
+    return this.read((tx) => tx.listHistory(kind, vclusterId, afterSequence, limit));
   }
 }
 
-function copyEvent(event: StoredEvent): StoredEvent {
+/** Refuses writes in a read-only transaction. */
+export function readOnlyGuard(tx: StoreTx): StoreTx {
+  const refuse = () => Promise.reject(new Error("write in a read-only transaction"));
+  return {
+    ...tx,
+    putVCluster: refuse,
+    deleteVCluster: refuse,
+    putSnapshot: refuse,
+    deleteSnapshot: refuse,
+    putIdempotency: refuse,
+    deleteIdempotencyBefore: refuse,
+    putOperation: refuse,
+    deleteOperation: refuse,
+    claimOperations: refuse,
+    renewLeases: refuse,
+    claimHousekeeping: refuse,
+    appendHistory: refuse,
+  };
+}
+
+export function copyEvent(event: StoredEvent): StoredEvent {
   return { resourceVersion: event.resourceVersion, type: event.type, vcluster: clone(VClusterSchema, event.vcluster) };
 }
 
-// A transaction cannot span an await: other callers would interleave with its writes, and it
-// would commit before the awaited work ran. Reject promises so the mistake fails loudly.
-function assertSynchronous(result: unknown): void {
-  if (typeof result === "object" && result !== null && typeof (result as { then?: unknown }).then === "function") {
-    throw new TypeError("transaction callbacks must be synchronous; the transaction was rolled back");
-  }
-}
-
-function reportListenerError(error: unknown): void {
+export function reportListenerError(error: unknown): void {
   process.emitWarning(error instanceof Error ? error : String(error), { code: "STORE_LISTENER_ERROR" });
 }

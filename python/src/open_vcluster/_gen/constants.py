@@ -62,3 +62,6 @@ class ErrorReasons:
 
     UNAVAILABLE: Final = "UNAVAILABLE"
     """The server cannot serve the request now; retrying may succeed."""
+
+    ABORTED: Final = "ABORTED"
+    """A concurrent change to the same object kept winning; retrying may succeed."""

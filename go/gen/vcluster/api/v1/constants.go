@@ -57,4 +57,7 @@ const (
 
 	// ReasonUnavailable: The server cannot serve the request now; retrying may succeed.
 	ReasonUnavailable = "UNAVAILABLE"
+
+	// ReasonAborted: A concurrent change to the same object kept winning; retrying may succeed.
+	ReasonAborted = "ABORTED"
 )

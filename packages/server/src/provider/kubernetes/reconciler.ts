@@ -91,7 +91,7 @@ export class Reconciler {
       (o) => {
         const ns = o.metadata?.name;
         if (!ns) return undefined;
-        for (const t of this.options.target.tracked()) if (t.namespace === ns) this.schedule(t.namespace, t.name);
+        void this.scheduleTracked((t) => t.namespace === ns);
         return undefined;
       },
     );
@@ -111,7 +111,7 @@ export class Reconciler {
 
   private async resyncLoop(): Promise<void> {
     while (!this.stopping.signal.aborted) {
-      for (const t of this.options.target.tracked()) this.schedule(t.namespace, t.name);
+      await this.scheduleTracked(() => true);
       try {
         await this.options.clock.sleep(this.options.resyncIntervalMs, this.stopping.signal);
       } catch {
@@ -120,9 +120,20 @@ export class Reconciler {
     }
   }
 
+  /** Schedules the tracked vclusters that `wanted` picks; a store that cannot answer is asked again at the next resync. */
+  private async scheduleTracked(wanted: (t: { namespace: string; name: string }) => boolean): Promise<void> {
+    let tracked: { namespace: string; name: string }[];
+    try {
+      tracked = await this.options.target.tracked();
+    } catch {
+      return;
+    }
+    for (const t of tracked) if (wanted(t)) this.schedule(t.namespace, t.name);
+  }
+
+  // Vclusters the API does not know are dropped inside the loop, when their version reads as undefined.
   private schedule(namespace: string, name: string): void {
     if (this.stopping.signal.aborted) return;
-    if (this.options.target.version(namespace, name) === undefined) return;
     const key = `${namespace}/${name}`;
     const entry = this.busy.get(key);
     if (entry) {
@@ -134,7 +145,12 @@ export class Reconciler {
     const run = (async () => {
       do {
         state.again = false;
-        const version = this.options.target.version(namespace, name);
+        let version: string | undefined;
+        try {
+          version = await this.options.target.version(namespace, name);
+        } catch {
+          break;
+        }
         if (version === undefined) break;
         let observation: Observation;
         try {

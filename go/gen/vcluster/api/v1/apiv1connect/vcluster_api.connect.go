@@ -81,6 +81,9 @@ const (
 	// VClusterServiceListVClusterEventsProcedure is the fully-qualified name of the VClusterService's
 	// ListVClusterEvents RPC.
 	VClusterServiceListVClusterEventsProcedure = "/vcluster.api.v1.VClusterService/ListVClusterEvents"
+	// VClusterServiceListVClusterUsageProcedure is the fully-qualified name of the VClusterService's
+	// ListVClusterUsage RPC.
+	VClusterServiceListVClusterUsageProcedure = "/vcluster.api.v1.VClusterService/ListVClusterUsage"
 	// SnapshotServiceListSnapshotsProcedure is the fully-qualified name of the SnapshotService's
 	// ListSnapshots RPC.
 	SnapshotServiceListSnapshotsProcedure = "/vcluster.api.v1.SnapshotService/ListSnapshots"
@@ -145,6 +148,11 @@ type VClusterServiceClient interface {
 	// took), refused requests, and the phase and condition changes that followed. The server
 	// keeps a bounded recent history per vcluster; follow it with after_sequence.
 	ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error)
+	// Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+	// provider's reported usage (status.current_usage) as the server committed it, at most one
+	// sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+	// values until the next one. Follow it with after_sequence.
+	ListVClusterUsage(context.Context, *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error)
 }
 
 // NewVClusterServiceClient constructs a client for the vcluster.api.v1.VClusterService service. By
@@ -240,6 +248,13 @@ func NewVClusterServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		listVClusterUsage: connect.NewClient[v1.ListVClusterUsageRequest, v1.ListVClusterUsageResponse](
+			httpClient,
+			baseURL+VClusterServiceListVClusterUsageProcedure,
+			connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterUsage")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -258,6 +273,7 @@ type vClusterServiceClient struct {
 	getVClusterKubeconfig *connect.Client[v1.GetVClusterKubeconfigRequest, v1.GetVClusterKubeconfigResponse]
 	watchVCluster         *connect.Client[v1.WatchVClusterRequest, v1.WatchVClusterResponse]
 	listVClusterEvents    *connect.Client[v1.ListVClusterEventsRequest, v1.ListVClusterEventsResponse]
+	listVClusterUsage     *connect.Client[v1.ListVClusterUsageRequest, v1.ListVClusterUsageResponse]
 }
 
 // CreateVCluster calls vcluster.api.v1.VClusterService.CreateVCluster.
@@ -325,6 +341,11 @@ func (c *vClusterServiceClient) ListVClusterEvents(ctx context.Context, req *con
 	return c.listVClusterEvents.CallUnary(ctx, req)
 }
 
+// ListVClusterUsage calls vcluster.api.v1.VClusterService.ListVClusterUsage.
+func (c *vClusterServiceClient) ListVClusterUsage(ctx context.Context, req *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error) {
+	return c.listVClusterUsage.CallUnary(ctx, req)
+}
+
 // VClusterServiceHandler is an implementation of the vcluster.api.v1.VClusterService service.
 type VClusterServiceHandler interface {
 	// CreateVCluster provisions a new vcluster. It returns the vcluster in phase CREATING
@@ -378,6 +399,11 @@ type VClusterServiceHandler interface {
 	// took), refused requests, and the phase and condition changes that followed. The server
 	// keeps a bounded recent history per vcluster; follow it with after_sequence.
 	ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error)
+	// Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+	// provider's reported usage (status.current_usage) as the server committed it, at most one
+	// sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+	// values until the next one. Follow it with after_sequence.
+	ListVClusterUsage(context.Context, *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error)
 }
 
 // NewVClusterServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -469,6 +495,13 @@ func NewVClusterServiceHandler(svc VClusterServiceHandler, opts ...connect.Handl
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	vClusterServiceListVClusterUsageHandler := connect.NewUnaryHandler(
+		VClusterServiceListVClusterUsageProcedure,
+		svc.ListVClusterUsage,
+		connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterUsage")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/vcluster.api.v1.VClusterService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case VClusterServiceCreateVClusterProcedure:
@@ -497,6 +530,8 @@ func NewVClusterServiceHandler(svc VClusterServiceHandler, opts ...connect.Handl
 			vClusterServiceWatchVClusterHandler.ServeHTTP(w, r)
 		case VClusterServiceListVClusterEventsProcedure:
 			vClusterServiceListVClusterEventsHandler.ServeHTTP(w, r)
+		case VClusterServiceListVClusterUsageProcedure:
+			vClusterServiceListVClusterUsageHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -556,6 +591,10 @@ func (UnimplementedVClusterServiceHandler) WatchVCluster(context.Context, *conne
 
 func (UnimplementedVClusterServiceHandler) ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.ListVClusterEvents is not implemented"))
+}
+
+func (UnimplementedVClusterServiceHandler) ListVClusterUsage(context.Context, *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.ListVClusterUsage is not implemented"))
 }
 
 // SnapshotServiceClient is a client for the vcluster.api.v1.SnapshotService service.

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Annotations, Phase, VClusterSchema } from "@open-vcluster/api";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresServer } from "../../test/postgres-server.js";
+import { PostgresStore } from "./postgres.js";
+import { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
+import { SqliteStore } from "./sqlite.js";
+import { LEGACY_PENDING_OPERATION, migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
+
+function legacyVCluster() {
+  return create(VClusterSchema, {
+    id: "vc-1",
+    name: "busy",
+    namespace: "default",
+    status: { phase: Phase.SCALING },
+    annotations: {
+      [Annotations.resourceVersion]: "1",
+      [Annotations.operationId]: "op-1",
+      [LEGACY_PENDING_OPERATION]: JSON.stringify({ kind: "scale", id: "op-1" }),
+    },
+  });
+}
+
+describe("schema migrations", () => {
+  let dir = "";
+  let server: PostgresServer | undefined;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "migrations-"));
+    server = await PostgresServer.start();
+  }, 120_000);
+  afterAll(async () => {
+    rmSync(dir, { recursive: true, force: true });
+    await server?.stop();
+  });
+
+  it("SQLite: moves the pending operation of schema 1 out of the annotations into an operation record", async () => {
+    const path = join(dir, "v1.db");
+    const db = new DatabaseSync(path);
+    migrate(db, 1);
+    db.prepare(
+      `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels_json, data)
+       VALUES ('vc-1', 'default', 'busy', 0, ?, '', '', '{}', ?)`,
+    ).run(Phase.SCALING, toBinary(VClusterSchema, legacyVCluster()));
+    db.close();
+
+    const store = new SqliteStore(path);
+    try {
+      const vcluster = await store.getVClusterById("vc-1");
+      expect(vcluster?.annotations).not.toHaveProperty(LEGACY_PENDING_OPERATION);
+      expect(vcluster?.annotations[Annotations.operationId]).toBe("op-1");
+      // Nobody holds it: the next server to start claims it and carries it on.
+      expect(await store.getOperation("vc-1")).toMatchObject({ operation: { kind: "scale", id: "op-1" }, owner: "" });
+    } finally {
+      await store.close();
+    }
+    const raw = new DatabaseSync(path);
+    expect(raw.prepare("PRAGMA user_version").get()?.user_version).toBe(SCHEMA_VERSION);
+    raw.close();
+  });
+
+  it("PostgreSQL: migrates an empty database and one at the previous schema, keeping its rows", async () => {
+    if (!server) throw new Error("PostgreSQL did not start");
+    const emptyUrl = server.createDatabase("migrate_empty");
+    const empty = new PostgresStore(emptyUrl);
+    expect(await empty.currentVersion()).toBe(0);
+    await empty.close();
+
+    const url = server.createDatabase("migrate_previous");
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      expect(await migratePostgres(pool, PG_SCHEMA_VERSION - 1)).toBe(0);
+      await pool.query(
+        `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
+         VALUES ('vc-1', 'default', 'old', 0, 1, '', '', '{"tier":"gold"}', 1, $1)`,
+        [
+          Buffer.from(
+            toBinary(
+              VClusterSchema,
+              create(VClusterSchema, { id: "vc-1", name: "old", namespace: "default", labels: { tier: "gold" } }),
+            ),
+          ),
+        ],
+      );
+      await pool.query("UPDATE meta SET current_version = 1");
+      const store = new PostgresStore(url);
+      try {
+        expect(await store.currentVersion()).toBe(1);
+        const page = await store.listVClusters(
+          {
+            labels: Object.assign(() => true, {
+              requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+            }),
+          },
+          "name",
+          undefined,
+          10,
+        );
+        expect(page.items.map((v) => v.name)).toEqual(["old"]);
+        expect(page.total).toBe(1);
+      } finally {
+        await store.close();
+      }
+      const versions = await pool.query<{ version: number }>("SELECT version FROM schema_migrations ORDER BY version");
+      expect(versions.rows.map((r) => r.version)).toEqual(Array.from({ length: PG_SCHEMA_VERSION }, (_, i) => i + 1));
+      // Migrating again changes nothing.
+      expect(await migratePostgres(pool)).toBe(PG_SCHEMA_VERSION);
+    } finally {
+      await pool.end();
+    }
+  });
+});

@@ -1,0 +1,1029 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
+import type { Snapshot, VCluster } from "@open-vcluster/api";
+import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
+import pg from "pg";
+import { timestampToMs } from "./cursors.js";
+import { assertPageLimit } from "./matching.js";
+import { migratePostgres } from "./postgres-schema.js";
+import { historyLimitOf, reportListenerError, Subscribers } from "./transactional-store.js";
+import type {
+  ClaimRequest,
+  HistoryAppend,
+  HistoryEntry,
+  HistoryKind,
+  IdempotencyRecord,
+  LabelPredicate,
+  ListResult,
+  OperationRecord,
+  SnapshotCursor,
+  SnapshotFilter,
+  Store,
+  StoredEvent,
+  StoreOptions,
+  StoreReader,
+  StoreTraits,
+  StoreTx,
+  VClusterCursor,
+  VClusterFilter,
+  VClusterOrder,
+} from "./types.js";
+import { HistoryExpiredError, NameConflictError, StoreUnavailableError, VersionConflictError } from "./types.js";
+
+/** TLS to the database: verify the server (optionally against `ca`), or only encrypt ("require"). */
+export type PostgresTls = false | true | "require" | { ca: string };
+
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Statements running longer are cancelled (default 30 s; 0 = no limit). */
+  statementTimeoutMs?: number;
+  /** How long to wait for a connection (default 10 s). */
+  connectTimeoutMs?: number;
+  /** TLS to the database (default: as the URL's sslmode says, else none). */
+  ssl?: PostgresTls;
+  /** How often the change feed looks for commits when no notification came (default 1000 ms). */
+  pollIntervalMs?: number;
+}
+
+const CHANNEL = "open_vcluster_events";
+const FEED_BATCH = 1000;
+
+type Db = Pick<pg.ClientBase, "query">;
+type Row = Record<string, unknown>;
+
+/**
+ * A store in PostgreSQL, shared by any number of server replicas.
+ *
+ * Resource versions come from one counter row that every writing transaction locks at its
+ * first write and holds until commit, so commit order is version order and versions have no
+ * gaps: an event committed later never carries a lower version than one already delivered.
+ * The events table is the truth for watches on every replica; NOTIFY only wakes the change
+ * feed early, and a periodic poll and each reconnect catch up on whatever a lost notification
+ * would have said.
+ */
+export class PostgresStore implements Store {
+  readonly traits: StoreTraits = { shared: true };
+  readonly #pool: pg.Pool;
+  readonly #config: pg.PoolConfig;
+  readonly #historyLimit: number;
+  readonly #subscribers: Subscribers;
+  readonly #ready: Promise<void>;
+  readonly #pollTimer: NodeJS.Timeout;
+  readonly #inside = new AsyncLocalStorage<true>();
+  #healthy = false;
+  #closed = false;
+  #feedVersion = -1;
+  #feeding: Promise<void> | undefined;
+  #feedAgain = false;
+  #feedFailed = false;
+  #listener: pg.Client | undefined;
+  #listening = false;
+
+  constructor(url: string, options: PostgresStoreOptions = {}) {
+    this.#historyLimit = historyLimitOf(options);
+    this.#subscribers = new Subscribers(options.onListenerError ?? reportListenerError);
+    const statementTimeout = options.statementTimeoutMs ?? 30_000;
+    this.#config = {
+      connectionString: url,
+      max: options.poolSize ?? 10,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      idleTimeoutMillis: 60_000,
+      application_name: "vcluster-api-server",
+      ...(statementTimeout > 0 ? { statement_timeout: statementTimeout } : {}),
+      ...(options.ssl !== undefined ? { ssl: tlsOptions(options.ssl) } : {}),
+    };
+    this.#pool = new pg.Pool(this.#config);
+    // An idle connection the server dropped: the pool replaces it; the next query notices.
+    this.#pool.on("error", () => {
+      this.#healthy = false;
+    });
+    this.#ready = this.#start();
+    // Unhandled here; every operation awaits it and reports its failure.
+    this.#ready.catch(() => undefined);
+    this.#pollTimer = setInterval(() => this.#heartbeat(), options.pollIntervalMs ?? 1000);
+    this.#pollTimer.unref();
+  }
+
+  /** Migrates (retrying until the database is reachable), then starts the change feed. */
+  async #start(): Promise<void> {
+    for (;;) {
+      try {
+        await migratePostgres(this.#pool);
+        break;
+      } catch (error) {
+        if (this.#closed || !isConnectionError(error)) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500).unref());
+      }
+    }
+    const meta = await this.#pool.query<{ current_version: string }>("SELECT current_version FROM meta WHERE id = 1");
+    this.#feedVersion = Number(meta.rows[0]?.current_version ?? 0);
+    await this.#listen().catch(() => undefined);
+    this.#healthy = this.#listening;
+  }
+
+  /** A connection of its own that LISTENs; when it is lost, the heartbeat opens another. */
+  async #listen(): Promise<void> {
+    if (this.#listening || this.#closed) return;
+    const client = new pg.Client(this.#config);
+    const lost = () => {
+      if (this.#listener !== client) return;
+      this.#listener = undefined;
+      this.#listening = false;
+      this.#healthy = false;
+      client.end().catch(() => undefined);
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", () => this.#wake());
+    this.#listener = client;
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CHANNEL}`);
+    } catch (error) {
+      lost();
+      throw error;
+    }
+    this.#listening = true;
+    // Whatever was committed while nobody listened.
+    this.#wake();
+  }
+
+  #heartbeat(): void {
+    if (this.#closed || this.#feedVersion < 0) return;
+    this.#listen()
+      .then(() => this.#pool.query("SELECT 1"))
+      .then(
+        () => {
+          this.#healthy = this.#listening;
+          this.#wake();
+        },
+        () => {
+          this.#healthy = false;
+        },
+      );
+  }
+
+  /** Delivers every committed event after the feed's position, in order (coalesced). */
+  #wake(): void {
+    if (this.#closed || this.#feedVersion < 0) return;
+    if (this.#feeding) {
+      this.#feedAgain = true;
+      return;
+    }
+    this.#feedFailed = false;
+    this.#feeding = (async () => {
+      for (;;) {
+        const events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
+        if (events.length === 0) return;
+        this.#feedVersion = events.at(-1)?.resourceVersion ?? this.#feedVersion;
+        this.#subscribers.publish(events);
+      }
+    })()
+      .catch((error: unknown) => {
+        this.#feedFailed = true;
+        if (isConnectionError(error)) this.#healthy = false;
+        else if (!this.#closed) reportListenerError(error);
+      })
+      .finally(() => {
+        this.#feeding = undefined;
+        if (this.#feedAgain) {
+          this.#feedAgain = false;
+          this.#wake();
+        }
+      });
+  }
+
+  healthy(): boolean {
+    return this.#healthy && !this.#closed;
+  }
+
+  subscribe(listener: (events: StoredEvent[]) => void): () => void {
+    return this.#subscribers.add(listener);
+  }
+
+  /** Runs `work` once the schema is ready, with database failures as store errors. */
+  async #use<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw new Error("store is closed");
+    // A transaction waiting for another of its own context could exhaust the pool and hang.
+    if (this.#inside.getStore()) {
+      throw new Error("store.transaction was called inside a transaction; use the transaction's tx instead");
+    }
+    try {
+      await this.#ready;
+      return await work();
+    } catch (error) {
+      throw translateError(error, () => {
+        this.#healthy = false;
+      });
+    }
+  }
+
+  /** Runs fn between `begin` and COMMIT on a connection of its own (ROLLBACK when it throws). */
+  async #begin<T>(begin: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: unknown;
+    // A connection lost mid-transaction is reported by the failing query; without a listener
+    // its "error" event would crash the process.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    client.on("error", onError);
+    try {
+      await client.query(begin);
+      const result = await this.#inside.run(true, () => fn(client));
+      await client.query("COMMIT");
+      return result;
+    } catch (error) {
+      if (isConnectionError(error)) broken = error;
+      else await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
+      throw error;
+    } finally {
+      // A connection in an unknown state is closed, not reused.
+      client.off("error", onError);
+      client.release(broken instanceof Error ? broken : broken === undefined ? undefined : true);
+    }
+  }
+
+  transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
+    return this.#use(async () => {
+      let committed = 0;
+      const result = await this.#begin("BEGIN", async (db) => {
+        const tx = new PostgresTx(db, this.#historyLimit);
+        const value = await fn(tx);
+        committed = await tx.finish();
+        return value;
+      });
+      // Subscribers have this commit's events by the time the caller hears it committed.
+      if (committed > 0) await this.#delivered(committed);
+      return result;
+    });
+  }
+
+  read<T>(fn: (reader: StoreReader) => Promise<T>): Promise<T> {
+    // One snapshot for every statement; read-only transactions never fail to serialise.
+    return this.#use(() =>
+      this.#begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", (db) =>
+        fn(new PostgresTx(db, this.#historyLimit)),
+      ),
+    );
+  }
+
+  /** Waits until the change feed has delivered `version` (or failed: it catches up later). */
+  async #delivered(version: number): Promise<void> {
+    while (this.#feedVersion < version && !this.#closed) {
+      this.#wake();
+      await this.#feeding;
+      if (this.#feedFailed) return;
+    }
+  }
+
+  #reader(): PostgresTx {
+    return new PostgresTx(this.#pool, this.#historyLimit);
+  }
+
+  getVCluster(namespace: string, name: string): Promise<VCluster | undefined> {
+    return this.#use(() => this.#reader().getVCluster(namespace, name));
+  }
+  getVClusterById(id: string): Promise<VCluster | undefined> {
+    return this.#use(() => this.#reader().getVClusterById(id));
+  }
+  listVClusters(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<VCluster>> {
+    return this.read((r) => r.listVClusters(filter, order, after, limit));
+  }
+  getSnapshot(id: string): Promise<Snapshot | undefined> {
+    return this.#use(() => this.#reader().getSnapshot(id));
+  }
+  getSnapshotByName(namespace: string, name: string): Promise<Snapshot | undefined> {
+    return this.#use(() => this.#reader().getSnapshotByName(namespace, name));
+  }
+  getSnapshotContent(id: string): Promise<Uint8Array | undefined> {
+    return this.#use(() => this.#reader().getSnapshotContent(id));
+  }
+  listSnapshots(
+    filter: SnapshotFilter,
+    after: SnapshotCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Snapshot>> {
+    return this.read((r) => r.listSnapshots(filter, after, limit));
+  }
+  snapshotsExpiringBefore(time: Date): Promise<Snapshot[]> {
+    return this.#use(() => this.#reader().snapshotsExpiringBefore(time));
+  }
+  getIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.#use(() => this.#reader().getIdempotency(key));
+  }
+  getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
+    return this.#use(() => this.#reader().getOperation(vclusterId));
+  }
+  listHistory(kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number): Promise<HistoryEntry[]> {
+    return this.#use(() => this.#reader().listHistory(kind, vclusterId, afterSequence, limit));
+  }
+  currentVersion(): Promise<number> {
+    return this.#use(() => this.#reader().currentVersion());
+  }
+  oldestRetainedVersion(): Promise<number> {
+    return this.#use(async () => {
+      const meta = await this.#pool.query<{ oldest: string }>("SELECT oldest_retained_version AS oldest FROM meta");
+      return Number(meta.rows[0]?.oldest ?? 0);
+    });
+  }
+  eventsAfter(version: number, limit?: number): Promise<StoredEvent[]> {
+    return this.#use(() => this.#readEvents(this.#pool, version, limit));
+  }
+
+  async #readEvents(db: Db, version: number, limit?: number): Promise<StoredEvent[]> {
+    if (limit !== undefined) assertPageLimit(limit);
+    const meta = await db.query<{ oldest: string }>("SELECT oldest_retained_version AS oldest FROM meta");
+    const oldest = Number(meta.rows[0]?.oldest ?? 0);
+    if (version < oldest) throw new HistoryExpiredError(version, oldest);
+    const rows = await db.query<{ resource_version: string; type: number; data: Uint8Array }>(
+      `SELECT resource_version, type, data FROM events WHERE resource_version > $1
+       ORDER BY resource_version LIMIT $2`,
+      [version, limit ?? null],
+    );
+    return rows.rows.map((row) => ({
+      resourceVersion: Number(row.resource_version),
+      type: row.type as WatchEventType,
+      vcluster: fromBinary(VClusterSchema, row.data),
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#pollTimer);
+    this.#subscribers.clear();
+    await this.#ready.catch(() => undefined);
+    await this.#feeding;
+    const listener = this.#listener;
+    this.#listener = undefined;
+    await listener?.end().catch(() => undefined);
+    await this.#pool.end();
+  }
+}
+
+function tlsOptions(tls: PostgresTls): pg.ClientConfig["ssl"] {
+  if (tls === "require") return { rejectUnauthorized: false };
+  if (typeof tls === "object") return { ca: tls.ca, rejectUnauthorized: true };
+  return tls;
+}
+
+/**
+ * The operations of one transaction (or, on the pool, of single statements). Writes first
+ * lock the version counter, which serialises writers from that point until they commit.
+ */
+class PostgresTx implements StoreTx {
+  #locked: { current: number; oldest: number } | undefined;
+  #version = 0;
+
+  constructor(
+    private readonly db: Db,
+    private readonly historyLimit: number,
+  ) {}
+
+  async q<R = Row[]>(text: string, params: unknown[]): Promise<R> {
+    const result = await this.db.query(text, params);
+    return result.rows as R;
+  }
+
+  /** Runs a write; how many rows it changed. */
+  async exec(text: string, params: unknown[]): Promise<number> {
+    return (await this.db.query(text, params)).rowCount ?? 0;
+  }
+
+  async #lock(): Promise<void> {
+    if (this.#locked) return;
+    const [meta] = await this.q<{ current_version: string; oldest_retained_version: string }[]>(
+      `
+      SELECT current_version, oldest_retained_version FROM meta WHERE id = 1 FOR UPDATE`,
+      [],
+    );
+    this.#locked = { current: Number(meta?.current_version), oldest: Number(meta?.oldest_retained_version) };
+    this.#version = this.#locked.current;
+  }
+
+  /** Stores the new version, trims the history, notifies; the version written (0 = none). */
+  async finish(): Promise<number> {
+    if (!this.#locked) return 0;
+    if (this.#version === this.#locked.current) return 0;
+    const cutoff = this.#version - this.historyLimit;
+    if (cutoff > this.#locked.oldest) {
+      await this.q(`DELETE FROM events WHERE resource_version <= $1`, [cutoff]);
+      await this.q("UPDATE meta SET current_version = $1, oldest_retained_version = $2 WHERE id = 1", [
+        this.#version,
+        cutoff,
+      ]);
+    } else {
+      await this.q(`UPDATE meta SET current_version = $1 WHERE id = 1`, [this.#version]);
+    }
+    // Delivered at commit only, to every replica's feed.
+    await this.q(`SELECT pg_notify($1, $2)`, [CHANNEL, String(this.#version)]);
+    return this.#version;
+  }
+
+  async currentVersion(): Promise<number> {
+    if (this.#locked) return this.#version;
+    const [meta] = await this.q<{ current_version: string }[]>(`SELECT current_version FROM meta WHERE id = 1`, []);
+    return Number(meta?.current_version ?? 0);
+  }
+
+  async getVCluster(namespace: string, name: string): Promise<VCluster | undefined> {
+    const [row] = await this.q<{ data: Uint8Array }[]>(
+      `
+      SELECT data FROM vclusters WHERE namespace = $1 AND name = $2`,
+      [namespace, name],
+    );
+    return row ? fromBinary(VClusterSchema, row.data) : undefined;
+  }
+
+  async getVClusterById(id: string): Promise<VCluster | undefined> {
+    const [row] = await this.q<{ data: Uint8Array }[]>(`SELECT data FROM vclusters WHERE id = $1`, [id]);
+    return row ? fromBinary(VClusterSchema, row.data) : undefined;
+  }
+
+  async #checkExpected(id: string, expected: number | undefined): Promise<number | undefined> {
+    const [row] = await this.q<{ resource_version: string }[]>(
+      `
+      SELECT resource_version FROM vclusters WHERE id = $1`,
+      [id],
+    );
+    const actual = row ? Number(row.resource_version) : undefined;
+    if (expected !== undefined && (actual ?? 0) !== expected) {
+      throw new VersionConflictError(`vcluster ${id} is at version ${actual ?? 0}, not the expected ${expected}`);
+    }
+    return actual;
+  }
+
+  async #appendEvent(version: number, type: WatchEventType, data: Uint8Array): Promise<void> {
+    await this.q(`INSERT INTO events (resource_version, type, data) VALUES ($1, $2, $3)`, [version, type, data]);
+  }
+
+  async putVCluster(vcluster: VCluster, expectedVersion?: number): Promise<VCluster> {
+    if (vcluster.id === "") throw new TypeError("vcluster.id is required");
+    await this.#lock();
+    const [holder] = await this.q<{ id: string }[]>(
+      `
+      SELECT id FROM vclusters WHERE namespace = $1 AND name = $2`,
+      [vcluster.namespace, vcluster.name],
+    );
+    if (holder && holder.id !== vcluster.id) {
+      throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, holder.id);
+    }
+    const previous = await this.#checkExpected(vcluster.id, expectedVersion);
+    const version = ++this.#version;
+    const stored = clone(VClusterSchema, vcluster);
+    stored.annotations[Annotations.resourceVersion] = String(version);
+    const data = toBinary(VClusterSchema, stored);
+    const row = {
+      id: stored.id,
+      namespace: stored.namespace,
+      name: stored.name,
+      create_time_ms: timestampToMs(stored.createTime),
+      phase: stored.status?.phase ?? Phase.UNSPECIFIED,
+      owner: stored.owner,
+      project: stored.project,
+      labels: JSON.stringify(stored.labels),
+      resource_version: version,
+      data,
+    };
+    await this.q(
+      `
+      INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+      ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
+        create_time_ms = excluded.create_time_ms, phase = excluded.phase, owner = excluded.owner,
+        project = excluded.project, labels = excluded.labels, resource_version = excluded.resource_version,
+        data = excluded.data`,
+      Object.values(row),
+    );
+    await this.#appendEvent(version, previous === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED, data);
+    return clone(VClusterSchema, stored);
+  }
+
+  async deleteVCluster(id: string, expectedVersion?: number): Promise<VCluster | undefined> {
+    await this.#lock();
+    await this.#checkExpected(id, expectedVersion);
+    const final = await this.getVClusterById(id);
+    if (!final) return undefined;
+    const version = ++this.#version;
+    final.annotations[Annotations.resourceVersion] = String(version);
+    await this.q(`DELETE FROM vclusters WHERE id = $1`, [id]);
+    await this.q(`DELETE FROM operations WHERE vcluster_id = $1`, [id]);
+    await this.q(`DELETE FROM history WHERE vcluster_id = $1`, [id]);
+    await this.#appendEvent(version, WatchEventType.DELETED, toBinary(VClusterSchema, final));
+    return clone(VClusterSchema, final);
+  }
+
+  async listVClusters(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<VCluster>> {
+    assertPageLimit(limit);
+    const where = new Where();
+    if (filter.namespace !== undefined) where.add("namespace = ?", filter.namespace);
+    if (filter.name !== undefined) where.add("name = ?", filter.name);
+    if (filter.phases !== undefined && filter.phases.length > 0) where.add("phase = ANY(?::int[])", filter.phases);
+    if (filter.owner !== undefined) where.add("owner = ?", filter.owner);
+    if (filter.project !== undefined) where.add("project = ?", filter.project);
+    if (filter.visibleTo !== undefined) {
+      where.add("(owner = ? OR project = ANY(?::text[]))", filter.visibleTo.owner, filter.visibleTo.projects);
+    }
+    const jsLabels = where.labels(filter.labels);
+    const page = new Where(where);
+    if (after !== undefined) {
+      if (order === "name") page.add("(namespace, name) > (?, ?)", after.namespace, after.name);
+      else if (order === "create_time") page.add("(create_time_ms, id) > (?, ?)", after.createTimeMs, after.id);
+      else page.add("(create_time_ms, id) < (?, ?)", after.createTimeMs, after.id);
+    }
+    const orderBy =
+      order === "name"
+        ? "namespace, name"
+        : order === "create_time"
+          ? "create_time_ms, id"
+          : "create_time_ms DESC, id DESC";
+    return this.#list("vclusters", where, page, orderBy, limit, jsLabels, (data) => fromBinary(VClusterSchema, data));
+  }
+
+  /** A page plus the exact count; both in SQL (using the indexes) unless a label predicate must run here. */
+  async #list<T>(
+    table: "vclusters" | "snapshots",
+    where: Where,
+    page: Where,
+    orderBy: string,
+    limit: number,
+    jsLabels: LabelPredicate | undefined,
+    decode: (data: Uint8Array) => T,
+  ): Promise<ListResult<T>> {
+    if (jsLabels === undefined) {
+      const rows = await this.q<{ data: Uint8Array }[]>(
+        `SELECT data FROM ${table}${page.sql()} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
+        page.params,
+      );
+      const items = rows.slice(0, limit).map((row) => decode(row.data));
+      const hasMore = rows.length > limit;
+      let total = items.length;
+      if (hasMore || page.size !== where.size) {
+        const [count] = await this.q<{ count: string }[]>(
+          `SELECT count(*) AS count FROM ${table}${where.sql()}`,
+          where.params,
+        );
+        total = Number(count?.count ?? 0);
+      }
+      return { items, total, hasMore };
+    }
+    const all = await this.q<{ labels: Record<string, string>; data: Uint8Array; after: boolean }[]>(
+      `SELECT labels, data, ${page.size === where.size ? "true" : page.condition(where.size)} AS after
+       FROM ${table}${where.sql()} ORDER BY ${orderBy}`,
+      page.params,
+    );
+    const matching = all.filter((row) => jsLabels(row.labels));
+    const rest = matching.filter((row) => row.after);
+    return {
+      items: rest.slice(0, limit).map((row) => decode(row.data)),
+      total: matching.length,
+      hasMore: rest.length > limit,
+    };
+  }
+
+  async getSnapshot(id: string): Promise<Snapshot | undefined> {
+    const [row] = await this.q<{ data: Uint8Array }[]>(`SELECT data FROM snapshots WHERE id = $1`, [id]);
+    return row ? fromBinary(SnapshotSchema, row.data) : undefined;
+  }
+
+  async getSnapshotByName(namespace: string, name: string): Promise<Snapshot | undefined> {
+    const [row] = await this.q<{ data: Uint8Array }[]>(
+      `
+      SELECT data FROM snapshots WHERE namespace = $1 AND name = $2`,
+      [namespace, name],
+    );
+    return row ? fromBinary(SnapshotSchema, row.data) : undefined;
+  }
+
+  async putSnapshot(snapshot: Snapshot, content?: Uint8Array): Promise<void> {
+    if (snapshot.id === "") throw new TypeError("snapshot.id is required");
+    await this.#lock();
+    const [holder] = await this.q<{ id: string }[]>(
+      `
+      SELECT id FROM snapshots WHERE namespace = $1 AND name = $2`,
+      [snapshot.namespace, snapshot.name],
+    );
+    if (holder && holder.id !== snapshot.id) {
+      throw new NameConflictError("snapshot", snapshot.namespace, snapshot.name, holder.id);
+    }
+    const row = {
+      id: snapshot.id,
+      namespace: snapshot.namespace,
+      name: snapshot.name,
+      vcluster_id: snapshot.vclusterId,
+      vcluster_name: snapshot.vclusterName,
+      create_time_ms: timestampToMs(snapshot.createTime),
+      expire_time_ms: snapshot.expireTime === undefined ? null : timestampToMs(snapshot.expireTime),
+      labels: JSON.stringify(snapshot.labels),
+      data: toBinary(SnapshotSchema, snapshot),
+    };
+    await this.q(
+      `
+      INSERT INTO snapshots (id, namespace, name, vcluster_id, vcluster_name, create_time_ms, expire_time_ms, labels, data)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)
+      ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
+        vcluster_id = excluded.vcluster_id, vcluster_name = excluded.vcluster_name,
+        create_time_ms = excluded.create_time_ms, expire_time_ms = excluded.expire_time_ms,
+        labels = excluded.labels, data = excluded.data`,
+      Object.values(row),
+    );
+    if (content !== undefined) {
+      await this.q(
+        `
+        INSERT INTO snapshot_contents (snapshot_id, content) VALUES ($1, $2)
+        ON CONFLICT (snapshot_id) DO UPDATE SET content = excluded.content`,
+        [snapshot.id, content],
+      );
+    }
+  }
+
+  async getSnapshotContent(id: string): Promise<Uint8Array | undefined> {
+    const [row] = await this.q<{ content: Uint8Array }[]>(
+      `
+      SELECT content FROM snapshot_contents WHERE snapshot_id = $1`,
+      [id],
+    );
+    return row ? new Uint8Array(row.content) : undefined;
+  }
+
+  async deleteSnapshot(id: string): Promise<boolean> {
+    await this.#lock();
+    const result = await this.exec(`DELETE FROM snapshots WHERE id = $1`, [id]);
+    return result > 0;
+  }
+
+  async listSnapshots(
+    filter: SnapshotFilter,
+    after: SnapshotCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Snapshot>> {
+    assertPageLimit(limit);
+    const where = new Where();
+    if (filter.namespace !== undefined) where.add("namespace = ?", filter.namespace);
+    if (filter.vclusterName !== undefined) where.add("vcluster_name = ?", filter.vclusterName);
+    if (filter.vclusterId !== undefined) where.add("vcluster_id = ?", filter.vclusterId);
+    if (filter.visibleVClusterIds !== undefined) {
+      where.add("vcluster_id = ANY(?::text[])", [...filter.visibleVClusterIds]);
+    }
+    const jsLabels = where.labels(filter.labels);
+    const page = new Where(where);
+    if (after !== undefined) page.add("(create_time_ms, id) < (?, ?)", after.createTimeMs, after.id);
+    return this.#list("snapshots", where, page, "create_time_ms DESC, id DESC", limit, jsLabels, (data) =>
+      fromBinary(SnapshotSchema, data),
+    );
+  }
+
+  async snapshotsExpiringBefore(time: Date): Promise<Snapshot[]> {
+    const rows = await this.q<{ data: Uint8Array }[]>(
+      `
+      SELECT data FROM snapshots WHERE expire_time_ms IS NOT NULL AND expire_time_ms <= $1
+      ORDER BY expire_time_ms, id`,
+      [time.getTime()],
+    );
+    return rows.map((row) => fromBinary(SnapshotSchema, row.data));
+  }
+
+  async getIdempotency(key: string): Promise<IdempotencyRecord | undefined> {
+    const [row] = await this.q<{ fingerprint: string; response: Uint8Array; create_time_ms: string }[]>(
+      `
+      SELECT fingerprint, response, create_time_ms FROM idempotency WHERE key = $1`,
+      [key],
+    );
+    if (!row) return undefined;
+    return {
+      key,
+      fingerprint: row.fingerprint,
+      response: new Uint8Array(row.response),
+      createTime: new Date(Number(row.create_time_ms)),
+    };
+  }
+
+  async putIdempotency(record: IdempotencyRecord): Promise<void> {
+    await this.#lock();
+    await this.q(
+      `
+      INSERT INTO idempotency (key, fingerprint, response, create_time_ms)
+      VALUES ($1, $2, $3, $4)
+      ON CONFLICT (key) DO UPDATE SET fingerprint = excluded.fingerprint, response = excluded.response,
+        create_time_ms = excluded.create_time_ms`,
+      [record.key, record.fingerprint, record.response, record.createTime.getTime()],
+    );
+  }
+
+  async deleteIdempotencyBefore(time: Date): Promise<number> {
+    await this.#lock();
+    const result = await this.exec(`DELETE FROM idempotency WHERE create_time_ms < $1`, [time.getTime()]);
+    return result;
+  }
+
+  async listHistory(
+    kind: HistoryKind,
+    vclusterId: string,
+    afterSequence: number,
+    limit: number,
+  ): Promise<HistoryEntry[]> {
+    assertPageLimit(limit);
+    const rows = await this.q<{ sequence: string; time_ms: string; data: Uint8Array }[]>(
+      `
+      SELECT sequence, time_ms, data FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence > $3
+      ORDER BY sequence DESC LIMIT $4`,
+      [vclusterId, kind, afterSequence, limit],
+    );
+    return rows
+      .reverse()
+      .map((row) => ({ sequence: Number(row.sequence), timeMs: Number(row.time_ms), data: new Uint8Array(row.data) }));
+  }
+
+  async appendHistory(
+    kind: HistoryKind,
+    vclusterId: string,
+    entry: { timeMs: number; data: Uint8Array },
+    options: HistoryAppend,
+  ): Promise<number> {
+    // The store's write lock orders every writer, so max + 1 never collides and follows commit order.
+    await this.#lock();
+    const [row] = await this.q<{ last: string | null }[]>(
+      `SELECT max(sequence) AS last FROM history WHERE vcluster_id = $1 AND kind = $2`,
+      [vclusterId, kind],
+    );
+    const last = Number(row?.last ?? 0);
+    if (options.replaceLast) {
+      await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence = $3`, [
+        vclusterId,
+        kind,
+        last,
+      ]);
+    }
+    const sequence = last + 1;
+    await this.q(`INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES ($1, $2, $3, $4, $5)`, [
+      vclusterId,
+      kind,
+      sequence,
+      entry.timeMs,
+      entry.data,
+    ]);
+    await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= $3`, [
+      vclusterId,
+      kind,
+      sequence - options.keep,
+    ]);
+    return sequence;
+  }
+
+  async getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
+    const [row] = await this.q<Row[]>(
+      `SELECT *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms FROM operations WHERE vcluster_id = $1`,
+      [vclusterId],
+    );
+    return row ? decodeOperation(row) : undefined;
+  }
+
+  async putOperation(
+    vclusterId: string,
+    operation: OperationRecord["operation"],
+    lease: { owner: string; leaseMs: number } | { waiting: true },
+  ): Promise<OperationRecord> {
+    await this.#lock();
+    const waiting = "waiting" in lease;
+    const [row] = await this.q<Row[]>(
+      `
+      INSERT INTO operations (vcluster_id, operation, waiting, owner, lease_expires)
+      VALUES ($1, $2::jsonb, $3, $4,
+        CASE WHEN $5::boolean THEN '-infinity'::timestamptz
+          ELSE clock_timestamp() + $6::float8 * interval '1 ms' END)
+      ON CONFLICT (vcluster_id) DO UPDATE SET operation = excluded.operation, waiting = excluded.waiting,
+        owner = excluded.owner, lease_expires = excluded.lease_expires,
+        sequence = nextval(pg_get_serial_sequence('operations', 'sequence'))
+      RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`,
+      [
+        vclusterId,
+        JSON.stringify(operation),
+        waiting,
+        waiting ? "" : lease.owner,
+        waiting,
+        waiting ? 0 : lease.leaseMs,
+      ],
+    );
+    return decodeOperation(row as Row);
+  }
+
+  async deleteOperation(vclusterId: string, operationId?: string): Promise<boolean> {
+    await this.#lock();
+    const result =
+      operationId === undefined
+        ? await this.exec(`DELETE FROM operations WHERE vcluster_id = $1`, [vclusterId])
+        : await this.exec(`DELETE FROM operations WHERE vcluster_id = $1 AND operation->>'id' = $2`, [
+            vclusterId,
+            operationId,
+          ]);
+    return result > 0;
+  }
+
+  async claimOperations(request: ClaimRequest): Promise<OperationRecord[]> {
+    await this.#lock();
+    const lease = request.leaseMs;
+    // Records another claimer holds right now are skipped, not waited for.
+    const expired = await this.q<Row[]>(
+      `
+      UPDATE operations SET owner = $1, lease_expires = clock_timestamp() + $2::float8 * interval '1 ms'
+      WHERE vcluster_id IN (
+        SELECT vcluster_id FROM operations
+        WHERE NOT waiting AND (owner = '' OR lease_expires <= clock_timestamp()
+          OR ($3 AND owner <> $4))
+        ORDER BY sequence LIMIT $5 FOR UPDATE SKIP LOCKED)
+      RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`,
+      [request.owner, lease, request.takeOverLive ?? false, request.owner, request.limit],
+    );
+    const claimed = expired.map(decodeOperation);
+    const max = request.maxActiveCreates ?? 0;
+    const room = request.limit - claimed.length;
+    if (room > 0) {
+      const { active } = await this.countActiveCreates();
+      const free = max === 0 ? room : Math.min(room, max - active);
+      if (free > 0) {
+        const promoted = await this.q<Row[]>(
+          `
+          UPDATE operations SET waiting = false, owner = $1,
+            lease_expires = clock_timestamp() + $2::float8 * interval '1 ms'
+          WHERE vcluster_id IN (
+            SELECT vcluster_id FROM operations WHERE waiting ORDER BY sequence LIMIT $3 FOR UPDATE SKIP LOCKED)
+          RETURNING *, (extract(epoch FROM lease_expires) * 1000)::float8 AS lease_expires_ms`,
+          [request.owner, lease, free],
+        );
+        claimed.push(...promoted.map(decodeOperation));
+      }
+    }
+    return claimed.sort((a, b) => a.sequence - b.sequence);
+  }
+
+  async renewLeases(owner: string, vclusterIds: readonly string[], leaseMs: number): Promise<string[]> {
+    if (vclusterIds.length === 0) return [];
+    await this.#lock();
+    const rows = await this.q<{ vcluster_id: string }[]>(
+      `
+      UPDATE operations SET lease_expires = clock_timestamp() + $1::float8 * interval '1 ms'
+      WHERE owner = $2 AND vcluster_id = ANY($3::text[]) RETURNING vcluster_id`,
+      [leaseMs, owner, vclusterIds as string[]],
+    );
+    return rows.map((row) => row.vcluster_id);
+  }
+
+  async countActiveCreates(): Promise<{ active: number; waiting: number }> {
+    await this.#lock();
+    const [row] = await this.q<{ active: string; waiting: string }[]>(
+      `
+      SELECT count(*) FILTER (WHERE NOT waiting) AS active, count(*) FILTER (WHERE waiting) AS waiting
+      FROM operations WHERE operation->>'kind' = 'create'`,
+      [],
+    );
+    return { active: Number(row?.active ?? 0), waiting: Number(row?.waiting ?? 0) };
+  }
+
+  async claimHousekeeping(intervalMs: number): Promise<boolean> {
+    await this.#lock();
+    const result = await this.exec(
+      `
+      UPDATE meta SET housekeeping_due = clock_timestamp() + $1::float8 * interval '1 ms'
+      WHERE id = 1 AND housekeeping_due <= clock_timestamp()`,
+      [intervalMs],
+    );
+    return result > 0;
+  }
+}
+
+function decodeOperation(row: Row): OperationRecord {
+  const expires = Number(row.lease_expires_ms);
+  return {
+    vclusterId: String(row.vcluster_id),
+    operation: row.operation as OperationRecord["operation"],
+    waiting: row.waiting === true,
+    owner: String(row.owner),
+    leaseExpiresMs: Number.isFinite(expires) ? expires : 0,
+    sequence: Number(row.sequence),
+  };
+}
+
+/** Conditions with positional parameters ($1, $2, …) written as "?". */
+class Where {
+  readonly clauses: string[];
+  readonly params: unknown[];
+
+  constructor(base?: Where) {
+    this.clauses = base ? [...base.clauses] : [];
+    this.params = base ? [...base.params] : [];
+  }
+
+  get size(): number {
+    return this.clauses.length;
+  }
+
+  add(clause: string, ...values: unknown[]): void {
+    let text = clause;
+    for (const value of values) {
+      this.params.push(value);
+      text = text.replace("?", `$${this.params.length}`);
+    }
+    this.clauses.push(text);
+  }
+
+  /**
+   * The label selector as jsonb conditions the GIN index answers (@> containment and ? key
+   * existence), with Kubernetes semantics for absent keys. Returns the predicate when it can
+   * only run in JavaScript (it carries no requirements).
+   */
+  labels(labels: LabelPredicate | undefined): LabelPredicate | undefined {
+    if (labels === undefined) return undefined;
+    if (labels.requirements === undefined) return labels;
+    for (const { key, operator, values } of labels.requirements) {
+      const contains = (value: string) => {
+        this.params.push(JSON.stringify({ [key]: value }));
+        return `labels @> $${this.params.length}::jsonb`;
+      };
+      const anyOf = () => `(${values.map(contains).join(" OR ") || "false"})`;
+      switch (operator) {
+        case "=":
+          this.clauses.push(contains(values[0] ?? ""));
+          break;
+        case "!=":
+          this.clauses.push(`NOT ${contains(values[0] ?? "")}`);
+          break;
+        case "in":
+          this.clauses.push(anyOf());
+          break;
+        case "notin":
+          this.clauses.push(`NOT ${anyOf()}`);
+          break;
+        case "exists":
+          this.params.push(key);
+          this.clauses.push(`labels ? $${this.params.length}`);
+          break;
+        case "!exists":
+          this.params.push(key);
+          this.clauses.push(`NOT (labels ? $${this.params.length})`);
+          break;
+      }
+    }
+    return undefined;
+  }
+
+  sql(): string {
+    return this.clauses.length === 0 ? "" : ` WHERE ${this.clauses.join(" AND ")}`;
+  }
+
+  /** The clauses from `from` on, as one boolean expression. */
+  condition(from: number): string {
+    return this.clauses.slice(from).join(" AND ") || "true";
+  }
+}
+
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "57P01", // admin_shutdown
+  "57P02", // crash_shutdown
+  "57P03", // cannot_connect_now
+]);
+
+function errorCode(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error ? String(error.code) : "";
+}
+
+function isConnectionError(error: unknown): boolean {
+  const code = errorCode(error);
+  return CONNECTION_CODES.has(code) || code.startsWith("08");
+}
+
+/** Database errors in the store's terms: unreachable, conflicting, or as they are. */
+function translateError(error: unknown, onUnavailable: () => void): unknown {
+  if (error instanceof VersionConflictError || error instanceof StoreUnavailableError) return error;
+  const code = errorCode(error);
+  if (isConnectionError(error)) {
+    onUnavailable();
+    return new StoreUnavailableError(`database unreachable (${code})`, { cause: error });
+  }
+  // serialization_failure, deadlock_detected, unique_violation (two inserts of one name at once).
+  if (code === "40001" || code === "40P01" || code === "23505") {
+    return new VersionConflictError(`concurrent transaction won (${code})`, { cause: error });
+  }
+  if (code === "57014") return new StoreUnavailableError("statement timeout", { cause: error });
+  return error;
+}
