@@ -8,7 +8,8 @@ import { useConsoleSuite } from "./support/console-suite.js";
 import { screenshot } from "./support/screenshots.js";
 
 // Heartbeats a minute apart: whatever makes the page live, it is not a heartbeat.
-const suite = useConsoleSuite({ timeScale: 0.05, heartbeatIntervalMs: 60_000 });
+// Every usage change is its own sample, so the charts move within one test.
+const suite = useConsoleSuite({ timeScale: 0.05, heartbeatIntervalMs: 60_000, usageSampleIntervalMs: 1 });
 let page: Page;
 
 const names = (p: Page) =>
@@ -228,6 +229,55 @@ describe("the activity timeline", () => {
     await page.locator(".timeline").scrollIntoViewIfNeeded();
     expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await screenshot(page, "29-detail-activity-phone", { fullPage: false });
+  });
+});
+
+describe("usage over time", () => {
+  it("charts CPU, memory and storage from the server's samples, and follows changes live", async () => {
+    const ref = { name: "charted", namespace: "team-u" };
+    await suite.api.vclusters.createVCluster({ ...ref, spec: { replicas: 1 } });
+    await suite.api.waitUntilRunning(ref, { timeoutMs: 30_000 });
+    await open("/vclusters/team-u/charted");
+    await waitForPhase(page, "h1", "Running");
+    const chart = (series: string) => page.locator(`[data-testid="usage-chart"][data-series="${series}"]`);
+    for (const series of ["cpu", "memory", "storage"]) await chart(series).waitFor();
+    const { samples } = await suite.api.vclusters.listVClusterUsage(ref);
+    const running = samples.at(-1);
+    expect(running?.cpuCores).toBeGreaterThan(0);
+    // The figure is the server's newest sample; the chart's name summarises the history for screen readers.
+    const cpu = page.getByRole("img", { name: /^CPU since .*now \d+m cores$/ });
+    await cpu.waitFor();
+    expect(await chart("cpu").locator('[data-testid="usage-now"]').textContent()).toBe(
+      `${Math.round((running?.cpuCores ?? 0) * 1000)}m cores`,
+    );
+    await markDocument(page);
+
+    // Another client gives it more CPU and then suspends it: the charts follow without a reload.
+    await suite.api.vclusters.scaleVCluster({ ...ref, resources: { cpuRequest: "500m", memoryRequest: "1Gi" } });
+    await suite.api.waitUntilRunning(ref, { timeoutMs: 30_000 });
+    const scaled = (await suite.api.vclusters.listVClusterUsage(ref)).samples.at(-1);
+    expect(scaled?.cpuCores).toBeGreaterThan(running?.cpuCores ?? 0);
+    const scaledText = `${Math.round((scaled?.cpuCores ?? 0) * 1000)}m cores`;
+    await page
+      .getByRole("img", { name: new RegExp(`^CPU since .*between 0 cores and ${scaledText}, now ${scaledText}$`) })
+      .waitFor();
+    await suite.api.vclusters.suspendVCluster(ref);
+    await waitForPhase(page, "h1", "Suspended");
+    await page.getByRole("img", { name: /^CPU since .*now 0 cores$/ }).waitFor();
+    expect(await chart("cpu").locator('[data-testid="usage-now"]').textContent()).toBe("0 cores");
+    expect(await chart("memory").locator('[data-testid="usage-now"]').textContent()).toBe("0 B");
+    // Storage outlives the suspend: the backing store stays.
+    expect(await chart("storage").locator('[data-testid="usage-now"]').textContent()).not.toBe("0 B");
+    // Three CPU levels (as created, scaled up, suspended): the line steps at each change.
+    const steps = await chart("cpu").locator(".usage-line").getAttribute("d");
+    expect((steps?.match(/V/g) ?? []).length).toBeGreaterThanOrEqual(2);
+    expect(await wasReloaded(page)).toBe(false);
+    await page.locator(".usage-charts").scrollIntoViewIfNeeded();
+    await screenshot(page, "30-detail-usage", { fullPage: false });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator(".usage-charts").scrollIntoViewIfNeeded();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    await screenshot(page, "31-detail-usage-phone", { fullPage: false });
   });
 });
 

@@ -11,8 +11,10 @@ import { ActivityTimeline } from "./activity-timeline.js";
 import { ConditionsTable } from "./conditions-table.js";
 import { SnapshotsTable } from "./snapshots-table.js";
 import { SpecView } from "./spec-view.js";
+import { UsageCharts } from "./usage-charts.js";
 import { useActivity } from "./use-activity.js";
 import { useSnapshots } from "./use-snapshots.js";
+import { useUsage } from "./use-usage.js";
 import { ConnectCommands, YamlView } from "./yaml-view.js";
 
 export function DetailPage(props: {
@@ -60,6 +62,7 @@ function VClusterDetail(props: { vcluster: VCluster }) {
   const now = useNow();
   const { snapshots, error: snapshotsError } = useSnapshots(vcluster);
   const activity = useActivity(vcluster);
+  const usageHistory = useUsage(vcluster);
   const status = vcluster.status;
   const phase = status?.phase ?? 0;
   const usage = status?.currentUsage;
@@ -156,6 +159,13 @@ function VClusterDetail(props: { vcluster: VCluster }) {
       <section class="card">
         <h2>Conditions</h2>
         <ConditionsTable conditions={status?.conditions ?? []} now={now} suspended={phase === Phase.SUSPENDED} />
+      </section>
+      <section class="card" aria-labelledby="usage-heading">
+        <h2 id="usage-heading">Usage over time</h2>
+        {usageHistory.error ? (
+          <p class="field-error">Could not load the usage history: {usageHistory.error.message}</p>
+        ) : null}
+        <UsageCharts samples={usageHistory.samples} now={now} />
       </section>
       <section class="card">
         <h2>Activity</h2>
