@@ -222,6 +222,10 @@ describe("the activity timeline", () => {
     await page.getByRole("button", { name: "Resume" }).click();
     await event("ResumeSucceeded").waitFor();
     await expect(event("SuspendRefused").count()).resolves.toBe(1);
+    // The server's refusal names phases in the API's spelling; the page in its own.
+    const refusal = (await event("SuspendRefused").textContent()) ?? "";
+    expect(refusal).toContain("Suspended");
+    expect(refusal).not.toContain("PHASE_");
     expect(await wasReloaded(page)).toBe(false);
     await page.locator(".timeline").scrollIntoViewIfNeeded();
     await screenshot(page, "28-detail-activity");

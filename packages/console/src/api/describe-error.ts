@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorDetailSchema } from "@open-vcluster/api";
 import { errorDetail } from "@open-vcluster/web";
+import { withPhaseLabels } from "../format/phase.js";
 
 /** One request field the server refused, and why. */
 export interface Violation {
@@ -26,13 +27,17 @@ export function describeError(error: unknown): ErrorDescription {
     const detail = errorDetail(error);
     // Read from the proto itself: every violation, not only the first field.
     const [raw] = error.findDetails(ErrorDetailSchema);
-    const violations = (raw?.violations ?? []).map((v) => ({ field: v.field, description: v.description }));
+    const violations = (raw?.violations ?? []).map((v) => ({
+      field: v.field,
+      description: withPhaseLabels(v.description),
+    }));
     const field = detail?.field ?? "";
+    const message = withPhaseLabels(error.rawMessage);
     return {
-      message: error.rawMessage || Code[error.code],
+      message: message || Code[error.code],
       field,
       reason: detail?.reason || codeName(error.code),
-      violations: violations.length > 0 || !field ? violations : [{ field, description: error.rawMessage }],
+      violations: violations.length > 0 || !field ? violations : [{ field, description: message }],
       omittedViolations: raw?.omittedViolations ?? 0,
     };
   }

@@ -1,4 +1,5 @@
 import type { VClusterEvent } from "@open-vcluster/api";
+import { withPhaseLabels } from "../format/phase.js";
 import { formatAge, formatDateTime, toDate } from "../format/time.js";
 
 function seconds(event: VClusterEvent): string {
@@ -34,7 +35,7 @@ export function ActivityTimeline(props: { events: VClusterEvent[]; now: number }
                 ) : null}
                 {seconds(event) ? <span class="muted small">took {seconds(event)}</span> : null}
               </div>
-              <div>{event.message}</div>
+              <div>{withPhaseLabels(event.message)}</div>
               <div class="muted small">
                 <time dateTime={time?.toISOString()} title={formatDateTime(time)}>
                   {formatAge(time, props.now)} ago
