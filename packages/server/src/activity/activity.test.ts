@@ -138,3 +138,49 @@ describe("ListVClusterUsage", () => {
     expect(samples.at(-1)?.usage?.cpuUsage).toBe("0");
   });
 });
+
+describe("the recording store", () => {
+  it("records nothing for a change that rolled back", async () => {
+    const vclusters = start();
+    await vclusters.createVCluster({ name: "atomic", waitForReady: true });
+    const before = await vclusters.listVClusterEvents({ name: "atomic" });
+    const store = server?.store;
+    if (!store) throw new Error("no server");
+    await expect(
+      store.transaction(async (tx) => {
+        const current = await tx.getVCluster("default", "atomic");
+        if (!current?.status) throw new Error("missing");
+        current.status.phase = Phase.ERROR;
+        await tx.putVCluster(current);
+        throw new Error("rolled back");
+      }),
+    ).rejects.toThrow("rolled back");
+    const after = await vclusters.listVClusterEvents({ name: "atomic" });
+    expect(after.events).toEqual(before.events);
+    expect(before.events.some((e) => e.reason === "PhaseChanged")).toBe(true);
+  });
+
+  it("ends an operation another one took over as failed, saying so", async () => {
+    const inProcess = createInProcessTransport({ timeScale: 1 });
+    server = inProcess.server;
+    const vclusters = createClient(VClusterService, inProcess.transport);
+    // With real durations the create is still running when the forced delete takes over.
+    await vclusters.createVCluster({ name: "taken-over" });
+    const store = server.store;
+    const vcluster = await store.getVCluster("default", "taken-over");
+    if (!vcluster) throw new Error("missing");
+    await vclusters.deleteVCluster({ name: "taken-over", force: true });
+    const { events } = await vclusters.listVClusterEvents({ name: "taken-over" });
+    const reasons = events.map((e) => e.reason);
+    expect(reasons.indexOf("CreateFailed")).toBeGreaterThan(reasons.indexOf("CreateRequested"));
+    expect(reasons.indexOf("DeleteRequested")).toBeGreaterThan(reasons.indexOf("CreateFailed"));
+    const failed = events.find((e) => e.reason === "CreateFailed");
+    expect(failed).toMatchObject({ type: "Warning", outcome: "Failed", actor: "anonymous", operation: "create" });
+    expect(failed?.message).toContain("another operation took over");
+    await server.idle();
+    // The delete removed the vcluster and its history with it.
+    expect(await store.getVCluster("default", "taken-over")).toBeUndefined();
+    expect(await store.listHistory("event", vcluster.id, 0, 100)).toEqual([]);
+    expect(await store.listHistory("usage", vcluster.id, 0, 100)).toEqual([]);
+  });
+});

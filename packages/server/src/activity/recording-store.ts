@@ -1,6 +1,12 @@
-import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { clone, create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import { ResourceUsageSchema, UsageSampleSchema, type VCluster, VClusterEventSchema } from "@open-vcluster/api";
+import {
+  ResourceUsageSchema,
+  UsageSampleSchema,
+  type VCluster,
+  VClusterEventSchema,
+  VClusterSchema,
+} from "@open-vcluster/api";
 import type { Clock } from "../clock.js";
 import type { OperationRecord, Store, StoreTx } from "../store/index.js";
 import { parseQuantity } from "../validation/index.js";
@@ -96,7 +102,19 @@ function trackingTx(tx: StoreTx, changes: Changes): StoreTx {
     if (change && !change.ended)
       change.ended = { id: previous.id, kind: previous.kind, superseded: next !== undefined };
   };
+  // What the transaction reads before writing is the state before it: remembering it spares
+  // the write path a second read.
+  const seen = (vcluster: VCluster | undefined) => {
+    if (vcluster && !changes.before.has(vcluster.id)) changes.before.set(vcluster.id, clone(VClusterSchema, vcluster));
+    return vcluster;
+  };
   return bindAll(tx, {
+    async getVCluster(namespace: string, name: string) {
+      return seen(await tx.getVCluster(namespace, name));
+    },
+    async getVClusterById(id: string) {
+      return seen(await tx.getVClusterById(id));
+    },
     async putVCluster(vcluster: VCluster, expectedVersion?: number) {
       await beforeOf(vcluster.id);
       const stored = await tx.putVCluster(vcluster, expectedVersion);
