@@ -69,17 +69,44 @@ export async function recordHeadingPhases(page: Page): Promise<void> {
     const state = window as unknown as { headingPhases: string[]; headingObserver?: MutationObserver };
     state.headingObserver?.disconnect();
     const seen: string[] = [];
+    // Also which action buttons were enabled in each phase, so a test can check a brief phase
+    // after it has passed (a loaded machine may not get to look while it lasts).
+    const enabled: Record<string, string[]> = {};
     const scan = () => {
       const phase = document.querySelector<HTMLElement>("h1 [data-phase]")?.dataset.phase ?? "";
       if (phase !== "" && seen.at(-1) !== phase) seen.push(phase);
+      if (phase === "") return;
+      const names = enabled[phase] ?? [];
+      enabled[phase] = names;
+      for (const button of document.querySelectorAll<HTMLButtonElement>(".action-bar button:not([disabled])")) {
+        const name = button.textContent?.trim() ?? "";
+        if (!names.includes(name)) names.push(name);
+      }
     };
     scan();
     const observer = new MutationObserver(scan);
     observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-    Object.assign(window, { headingPhases: seen, headingObserver: observer });
+    Object.assign(window, { headingPhases: seen, headingEnabled: enabled, headingObserver: observer });
   });
 }
 
 export async function recordedHeadingPhases(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { headingPhases?: string[] }).headingPhases ?? []);
+}
+
+/** Waits until the heading has shown `phase` since recordHeadingPhases, however briefly. */
+export async function headingHasShown(page: Page, phase: string): Promise<void> {
+  await page.waitForFunction(
+    (wanted) => ((window as unknown as { headingPhases?: string[] }).headingPhases ?? []).includes(wanted),
+    phase,
+    { timeout: 60_000 },
+  );
+}
+
+/** The action buttons that were enabled at some point while the heading showed `phase`. */
+export async function enabledWhile(page: Page, phase: string): Promise<string[]> {
+  return page.evaluate(
+    (wanted) => (window as unknown as { headingEnabled?: Record<string, string[]> }).headingEnabled?.[wanted] ?? [],
+    phase,
+  );
 }
