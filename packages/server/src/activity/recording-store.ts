@@ -41,10 +41,6 @@ class Changes {
   readonly byId = new Map<string, VClusterChange>();
   readonly before = new Map<string, VCluster | undefined>();
   readonly deleted = new Set<string>();
-
-  change(id: string): VClusterChange | undefined {
-    return this.byId.get(id);
-  }
 }
 
 function bindAll<T extends object>(target: T, overrides: Partial<T>): T {
