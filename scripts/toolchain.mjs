@@ -77,6 +77,8 @@ env.COREPACK_ENABLE_STRICT = "0";
 env.npm_config_manage_package_manager_versions = "false";
 const pnpm = join(toolDir, "node_modules", ".bin", process.platform === "win32" ? "pnpm.cmd" : "pnpm");
 const frozen = process.env.CI ? ["--frozen-lockfile"] : [];
-must(pnpm, ["install", "--prefer-offline", ...frozen], { env });
+// Warnings and errors only: a clean install has nothing to say, and progress lines would bury
+// the output of the command that follows.
+must(pnpm, ["install", "--prefer-offline", "--loglevel", "warn", ...frozen], { env });
 const status = run(pnpm, ["run", "--silent", script, ...args], { env });
 process.exit(status);

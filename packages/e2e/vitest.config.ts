@@ -7,8 +7,8 @@ export default mergeConfig(
   defineConfig({
     test: {
       fileParallelism: false,
-      testTimeout: 60_000,
-      hookTimeout: 90_000,
+      testTimeout: 240_000,
+      hookTimeout: 240_000,
       // Checks for Chromium once, before any suite, so a missing browser fails the run up front.
       globalSetup: ["test/support/require-chromium.ts"],
     },

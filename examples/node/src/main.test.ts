@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => server?.close());
 
 it("walks a vcluster through its whole lifecycle against a real server", async () => {
-  const { stdout } = await run(process.execPath, ["--no-warnings", main, server.url], { timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ["--no-warnings", main, server.url], { timeout: 240_000 });
   const steps = stdout.split("\n").filter((line) => !line.startsWith(" ") && line.length > 0);
   expect(steps).toEqual([
     `creating default/example on ${server.url}`,
@@ -30,4 +30,4 @@ it("walks a vcluster through its whole lifecycle against a real server", async (
   expect(stdout).toContain("phase SUSPENDED");
   expect(stdout).toContain("current-context:");
   expect((await server.api.store.listVClusters({}, "name", undefined, 10)).total).toBe(0);
-}, 90_000);
+}, 240_000);

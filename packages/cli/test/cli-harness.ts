@@ -36,6 +36,11 @@ export class CliSandbox {
     return runCli(args, { ...options, env: { ...this.env, ...options.env } });
   }
 
+  /** Starts a long-running command (e.g. a watch) that the test reads while it runs. */
+  start(args: string[], options: CliOptions = {}): CliProcess {
+    return startCli(args, { ...options, env: { ...this.env, ...options.env } });
+  }
+
   path(name: string): string {
     return join(this.dir, name);
   }
@@ -46,24 +51,69 @@ export class CliSandbox {
 }
 
 export function runCli(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    // Only PATH is inherited: the host's VCLUSTER_API_* settings must not change the outcome.
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...options.env },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(options.input ?? "");
+  return startCli(args, options).result;
+}
+
+/** A running CLI process: its output so far, a way to wait for some of it, and its end. */
+export interface CliProcess {
+  readonly stdout: string;
+  /** Resolves once stdout matches; rejects when the process ends first. */
+  waitForStdout(pattern: RegExp): Promise<void>;
+  /** Interrupts the process as Ctrl-C would. */
+  interrupt(): void;
+  readonly result: Promise<CliResult>;
+}
+
+export function startCli(args: string[], options: CliOptions = {}): CliProcess {
+  // Only PATH is inherited: the host's VCLUSTER_API_* settings must not change the outcome.
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? "", NO_COLOR: "1", ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
   });
+  let stdout = "";
+  let stderr = "";
+  let ended = false;
+  const watchers = new Set<() => void>();
+  const notify = () => {
+    for (const watcher of watchers) watcher();
+  };
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+    stdout += chunk;
+    notify();
+  });
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
+    stderr += chunk;
+  });
+  const result = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      ended = true;
+      notify();
+      resolve({ code, stdout, stderr });
+    });
+  });
+  child.stdin.end(options.input ?? "");
+  return {
+    get stdout() {
+      return stdout;
+    },
+    result,
+    interrupt: () => child.kill("SIGINT"),
+    waitForStdout: (pattern) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (pattern.test(stdout)) {
+            watchers.delete(check);
+            resolve();
+          } else if (ended) {
+            watchers.delete(check);
+            reject(new Error(`the command ended before printing ${pattern}:\n${stdout}\n${stderr}`));
+          }
+        };
+        watchers.add(check);
+        check();
+      }),
+  };
 }
 
 export function startTestServer(options: ServerOptions = {}): Promise<RunningServer> {

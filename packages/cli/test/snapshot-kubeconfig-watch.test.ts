@@ -28,9 +28,7 @@ describe("snapshots and restore", () => {
     const listed = await ok("snapshot", "list", "-n", "data");
     expect(listed.split("\n")[0]).toMatch(/^NAME\s+VCLUSTER\s+STATUS\s+SIZE\s+AGE$/);
     expect(listed).toMatch(/^first\s+db\s+Ready\s/m);
-    expect(await ok("snapshot", "list", "-n", "data", "-o", "wide", "--vcluster", "db")).toMatch(
-      /EXPIRES\s+ID\s+LABELS\s+STORAGE/,
-    );
+    expect(await ok("snapshot", "list", "-o", "wide", "--vcluster", "db")).toMatch(/EXPIRES\s+ID\s+LABELS\s+STORAGE/);
     const shown = await json("snapshot", "get", "first", "-n", "data");
     expect(shown).toMatchObject({
       name: "first",
@@ -97,18 +95,27 @@ describe("watch", () => {
   });
 
   it("streams table rows with the event type", async () => {
-    // Long enough for a loaded machine to open the stream and send the initial state.
-    const out = await ok("watch", "-n", "watched", "--timeout", "5s");
-    expect(out.split("\n")[0]).toMatch(/^EVENT\s+NAME\s+PHASE/);
-    expect(out).toMatch(/^ADDED\s+seen\s+Running/m);
+    const watching = suite.sandbox.start(["watch", "-n", "watched"]);
+    await watching.waitForStdout(/^ADDED\s+seen\s+Running/m);
+    watching.interrupt();
+    const result = await watching.result;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout.split("\n")[0]).toMatch(/^EVENT\s+NAME\s+PHASE/);
+  });
+
+  it("ends by itself, successfully, after --timeout", async () => {
+    const result = await suite.sandbox.run(["watch", "-n", "watched", "--timeout", "1s"]);
+    expect(result.code, result.stderr).toBe(0);
   });
 
   it("streams JSON lines, one per event, including later changes", async () => {
-    const watching = suite.sandbox.run(["watch", "seen", "-n", "watched", "-o", "json", "--timeout", "2s"]);
+    const watching = suite.sandbox.start(["watch", "seen", "-n", "watched", "-o", "json"]);
     // The watch sends the current state first; the suspension then arrives as MODIFIED events.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    await watching.waitForStdout(/"type":\s*"ADDED"/);
     await ok("suspend", "seen", "-n", "watched", "--wait");
-    const result = await watching;
+    await watching.waitForStdout(/PHASE_SUSPENDED/);
+    watching.interrupt();
+    const result = await watching.result;
     expect(result.code, result.stderr).toBe(0);
     const events = result.stdout
       .trim()

@@ -1,5 +1,5 @@
 import { Annotations, Phase, type VCluster } from "@open-vcluster/api";
-import { isSettled, type VClusterWaitOptions, WaitFailedError } from "@open-vcluster/core";
+import { ManualClock as ClientClock, isSettled, type VClusterWaitOptions, WaitFailedError } from "@open-vcluster/core";
 import { ManualClock, type RunningServer, startServer } from "@open-vcluster/server";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createClient } from "../src/index.js";
@@ -271,9 +271,20 @@ describe("the general waiter", () => {
     const missing = await client.waitFor({ name: "nope" }, { condition: "Ready" }).catch((e: unknown) => e);
     expect((missing as { code?: number }).code).toBe(5); // NotFound
 
-    const timed = await client
-      .waitFor({ name: "g-time" }, { condition: "Suspended" }, { timeoutMs: 50 })
+    // The timeout runs on a clock of the test's, moved only once the waiter has seen a state, so
+    // "the last state seen" is there however slowly the first one arrives.
+    const waitClock = new ClientClock();
+    const timing = createClient({ baseUrl: server.url, clock: waitClock });
+    let firstSeen = () => {};
+    const seen = new Promise<void>((resolve) => {
+      firstSeen = resolve;
+    });
+    const timing$ = timing
+      .waitFor({ name: "g-time" }, { condition: "Suspended" }, { timeoutMs: 50, onProgress: () => firstSeen() })
       .catch((e: unknown) => e);
+    await seen;
+    await waitClock.advance(50);
+    const timed = await timing$;
     expect((timed as Error).name).toBe("WaitTimeoutError");
     expect((timed as { lastObserved?: VCluster }).lastObserved?.name).toBe("g-time");
   });

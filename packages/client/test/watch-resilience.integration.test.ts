@@ -26,7 +26,7 @@ beforeAll(async () => {
   await server.start();
   proxy = new TcpProxy(server.port);
   await proxy.start();
-}, 30_000);
+}, 180_000);
 
 afterAll(async () => {
   await proxy?.close();
@@ -37,7 +37,7 @@ afterAll(async () => {
 const fingerprint = (items: VCluster[]) =>
   items.map((v) => `${v.namespace}/${v.name}@${resourceVersionOf(v)}:${v.status?.phase}`).sort();
 
-async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+async function eventually(check: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await check()) return;
@@ -106,5 +106,5 @@ describe("watch and listWatch survive a hostile network against the real server"
     if (rawError !== undefined) {
       expect(isResourceVersionExpired(rawError), `the bare watch ended with ${String(rawError)}`).toBe(true);
     }
-  }, 90_000);
+  }, 300_000);
 });

@@ -8,6 +8,7 @@ import {
   row,
   waitForLive,
   waitForPhase,
+  waitForRecordedRowPhase,
   wasReloaded,
 } from "./support/console-page.js";
 import { useConsoleSuite } from "./support/console-suite.js";
@@ -44,7 +45,8 @@ describe("the web console", () => {
     await screenshot(page, "02-create-form", { fullPage: false });
     await dialog.getByRole("button", { name: "Create", exact: true }).click();
 
-    await waitForPhase(page, '[data-name="web-dev"]', "Creating");
+    // Creating may be over before the test looks; the recorder has seen it all the same.
+    await waitForRecordedRowPhase(page, "web-dev", "Creating");
     await screenshot(page, "03-list-creating");
     await waitForPhase(page, '[data-name="web-dev"]', "Running");
     await screenshot(page, "04-list-running");
@@ -76,7 +78,7 @@ describe("the web console", () => {
 
   it("suspends with a snapshot, resumes, and downloads a kubeconfig from the detail view", async () => {
     await suite.api.vclusters.createVCluster({ name: "ops", namespace: "team-a", labels: { env: "prod" } });
-    await suite.api.waitUntilRunning({ name: "ops", namespace: "team-a" }, { timeoutMs: 20_000 });
+    await suite.api.waitUntilRunning({ name: "ops", namespace: "team-a" }, { timeoutMs: 120_000 });
     await row(page, "ops").getByRole("link", { name: "ops" }).click();
     await page.waitForURL(/\/vclusters\/team-a\/ops$/);
     await waitForPhase(page, "h1", "Running");
@@ -117,7 +119,9 @@ describe("the web console", () => {
     await suite.api.vclusters.suspendVCluster({ name: "from-sdk", namespace: "team-b" });
     await waitForPhase(page, '[data-name="from-sdk"]', "Suspended");
     const seen = await recordedPhases(page, "from-sdk");
-    expect(seen).toEqual(expect.arrayContaining(["Creating", "Running", "Suspended"]));
+    // Which transitional phases a loaded machine lets the page render is not fixed (events that
+    // arrive together render once); the settled ones always show, in order.
+    expect(seen.filter((p) => p === "Running" || p === "Suspended")).toEqual(["Running", "Suspended"]);
     expect(seen.at(-1)).toBe("Suspended");
     await screenshot(page, "09-list-live-update");
 
@@ -168,7 +172,7 @@ describe("the web console", () => {
 
     // The restarted server has the same database; a change made now must reach the open page.
     await suite.api.vclusters.createVCluster({ name: "after-restart", namespace: "team-a" });
-    await row(page, "after-restart").waitFor({ timeout: 30_000 });
+    await row(page, "after-restart").waitFor({ timeout: 120_000 });
     expect(await row(page, "web-dev").count()).toBe(1);
     expect(await wasReloaded(page)).toBe(false);
   });

@@ -1,14 +1,14 @@
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import {
-  enabledWhile,
-  headingHasShown,
   markDocument,
+  recordedEditDisabledPhases,
   recordedHeadingPhases,
   recordHeadingPhases,
   row,
   waitForLive,
   waitForPhase,
+  waitForRecordedPhase,
   wasReloaded,
 } from "./support/console-page.js";
 import { useConsoleSuite } from "./support/console-suite.js";
@@ -30,7 +30,7 @@ describe("editing a vcluster from the detail view", () => {
       labels: { env: "dev", tier: "web" },
       spec: { kubernetesVersion: "1.34.2" },
     });
-    await suite.api.waitUntilRunning(target, { timeoutMs: 20_000 });
+    await suite.api.waitUntilRunning(target, { timeoutMs: 120_000 });
 
     // The list stays open in its own tab: label edits must reach it through the watch.
     const list = await suite.browser.context.newPage();
@@ -72,12 +72,11 @@ describe("editing a vcluster from the detail view", () => {
     await recordHeadingPhases(page);
     await dialog.getByRole("button", { name: "Save" }).click();
     await dialog.waitFor({ state: "detached" });
-    await headingHasShown(page, "Updating");
+    // Updating may be brief: the recorder sees it even when it is over before the test looks.
+    await waitForRecordedPhase(page, "Updating");
     await waitForPhase(page, "h1", "Running");
-    expect(await enabledWhile(page, "Updating")).not.toContain("Edit");
-    // The record sees the buttons at all: Edit was enabled while Running.
-    expect(await enabledWhile(page, "Running")).toContain("Edit");
     expect(await recordedHeadingPhases(page)).toEqual(["Running", "Updating", "Running"]);
+    expect(await recordedEditDisabledPhases(page)).toContain("Updating");
     await page.locator(".card dd", { hasText: /^1\.35\.0$/ }).waitFor();
     const upgraded = (await suite.api.vclusters.getVCluster(target)).vcluster;
     expect(upgraded?.spec?.kubernetesVersion).toBe("1.35.0");

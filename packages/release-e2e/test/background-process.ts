@@ -22,7 +22,7 @@ export async function startBackground(
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`${command} ${args.join(" ")} was not ready in time:\n${output}`));
-    }, options.timeoutMs ?? 60_000);
+    }, options.timeoutMs ?? 180_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString("utf8");
       const match = options.ready.exec(output);

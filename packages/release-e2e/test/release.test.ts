@@ -47,7 +47,7 @@ async function project(name: string, dependencies: string[]): Promise<string> {
     runCommand("npm", ["install", "--no-audit", "--no-fund", "--ignore-scripts", ...dependencies], {
       cwd: dir,
       env,
-      timeoutMs: 90_000,
+      timeoutMs: 300_000,
     });
   await install().catch(install);
   return dir;
@@ -79,13 +79,13 @@ beforeAll(async () => {
     npm_config_cache: join(tmp, "npm-cache"),
     npm_config_update_notifier: "false",
   };
-}, 120_000);
+}, 900_000);
 
 afterAll(async () => {
   await server?.stop();
   await registry?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
-}, 60_000);
+}, 120_000);
 
 describe("a release through a local registry", () => {
   it("versions the SDK packages together and writes their changelogs", async () => {
@@ -126,7 +126,7 @@ describe("a release through a local registry", () => {
     );
     // The Python package moves with the fixed group.
     expect(await readFile(join(workspace, "python", "pyproject.toml"), "utf8")).toContain(`version = "${version}"`);
-  }, 240_000);
+  }, 900_000);
 
   it("publishes every SDK package with the release command, with real dependency ranges", async () => {
     expect(version, "the versioning step did not run").toBeTruthy();
@@ -134,7 +134,7 @@ describe("a release through a local registry", () => {
     const { stdout, stderr } = await runCommand("pnpm", ["run", "release:publish"], {
       cwd: workspace,
       env,
-      timeoutMs: 300_000,
+      timeoutMs: 1_200_000,
     });
     for (const name of published) expect(`${stdout}${stderr}`).toContain(name);
 
@@ -162,7 +162,7 @@ describe("a release through a local registry", () => {
     // Only the published packages: private ones never leave the workspace.
     const privateOne = await fetch(new URL("@open-vcluster%2fconsole", registry?.url));
     expect(privateOne.status).toBe(404);
-  }, 360_000);
+  }, 1_260_000);
 
   it("installs into fresh projects, runs the server from the package and an ESM client against it", async () => {
     expect(version, "the publishing step did not run").toBeTruthy();
@@ -226,7 +226,7 @@ describe("a release through a local registry", () => {
     const listed = await npx("list", "--all-namespaces", "--server", url, "-o", "json");
     const items = (JSON.parse(listed.stdout) as { items: { name: string; namespace: string }[] }).items;
     expect(items.map((vc) => `${vc.namespace}/${vc.name}`)).toEqual(["release/from-npm"]);
-  }, 480_000);
+  }, 1_800_000);
 
   it("builds a fresh Go module that uses the released Go SDK and runs it against the server", async () => {
     expect(version, "the versioning step did not run").toBeTruthy();
@@ -253,7 +253,7 @@ describe("a release through a local registry", () => {
       "missing is not found: true",
       "deleted",
     ]);
-  }, 480_000);
+  }, 900_000);
 
   it("builds the Python sdist and wheel, installs the wheel into a fresh virtual environment and runs it", async () => {
     expect(version, "the versioning step did not run").toBeTruthy();
@@ -288,5 +288,5 @@ describe("a release through a local registry", () => {
       `version ${version}`,
     ]);
     expect(lines[3]).toContain("'from-pypi'");
-  }, 420_000);
+  }, 900_000);
 });

@@ -16,7 +16,7 @@ export interface CommandOptions {
  * this process's children) and fails with the command's whole output when it exits non-zero.
  */
 export function runCommand(command: string, args: string[], options: CommandOptions): Promise<CommandResult> {
-  const timeoutMs = options.timeoutMs ?? 180_000;
+  const timeoutMs = options.timeoutMs ?? 600_000;
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

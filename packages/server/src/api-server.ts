@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
+import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { SnapshotService, VClusterService } from "@open-vcluster/api";
+import { type TracerProvider, trace } from "@opentelemetry/api";
 import { Activity, recordingStore } from "./activity/index.js";
 import { unauthenticated } from "./auth/authenticator.js";
 import {
@@ -16,11 +17,14 @@ import {
   InFlight,
   loggingInterceptor,
   RpcFaults,
+  requestIdInterceptor,
   storeUnavailableInterceptor,
   watchRequestErrors,
 } from "./http/interceptors.js";
 import { CertificateAuthority } from "./kubeconfig/index.js";
 import { type Logger, resolveLogger } from "./logger.js";
+import { ServerMetrics } from "./observability/metrics.js";
+import { traceProvider, traceStore, tracingInterceptor } from "./observability/tracing.js";
 import {
   createKubernetesProvider,
   type KubernetesProviderOptions,
@@ -69,6 +73,17 @@ export interface ApiServerOptions {
   /** Root secret for page tokens and kubeconfig tokens; see README for the default. */
   secret?: string;
   logger?: false | Logger;
+  /** Level of the built-in logger (ignored when `logger` is given). Default "info". */
+  logLevel?: "trace" | "debug" | "info" | "warn" | "error" | "fatal" | "silent";
+  /** Prometheus metrics (ApiServer.metrics, GET /metrics). Default true. */
+  metrics?: boolean;
+  /** Also export Node's process metrics (CPU, memory, event loop). Default false. */
+  processMetrics?: boolean;
+  /**
+   * OpenTelemetry spans for RPCs, store transactions and provider operations: `true` uses the
+   * globally registered tracer provider, or pass one. Default off (no tracing work at all).
+   */
+  tracing?: boolean | TracerProvider;
   clock?: Clock;
   /** Replace the simulated provider (e.g. with a Kubernetes one). */
   provider?: Provider;
@@ -96,6 +111,8 @@ export interface ApiServer {
   faults: FaultInjector;
   clock: Clock;
   authEnabled: boolean;
+  /** The Prometheus registry of this server; undefined when metrics are off. */
+  metrics: ServerMetrics | undefined;
   /** True until close() starts; /readyz reports it. */
   isReady(): boolean;
   /** Resolves once no background lifecycle work runs on this server. */
@@ -119,7 +136,7 @@ function disabledFaults(): FaultInjector {
 }
 
 export function createApiServer(options: ApiServerOptions = {}): ApiServer {
-  const logger = resolveLogger(options.logger);
+  const logger = resolveLogger(options.logger, options.logLevel);
   const clock = options.clock ?? systemClock;
   const storeSpec = typeof options.store === "string" ? options.store : options.store ? undefined : "memory";
   const opened =
@@ -143,7 +160,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const faults: FaultInjector = faultInjection
     ? { provider: new ProviderFaults(), rpc: new RpcFaults() }
     : disabledFaults();
-  const provider: Provider =
+  const baseProvider: Provider =
     options.provider ??
     (options.kubernetes
       ? createKubernetesProvider({ ...options.kubernetes, clock })
@@ -152,23 +169,42 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
           ...(faultInjection ? { faults: faults.provider } : {}),
           timeScale: options.timeScale ?? 1,
         }));
+  const tracer =
+    options.tracing === undefined || options.tracing === false
+      ? undefined
+      : (options.tracing === true ? trace.getTracerProvider() : options.tracing).getTracer("@open-vcluster/server");
+  const metrics =
+    options.metrics === false
+      ? undefined
+      : new ServerMetrics(
+          { store, openWatchStreams: (): number => watchHub.size },
+          { processMetrics: options.processMetrics ?? false },
+        );
+  // The service sees the store and provider through the instruments that are on, and nothing
+  // more when they are off.
+  let served: Store = metrics ? metrics.instrumentStore(store) : store;
+  let provider: Provider = metrics ? metrics.instrumentProvider(baseProvider) : baseProvider;
+  if (tracer) {
+    served = traceStore(served, tracer);
+    provider = traceProvider(provider, tracer);
+  }
   const limits = {
     ...DEFAULT_LIMITS,
     ...(options.heartbeatIntervalMs ? { heartbeatIntervalMs: options.heartbeatIntervalMs } : {}),
     ...(options.maxWatchersPerPrincipal ? { maxWatchersPerPrincipal: options.maxWatchersPerPrincipal } : {}),
     ...(options.watchQueueLimit ? { watchQueueLimit: options.watchQueueLimit } : {}),
   };
-  const operations = new OperationRunner(store, provider, clock, logger, {
+  const operations = new OperationRunner(served, provider, clock, logger, {
     maxConcurrentCreates: options.maxConcurrentCreates ?? 0,
     ...(options.operationLeaseMs ? { leaseMs: options.operationLeaseMs } : {}),
   });
-  const watchHub = new WatchHub(store, {
+  const watchHub: WatchHub = new WatchHub(served, {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,
   });
-  const activity = new Activity(store, clock);
+  const activity = new Activity(served, clock);
   const deps: ServiceDeps = {
-    store,
+    store: served,
     clock,
     logger,
     operations,
@@ -197,11 +233,14 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   };
   const handlerOptions = {
     interceptors: [
+      requestIdInterceptor(),
       loggingInterceptor(logger),
       storeUnavailableInterceptor(),
+      ...(metrics ? [metrics.interceptor()] : []),
+      ...(tracer ? [tracingInterceptor(tracer)] : []),
       inFlight.interceptor(),
       ...(faultInjection ? [faults.rpc.interceptor()] : []),
-    ],
+    ] satisfies Interceptor[],
     requestGate,
     // Strict JSON: an unknown field or enum name is refused instead of dropped (a misspelt or
     // unknown filter value must not widen a list), and invalid UTF-8 is refused, not replaced.
@@ -217,9 +256,9 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   // Picks up work nobody drives: all a previous process left when this one owns the store,
   // else what other replicas abandoned (once their leases expire).
   operations.startBackground();
-  const stopHousekeeping = startHousekeeping(store, clock, logger);
+  const stopHousekeeping = startHousekeeping(served, clock, logger);
   // A provider with a real host keeps status true by observing it.
-  provider.observe?.(observationTarget(store, clock));
+  provider.observe?.(observationTarget(served, clock));
 
   let closing: Promise<void> | undefined;
   return {
@@ -228,9 +267,10 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     faults,
     clock,
     authEnabled: authenticator !== undefined,
+    metrics,
     isReady: () => ready && store.healthy(),
     idle: () => operations.idle(),
-    sweep: async () => (await sweepExpired(store, clock, logger)) ?? { snapshots: 0, requestIds: 0 },
+    sweep: async () => (await sweepExpired(served, clock, logger)) ?? { snapshots: 0, requestIds: 0 },
     close() {
       closing ??= (async () => {
         ready = false;

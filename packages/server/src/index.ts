@@ -17,6 +17,9 @@ export { apiError } from "./errors.js";
 export type { RpcFault, RpcFaults } from "./http/interceptors.js";
 export { type RunningServer, type ServerOptions, startServer } from "./http/start-server.js";
 export { createInProcessTransport } from "./in-process.js";
+export type { ServerMetrics } from "./observability/metrics.js";
+export { REQUEST_ID_HEADER } from "./observability/request-id.js";
+export { type EnvTracing, startTracingFromEnv } from "./observability/tracing-sdk.js";
 export {
   createKubernetesProvider,
   DEFAULT_DURATIONS_MS,

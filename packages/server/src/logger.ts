@@ -1,9 +1,25 @@
-import { type Logger, pino } from "pino";
+import { type Level, type Logger, pino } from "pino";
+import { requestContext } from "./observability/request-id.js";
 
 export type { Logger };
 
-/** `false` silences logging; undefined gives JSON lines on stdout at info level. */
-export function resolveLogger(logger: false | Logger | undefined): Logger {
+export const LOG_LEVELS: readonly (Level | "silent")[] = ["trace", "debug", "info", "warn", "error", "fatal", "silent"];
+
+/**
+ * `false` silences logging; undefined gives JSON lines on stdout at `level` (default info).
+ * Lines written while a request is served carry its `requestId`.
+ */
+export function resolveLogger(logger: false | Logger | undefined, level: Level | "silent" = "info"): Logger {
   if (logger === false) return pino({ enabled: false });
-  return logger ?? pino({ name: "vcluster-api-server" });
+  return (
+    logger ??
+    pino({
+      name: "vcluster-api-server",
+      level,
+      mixin: () => {
+        const request = requestContext.getStore();
+        return request ? { requestId: request.requestId } : {};
+      },
+    })
+  );
 }

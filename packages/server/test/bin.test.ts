@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +14,14 @@ import { openStore } from "../src/index.js";
 const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "dist", "bin.js");
 const children: ChildProcess[] = [];
 
-function start(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+interface Started {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+}
+
+function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, ["--no-warnings", bin, ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -23,7 +32,7 @@ function start(args: string[], env: Record<string, string> = {}): Promise<{ chil
     child.stdout?.on("data", (d: Buffer) => {
       out += d.toString();
       const m = /vcluster-api-server listening on (\S+)/.exec(out);
-      if (m?.[1]) resolve({ child, url: m[1] });
+      if (m?.[1]) resolve({ child, url: m[1], stdout: () => out });
     });
     let err = "";
     child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
@@ -63,13 +72,11 @@ describe("vcluster-api-server bin", () => {
       expect(got.vcluster?.name).toBe(name);
     }
     // Interrupted creates are carried on to RUNNING after the restart.
-    let creating = -1;
-    for (let i = 0; i < 200 && creating !== 0; i++) {
-      const list = await again.listVClusters({ phases: [Phase.CREATING], pageSize: 1000 });
-      creating = list.totalCount;
-      if (creating !== 0) await new Promise((r) => setTimeout(r, 10));
-    }
-    expect(creating).toBe(0);
+    await expect
+      .poll(async () => (await again.listVClusters({ phases: [Phase.CREATING], pageSize: 1000 })).totalCount, {
+        timeout: 120_000,
+      })
+      .toBe(0);
     second.child.kill("SIGTERM");
     const code = await new Promise((r) => second.child.once("exit", r));
     expect(code).toBe(0);
@@ -100,5 +107,86 @@ describe("vcluster-api-server bin", () => {
     expect(await new Promise((r) => second.once("exit", r))).toBe(1);
     expect(stderr).toContain("EADDRINUSE");
     expect(stderr).toContain("--port");
+  });
+});
+
+const exited = (child: ChildProcess) =>
+  child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((r) => child.once("exit", r));
+
+describe("vcluster-api-server bin: operations", () => {
+  it("exports traces over OTLP when the OpenTelemetry variables ask for it, flushing them on shutdown", async () => {
+    const posts: { path: string; type: string; body: Buffer }[] = [];
+    const receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        posts.push({ path: req.url ?? "", type: req.headers["content-type"] ?? "", body: Buffer.concat(chunks) });
+        res.writeHead(200, { "content-type": "application/x-protobuf" }).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, "127.0.0.1", r));
+    try {
+      const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+      const { url, child } = await start(["--port", "0", "--store", "memory", "--time-scale", "0"], {
+        OTEL_EXPORTER_OTLP_ENDPOINT: endpoint,
+        OTEL_SERVICE_NAME: "vc-under-test",
+      });
+      const client = createClient(VClusterService, createConnectTransport({ baseUrl: url, httpVersion: "1.1" }));
+      await client.createVCluster({ name: "traced", waitForReady: true });
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+      const traces = posts.filter((p) => p.path === "/v1/traces");
+      expect(traces.length).toBeGreaterThan(0);
+      expect(traces.every((p) => p.type === "application/x-protobuf")).toBe(true);
+      // Protobuf keeps strings as UTF-8 bytes, so the span and service names are visible in the body.
+      const body = Buffer.concat(traces.map((p) => p.body)).toString("latin1");
+      for (const text of ["vcluster.api.v1.VClusterService/CreateVCluster", "store.transaction", "provider.create"])
+        expect(body).toContain(text);
+      expect(body).toContain("vc-under-test");
+    } finally {
+      await new Promise((r) => receiver.close(r));
+    }
+  });
+
+  it("logs each RPC with its request id at info level, and not at --log-level warn", async () => {
+    const run = async (level: string) => {
+      const { url, child, stdout } = await start(["--port", "0", "--store", "memory", "--log-level", level]);
+      const res = await fetch(`${url}/vcluster.api.v1.VClusterService/ListVClusters`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-request-id": `list-${level}` },
+        body: "{}",
+      });
+      expect(res.status).toBe(200);
+      child.kill("SIGTERM");
+      expect(await exited(child)).toBe(0);
+      return stdout()
+        .split("\n")
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    };
+    const info = await run("info");
+    expect(info.find((l) => l.msg === "rpc")).toMatchObject({
+      procedure: "/vcluster.api.v1.VClusterService/ListVClusters",
+      code: "OK",
+      requestId: "list-info",
+    });
+    const warn = await run("warn");
+    expect(warn.filter((l) => (l.level as number) < 40)).toEqual([]);
+  });
+
+  it("reads a config file, with flags winning over it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "vc-config-"));
+    const file = join(dir, "server.yaml");
+    writeFileSync(file, "port: 0\nstore: memory\nlog-level: warn\n");
+    const { url, child, stdout } = await start(["--config", file, "--log-level", "info"]);
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
+    await fetch(`${url}/vcluster.api.v1.VClusterService/ListVClusters`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    child.kill("SIGTERM");
+    expect(await exited(child)).toBe(0);
+    expect(stdout()).toContain('"msg":"rpc"');
   });
 });

@@ -38,7 +38,7 @@ describe("malformed request bytes", () => {
     expect(answer.detail?.reason).toBe("MALFORMED_REQUEST");
     expect(answer.message).toContain("not a valid vcluster.api.v1.ListVClustersRequest");
     const entry = lines.find((l) => l.procedure === LIST);
-    expect(entry).toMatchObject({ level: 30, code: "InvalidArgument", reason: "MALFORMED_REQUEST" });
+    expect(entry).toMatchObject({ level: 30, code: "INVALID_ARGUMENT", reason: "MALFORMED_REQUEST" });
   });
 
   it.each([
@@ -68,7 +68,7 @@ describe("malformed request bytes", () => {
     expect(answer.status).toBe(400);
     expect(answer.code).toBe(Code.InvalidArgument);
     expect(answer.message).toMatch(/not valid base64/);
-    expect(lines.find((l) => l.procedure === LIST)).toMatchObject({ code: "InvalidArgument" });
+    expect(lines.find((l) => l.procedure === LIST)).toMatchObject({ code: "INVALID_ARGUMENT" });
   });
 
   it.each([
@@ -246,7 +246,7 @@ describe("failure logging", () => {
     expect(failed.error.code).toBe(Code.Internal);
     const entry = lines.find((l) => l.procedure === LIST) as { level: number; code: string; err?: { message: string } };
     expect(entry.level).toBe(50);
-    expect(entry.code).toBe("Internal");
+    expect(entry.code).toBe("INTERNAL");
     expect(entry.err?.message).toBe("the disk is on fire");
   });
 });

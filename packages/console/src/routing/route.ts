@@ -1,5 +1,7 @@
 import { useEffect, useState } from "preact/hooks";
 
+// The server answers these paths with the app and every other non-file path with 404
+// (APP_ROUTE in the server's http/console-assets.ts): a new view needs its path there too.
 export type Route = { view: "list" } | { view: "detail"; namespace: string; name: string };
 
 export function parseRoute(pathname: string): Route {

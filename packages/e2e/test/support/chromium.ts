@@ -1,11 +1,8 @@
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BrowserContext, chromium } from "playwright-core";
-
-/** Debian's package puts Chromium here; CHROMIUM_PATH points elsewhere. */
-const DEFAULT_CHROMIUM = "/usr/bin/chromium";
+import { inject } from "vitest";
 
 // Quiet, deterministic runs: no GPU, no background services phoning home, no first-run UI.
 const ARGS = [
@@ -23,15 +20,9 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** The executable the global setup found or installed (see scripts/ensure-chromium.mjs). */
 export function chromiumPath(): string {
-  const path = process.env.CHROMIUM_PATH || DEFAULT_CHROMIUM;
-  if (!existsSync(path)) {
-    // A missing browser must fail the run: skipping would report browser behaviour as tested.
-    throw new Error(
-      `Chromium was not found at ${path}. Install it (Debian: apt-get install chromium) or set CHROMIUM_PATH to its executable.`,
-    );
-  }
-  return path;
+  return inject("chromiumPath");
 }
 
 /** A headless Chromium with a fresh profile that is removed on close. */

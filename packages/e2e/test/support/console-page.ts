@@ -1,6 +1,6 @@
 import type { Page } from "playwright-core";
 
-const TIMEOUT_MS = 20_000;
+const TIMEOUT_MS = 120_000;
 
 /** The list row of one vcluster. */
 export function row(page: Page, name: string) {
@@ -51,6 +51,18 @@ export async function recordedPhases(page: Page, name: string): Promise<string[]
   );
 }
 
+/** Waits until the row recorder has seen `name` in `phase`, however briefly it lasted. */
+export async function waitForRecordedRowPhase(page: Page, name: string, phase: string): Promise<void> {
+  await page.waitForFunction(
+    ([n, wanted]) =>
+      ((window as unknown as { recordedPhases: Record<string, string[]> }).recordedPhases[n ?? ""] ?? []).includes(
+        wanted ?? "",
+      ),
+    [name, phase],
+    { timeout: TIMEOUT_MS },
+  );
+}
+
 /** Marks the loaded document; the mark survives only as long as the page is not reloaded. */
 export async function markDocument(page: Page): Promise<void> {
   await page.evaluate(() => Object.assign(window, { notReloaded: true }));
@@ -69,24 +81,19 @@ export async function recordHeadingPhases(page: Page): Promise<void> {
     const state = window as unknown as { headingPhases: string[]; headingObserver?: MutationObserver };
     state.headingObserver?.disconnect();
     const seen: string[] = [];
-    // Also which action buttons were enabled in each phase, so a test can check a brief phase
-    // after it has passed (a loaded machine may not get to look while it lasts).
-    const enabled: Record<string, string[]> = {};
+    // The phases during which the detail view's Edit button was disabled: recorded with the phase
+    // in the same DOM snapshot, since a short phase may be over before a test could look again.
+    const editDisabled: string[] = [];
     const scan = () => {
       const phase = document.querySelector<HTMLElement>("h1 [data-phase]")?.dataset.phase ?? "";
       if (phase !== "" && seen.at(-1) !== phase) seen.push(phase);
-      if (phase === "") return;
-      const names = enabled[phase] ?? [];
-      enabled[phase] = names;
-      for (const button of document.querySelectorAll<HTMLButtonElement>(".action-bar button:not([disabled])")) {
-        const name = button.textContent?.trim() ?? "";
-        if (!names.includes(name)) names.push(name);
-      }
+      const edit = [...document.querySelectorAll("button")].find((b) => b.textContent?.trim() === "Edit");
+      if (phase !== "" && edit?.disabled && !editDisabled.includes(phase)) editDisabled.push(phase);
     };
     scan();
     const observer = new MutationObserver(scan);
     observer.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
-    Object.assign(window, { headingPhases: seen, headingEnabled: enabled, headingObserver: observer });
+    Object.assign(window, { headingPhases: seen, headingEditDisabled: editDisabled, headingObserver: observer });
   });
 }
 
@@ -94,19 +101,16 @@ export async function recordedHeadingPhases(page: Page): Promise<string[]> {
   return page.evaluate(() => (window as unknown as { headingPhases?: string[] }).headingPhases ?? []);
 }
 
-/** Waits until the heading has shown `phase` since recordHeadingPhases, however briefly. */
-export async function headingHasShown(page: Page, phase: string): Promise<void> {
+/** Phases recorded (since recordHeadingPhases) while the Edit button was disabled. */
+export async function recordedEditDisabledPhases(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as unknown as { headingEditDisabled?: string[] }).headingEditDisabled ?? []);
+}
+
+/** Waits until the recorder has seen the heading show `phase`, however briefly. */
+export async function waitForRecordedPhase(page: Page, phase: string): Promise<void> {
   await page.waitForFunction(
     (wanted) => ((window as unknown as { headingPhases?: string[] }).headingPhases ?? []).includes(wanted),
     phase,
-    { timeout: 60_000 },
-  );
-}
-
-/** The action buttons that were enabled at some point while the heading showed `phase`. */
-export async function enabledWhile(page: Page, phase: string): Promise<string[]> {
-  return page.evaluate(
-    (wanted) => (window as unknown as { headingEnabled?: Record<string, string[]> }).headingEnabled?.[wanted] ?? [],
-    phase,
+    { timeout: TIMEOUT_MS },
   );
 }

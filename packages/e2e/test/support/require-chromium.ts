@@ -1,6 +1,14 @@
-import { chromiumPath } from "./chromium.js";
+import type { TestProject } from "vitest/node";
+// The project's own script finds Chromium, or installs Debian's package when there is none.
+import { ensureChromium } from "../../../../scripts/ensure-chromium.mjs";
 
-/** Vitest global setup: fails the whole run, with instructions, when Chromium is missing. */
-export default function requireChromium(): void {
-  chromiumPath();
+declare module "vitest" {
+  export interface ProvidedContext {
+    chromiumPath: string;
+  }
+}
+
+/** Vitest global setup: obtains Chromium once, before any suite; without one the run fails. */
+export default function requireChromium(project: TestProject): void {
+  project.provide("chromiumPath", ensureChromium());
 }

@@ -2,6 +2,7 @@ import { createReadStream, type Stats, statSync } from "node:fs";
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import { extname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { isRpcPath, isServerPath } from "./routes.js";
 
 type Request = http.IncomingMessage | http2.Http2ServerRequest;
 type Response = http.ServerResponse | http2.Http2ServerResponse;
@@ -33,15 +34,15 @@ const CONTENT_TYPES: Record<string, string> = {
 // Bundlers put a content hash in the names of the files they emit (e.g. "index-B4xk9_Qa.js"),
 // so such a file never changes and browsers may keep it forever.
 const HASHED_ASSET = /^\/assets\/.+[-.][A-Za-z0-9_-]{8,}\.[a-z0-9]+$/;
-// Connect, gRPC and gRPC-Web routes are "/<package>.<Service>/<Method>"; they belong to the API
-// even when they arrive as GET (Connect's GET for read-only RPCs), so they never fall back to the app.
-const RPC_ROUTE = /^\/[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+\/[A-Za-z_][\w]*$/;
-const SERVER_ROUTES = new Set(["/healthz", "/readyz"]);
+// The console's own pages (see its routing): the list at "/", a vcluster's detail under
+// "/vclusters/<namespace>/<name>". Only these get the app; any other path that is not a file
+// is not the console's, so a scrape or probe of a wrong path sees 404 instead of a page.
+const APP_ROUTE = /^\/(?:index\.html|vclusters(?:\/[^/]*){0,2}\/?)?$/;
 
 /**
  * Serves a built single-page app from `dir`. Returns true when it answered the request, false
- * when the request is not for the app (other methods, API and health routes, or no built app),
- * so the caller passes it on.
+ * when the request is not for the app (other methods, API and server routes, paths that are
+ * neither a file nor a page of the app, or no built app), so the caller passes it on.
  */
 export function createConsoleAssetsHandler(dir: string): (req: Request, res: Response) => boolean {
   const root = resolve(dir);
@@ -50,7 +51,7 @@ export function createConsoleAssetsHandler(dir: string): (req: Request, res: Res
     if (req.method !== "GET" && req.method !== "HEAD") return false;
     const path = requestPath(req.url);
     if (path === undefined) return reply(res, 400, "bad request path");
-    if (RPC_ROUTE.test(path) || SERVER_ROUTES.has(path)) return false;
+    if (isRpcPath(path) || isServerPath(path)) return false;
     const index = fileStats(indexFile);
     if (!index) return false;
 
@@ -65,6 +66,7 @@ export function createConsoleAssetsHandler(dir: string): (req: Request, res: Res
     // A missing file with an extension is a broken asset link, not a page of the app: answering
     // it with HTML would only hide the mistake behind a confusing parse error.
     if (extname(path) !== "") return reply(res, 404, "not found");
+    if (!APP_ROUTE.test(path)) return false;
     serveFile(req, res, indexFile, index, "no-cache");
     return true;
   };

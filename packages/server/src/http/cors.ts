@@ -2,6 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Http2ServerRequest } from "node:http2";
 import { cors } from "@connectrpc/connect";
 import { ResponseHeaders } from "@open-vcluster/api";
+import { REQUEST_ID_HEADER } from "../observability/request-id.js";
 
 type Req = IncomingMessage | Http2ServerRequest;
 /** The part of http.ServerResponse / Http2ServerResponse both share. */
@@ -34,7 +35,10 @@ export function applyCors(allowlist: readonly string[], req: Req, res: Res): boo
     return false;
   }
   res.setHeader("Access-Control-Allow-Origin", origin);
-  res.setHeader("Access-Control-Expose-Headers", [...cors.exposedHeaders, ResponseHeaders.resourceVersion].join(", "));
+  res.setHeader(
+    "Access-Control-Expose-Headers",
+    [...cors.exposedHeaders, ResponseHeaders.resourceVersion, REQUEST_ID_HEADER].join(", "),
+  );
   if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
     res.setHeader("Access-Control-Allow-Methods", cors.allowedMethods.join(", "));
     res.setHeader("Access-Control-Allow-Headers", [...cors.allowedHeaders, ...EXTRA_ALLOWED_HEADERS].join(", "));

@@ -3,6 +3,8 @@ import { ErrorDetailSchema } from "@open-vcluster/api";
 import type { Logger } from "pino";
 import { principalKey } from "../auth/index.js";
 import { apiError, boundMessage } from "../errors.js";
+import { codeName } from "../observability/code-name.js";
+import { REQUEST_ID_HEADER, requestContext, requestIdFrom } from "../observability/request-id.js";
 import { StoreUnavailableError } from "../store/index.js";
 import { checkGetQuery, refineRequestError } from "./request-errors.js";
 
@@ -15,6 +17,7 @@ interface RpcLogEntry {
   procedure: string;
   durationMs: number;
   principal: string;
+  requestId: string | undefined;
 }
 
 /**
@@ -24,17 +27,17 @@ interface RpcLogEntry {
  */
 function logOutcome(logger: Logger, entry: RpcLogEntry, error: unknown): void {
   if (error === undefined) {
-    logger.info({ ...entry, code: "ok" }, "rpc");
+    logger.info({ ...entry, code: codeName(0) }, "rpc");
     return;
   }
   if (!(error instanceof ConnectError)) {
     // connect answers INTERNAL for anything that is not a ConnectError.
-    logger.error({ ...entry, code: Code[Code.Internal], err: error }, "rpc failed");
+    logger.error({ ...entry, code: codeName(Code.Internal), err: error }, "rpc failed");
     return;
   }
   const failure = {
     ...entry,
-    code: Code[error.code],
+    code: codeName(error.code),
     reason: error.findDetails(ErrorDetailSchema)[0]?.reason ?? "",
     message: boundMessage(error.rawMessage),
   };
@@ -77,7 +80,29 @@ export function storeUnavailableInterceptor(): Interceptor {
 }
 
 /**
- * Structured request log: procedure, status code, duration, principal. Streams are logged when
+ * Gives every call an id: the caller's `x-request-id` when it sent an acceptable one, else a new
+ * one. The id is echoed in the response headers (and in error metadata), and log lines written
+ * while the call is handled carry it.
+ */
+export function requestIdInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const requestId = requestIdFrom(req.header.get(REQUEST_ID_HEADER));
+    req.header.set(REQUEST_ID_HEADER, requestId);
+    try {
+      const res = await requestContext.run({ requestId }, () => next(req));
+      res.header.set(REQUEST_ID_HEADER, requestId);
+      return res;
+    } catch (error) {
+      // As connect itself answers: anything that is not a ConnectError is INTERNAL.
+      const connectError = ConnectError.from(error, Code.Internal);
+      connectError.metadata.set(REQUEST_ID_HEADER, requestId);
+      throw connectError;
+    }
+  };
+}
+
+/**
+ * Structured request log: procedure, status code, duration, principal, request id. Streams are logged when
  * they end, since their status is only known then. Errors that connect raises while decoding a
  * streaming request pass through here and are refined first (see refineRequestError).
  */
@@ -93,6 +118,7 @@ export function loggingInterceptor(logger: Logger, now: () => number = performan
           procedure: procedureOf(req.url),
           durationMs: Math.round((now() - started) * 10) / 10,
           principal: req.contextValues.get(principalKey).subject,
+          requestId: req.header.get(REQUEST_ID_HEADER) ?? undefined,
         },
         error,
       );
@@ -148,6 +174,7 @@ export function watchRequestErrors(
           procedure: procedureOf(ctx.url),
           durationMs: Math.round((now() - started) * 10) / 10,
           principal: ctx.values.get(principalKey).subject,
+          requestId: ctx.requestHeader.get(REQUEST_ID_HEADER) ?? undefined,
         },
         reason,
       );
@@ -191,11 +218,7 @@ export class RpcFaults {
     return (next) => async (req) => {
       const fault = this.take(req.method.name);
       if (!fault) return next(req);
-      const error = apiError(
-        fault.code,
-        Code[fault.code].replace(/([a-z])([A-Z])/g, "$1_$2").toUpperCase(),
-        fault.message ?? `injected ${Code[fault.code]} fault`,
-      );
+      const error = apiError(fault.code, codeName(fault.code), fault.message ?? `injected ${Code[fault.code]} fault`);
       if (fault.when === "after") {
         await next(req);
       }

@@ -1,12 +1,67 @@
+import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type ApiServer, type ApiServerOptions, createApiServer, type FaultInjector } from "../api-server.js";
 import { systemClock } from "../clock.js";
+import { REQUEST_ID_HEADER, requestIdFrom } from "../observability/request-id.js";
 import { createKubernetesProvider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import { createConsoleAssetsHandler } from "./console-assets.js";
 import { applyCors, type PlainResponse } from "./cors.js";
 import { createOnePortServer } from "./one-port.js";
+import { isRpcPath } from "./routes.js";
+
+const PACKAGE = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  name: string;
+  version: string;
+};
+
+function text(res: PlainResponse, status: number, body: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" });
+  res.end(body);
+}
+
+/**
+ * The server's own endpoints: liveness (/livez, and /healthz as before), readiness, version and
+ * Prometheus metrics. Returns false for any other path.
+ */
+function serveServerPath(api: ApiServer, path: string, res: PlainResponse): boolean {
+  switch (path) {
+    case "/healthz":
+    case "/livez":
+      // Answering at all is the proof of life: the process serves requests.
+      text(res, 200, "ok\n");
+      return true;
+    case "/readyz": {
+      const ready = api.isReady();
+      text(res, ready ? 200 : 503, ready ? "ready\n" : "shutting down\n");
+      return true;
+    }
+    case "/version":
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        `${JSON.stringify({ name: PACKAGE.name, version: PACKAGE.version, node: process.version, api: "vcluster.api.v1" })}\n`,
+      );
+      return true;
+    case "/metrics": {
+      const metrics = api.metrics;
+      if (!metrics) {
+        text(res, 404, "metrics are disabled\n");
+        return true;
+      }
+      metrics.metrics().then(
+        (body) => {
+          res.writeHead(200, { "content-type": metrics.contentType });
+          res.end(body);
+        },
+        (error: unknown) => text(res, 500, `collecting metrics failed: ${(error as Error).message}\n`),
+      );
+      return true;
+    }
+    default:
+      return false;
+  }
+}
 
 export interface ServerOptions extends ApiServerOptions {
   /** Default "127.0.0.1". */
@@ -62,21 +117,19 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const serveConsole = options.consoleDir ? createConsoleAssetsHandler(options.consoleDir) : undefined;
   const server = createOnePortServer((req, nodeRes) => {
     const res = nodeRes as unknown as PlainResponse;
+    // Every response carries the request's id; the API's interceptors read the same one back.
+    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+    req.headers[REQUEST_ID_HEADER] = requestId;
+    res.setHeader(REQUEST_ID_HEADER, requestId);
     if (applyCors(corsOrigins, req, res)) return;
-    const path = (req.url ?? "").split("?")[0];
-    if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" });
-      res.end("ok\n");
-      return;
-    }
-    if (path === "/readyz") {
-      const ready = api.isReady();
-      res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" });
-      res.end(ready ? "ready\n" : "shutting down\n");
+    const path = (req.url ?? "").split("?")[0] ?? "";
+    if (serveServerPath(api, path, res)) return;
+    if (isRpcPath(path)) {
+      connect(req, nodeRes);
       return;
     }
     if (serveConsole?.(req, nodeRes)) return;
-    connect(req, nodeRes);
+    text(res, 404, "not found\n");
   }, options.tls);
   let boundPort: number;
   try {

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import { type VCluster, VClusterSchema } from "@open-vcluster/api";
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { parse } from "yaml";
 import { buildKubeconfig, type KubeconfigFormat } from "./build-kubeconfig.js";
 import { CertificateAuthority } from "./certificate-authority.js";
@@ -53,12 +53,12 @@ function decodePem(base64: string): string {
   return Buffer.from(base64, "base64").toString("utf8");
 }
 
-/** kubectl is part of the supported development machine; a missing one fails loudly rather than skipping. */
-const KUBECTL = process.env.KUBECTL ?? "kubectl";
+/** Built by the global setup (test/go-tools.ts), or KUBECTL; a missing one fails loudly rather than skipping. */
+const KUBECTL = inject("kubectl");
 
 function requireKubectl(): void {
   try {
-    execFileSync(KUBECTL, ["version", "--client"], { stdio: "ignore", timeout: 10_000 });
+    execFileSync(KUBECTL, ["version", "--client"], { stdio: "ignore", timeout: 120_000 });
   } catch {
     throw new Error(`kubectl is needed to check the kubeconfigs (install it or set KUBECTL to its path)`);
   }
@@ -173,7 +173,7 @@ describe("buildKubeconfig", () => {
         const built = build(format);
         writeFileSync(file, built.yaml);
         const kubectl = (...args: string[]) =>
-          execFileSync(KUBECTL, [...args, "--kubeconfig", file], { encoding: "utf8", timeout: 10_000 });
+          execFileSync(KUBECTL, [...args, "--kubeconfig", file], { encoding: "utf8", timeout: 120_000 });
         expect(kubectl("config", "current-context").trim()).toBe(ENTRY);
         const view = JSON.parse(kubectl("config", "view", "--raw", "-o", "json")) as Kubeconfig;
         expect(view.clusters[0]?.cluster.server).toBe("https://dev.team-a.vcluster.local:443");
