@@ -43,7 +43,13 @@ describe("wire contract", () => {
     const readOnly = Object.values(VClusterService.method)
       .filter((method) => method.idempotency === 1)
       .map((method) => method.name);
-    expect(readOnly.sort()).toEqual(["GetVCluster", "GetVClusterKubeconfig", "ListVClusters"]);
+    expect(readOnly.sort()).toEqual([
+      "GetVCluster",
+      "GetVClusterKubeconfig",
+      "ListVClusterEvents",
+      "ListVClusterUsage",
+      "ListVClusters",
+    ]);
     expect(VClusterService.method.watchVCluster.methodKind).toBe("server_streaming");
   });
 });

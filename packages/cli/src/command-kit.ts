@@ -7,7 +7,11 @@ import type { OutputFormat } from "./output/format.js";
 /** Options shared by many commands, declared once so names and help texts never drift apart. */
 export const namespaceOption = () =>
   new Option("-n, --namespace <namespace>", 'namespace (default: the context\'s, else "default")');
-export const allNamespacesOption = () => new Option("-A, --all-namespaces", "list across every namespace");
+export const allNamespacesOption = () =>
+  new Option(
+    "-A, --all-namespaces",
+    "every namespace (without it, only -n's, else the context's, else \"default\", as kubectl does)",
+  );
 
 export const selectorOption = () =>
   new Option("-l, --selector <selector>", "label selector, e.g. 'env=prod,tier in (web,api),!legacy'").argParser(
@@ -67,4 +71,37 @@ export function examples(command: Command, lines: string[]): Command {
 
 export interface OutputFlags {
   output: OutputFormat;
+}
+
+/** kubectl's list-output flags, for every command that prints several objects. */
+export function addListOutputOptions(command: Command): Command {
+  return command
+    .option("--no-headers", "print table rows without the header line")
+    .option("--sort-by <jsonpath>", "order by a field of the JSON form, e.g. .createTime or .status.phase");
+}
+
+export interface ListOutputFlags extends OutputFlags {
+  /** false with --no-headers. */
+  headers: boolean;
+  sortBy?: string;
+}
+
+export function listPrintOptions(flags: ListOutputFlags): { noHeaders: boolean; sortBy?: string } {
+  return { noHeaders: flags.headers === false, ...(flags.sortBy ? { sortBy: flags.sortBy } : {}) };
+}
+
+/**
+ * `--dry-run` on mutations. The API has no server-side dry run, so this one is the client's:
+ * local checks and the lookups a command makes before its call run, the mutation is not sent,
+ * and the output says so. The server's own validation does not run.
+ */
+export function addDryRunOption(command: Command): Command {
+  return command.option(
+    "--dry-run",
+    "show what would be sent and stop (client-side: the server is only read, its validation does not run)",
+  );
+}
+
+export interface DryRunFlags {
+  dryRun?: boolean;
 }

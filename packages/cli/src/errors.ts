@@ -1,3 +1,5 @@
+import { ConnectError } from "@connectrpc/connect";
+import { ErrorDetailSchema, type FieldViolation } from "@open-vcluster/api";
 import {
   errorDetail,
   isAborted,
@@ -14,6 +16,8 @@ import {
   WaitTimeoutError,
 } from "@open-vcluster/core";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { humanizePhases } from "./output/phase-names.js";
+import { flagForField } from "./spec/flag-for-field.js";
 
 /** A mistake in how the command was called (bad flag value, missing argument, unreadable file). */
 export class UsageError extends Error {
@@ -75,13 +79,34 @@ function messageOf(error: unknown): string {
   return String(error);
 }
 
-/** The lines printed for a failed command: the message, then the server's field and reason. */
+/**
+ * Every field violation the server reported, read from the proto's ErrorDetail itself (the
+ * SDK's decoded detail carries only the first field), and how many it left out.
+ */
+export function violationsOf(error: unknown): { violations: FieldViolation[]; omitted: number } {
+  if (!(error instanceof ConnectError)) return { violations: [], omitted: 0 };
+  const [detail] = error.findDetails(ErrorDetailSchema);
+  return { violations: detail?.violations ?? [], omitted: detail?.omittedViolations ?? 0 };
+}
+
+function fieldText(field: string): string {
+  const flag = flagForField(field);
+  return flag ? `${field} (${flag})` : field;
+}
+
+/** The lines printed for a failed command: the message, the field (and its flag), the reason, every violation. */
 export function describeError(thrown: unknown, serverUrl?: string): string[] {
   const error = unwrap(thrown);
-  const lines = [`error: ${messageOf(error)}`];
+  const lines = [`error: ${humanizePhases(messageOf(error))}`];
   const detail = errorDetail(error);
-  if (detail?.field) lines.push(`  field:  ${detail.field}`);
+  const { violations, omitted } = violationsOf(error);
+  if (detail?.field) lines.push(`  field:  ${fieldText(detail.field)}`);
   if (detail?.reason) lines.push(`  reason: ${detail.reason}`);
+  if (violations.length > 1 || omitted > 0) {
+    lines.push(`  violations (${violations.length + omitted}):`);
+    for (const v of violations) lines.push(`    - ${fieldText(v.field)}: ${humanizePhases(v.description)}`);
+    if (omitted > 0) lines.push(`    … and ${omitted} more the server did not list`);
+  }
   if (error instanceof WaitFailedError && error.reason) lines.push(`  reason: ${error.reason}`);
   if (isUnavailable(error) && serverUrl && !detail) {
     lines.push(`  hint:   is the server running at ${serverUrl}? (set --server, VCLUSTER_API_SERVER or a context)`);

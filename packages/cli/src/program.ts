@@ -2,8 +2,10 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { registerCompletion } from "./commands/completion.js";
 import { registerConfig } from "./commands/config.js";
+import { registerConnect } from "./commands/connect.js";
 import { registerCreate } from "./commands/create.js";
 import { registerDelete } from "./commands/delete.js";
+import { registerDescribe } from "./commands/describe.js";
 import { registerGet, registerList } from "./commands/get-list.js";
 import type { CommandKit } from "./commands/kit.js";
 import { registerKubeconfig } from "./commands/kubeconfig.js";
@@ -14,6 +16,7 @@ import { registerScale } from "./commands/scale.js";
 import { registerServe } from "./commands/serve.js";
 import { registerSnapshot } from "./commands/snapshot.js";
 import { registerUpdate } from "./commands/update.js";
+import { registerWait } from "./commands/wait.js";
 import { registerWatch } from "./commands/watch.js";
 import type { CliIo } from "./io.js";
 import { type RunState, sessionFactory } from "./session.js";
@@ -49,6 +52,7 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     registerCreate,
     registerGet,
     registerList,
+    registerDescribe,
     registerUpdate,
     registerScale,
     registerSuspend,
@@ -58,6 +62,8 @@ export function buildProgram(io: CliIo, state: RunState): Command {
     registerRestore,
     registerKubeconfig,
     registerWatch,
+    registerWait,
+    registerConnect,
     registerServe,
     registerConfig,
     registerLoginCommands,
@@ -71,8 +77,10 @@ export function buildProgram(io: CliIo, state: RunState): Command {
 Examples:
   vcluster-api create dev --wait
   vcluster-api list -A -o wide
-  vcluster-api kubeconfig dev > dev.kubeconfig
-  vcluster-api suspend dev --wait && vcluster-api resume dev --wait
+  vcluster-api describe dev
+  vcluster-api connect dev && kubectl get ns
+  vcluster-api suspend dev && vcluster-api wait dev --for=phase=Suspended
+  vcluster-api delete -l team=ci --wait
 
 Exit codes: 0 ok, 1 error, 2 usage, 3 not found, 4 conflict, 5 unavailable, 6 timeout,
 7 unauthenticated or forbidden, 8 invalid argument.

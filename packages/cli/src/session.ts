@@ -44,10 +44,13 @@ export class Session {
     return flag || (await this.connection()).namespace || "default";
   }
 
-  /** Namespace filter of a list or watch: "" (every namespace) with -A or when none is set. */
+  /**
+   * Namespace filter of a list or watch, by kubectl's rule: -A means every namespace ("");
+   * otherwise -n, then the context's namespace, then "default".
+   */
   async listNamespace(flag: string | undefined, allNamespaces: boolean | undefined): Promise<string> {
     if (allNamespaces) return "";
-    return flag || (await this.connection()).namespace || "";
+    return this.namespace(flag);
   }
 }
 

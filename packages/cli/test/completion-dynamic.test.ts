@@ -136,7 +136,7 @@ describe("completion scripts", () => {
     // "befo" cannot start a snapshot id (ids are hexadecimal UUIDs), so only the name matches.
     expect(await completeInBash(["vcluster-api", "snapshot", "get", "befo"])).toEqual(["before-upgrade"]);
     // Static completions still work beside them, without calling back.
-    expect(await completeInBash(["vcluster-api", "get", "-o", "j"])).toEqual(["json"]);
+    expect(await completeInBash(["vcluster-api", "get", "-o", "j"])).toEqual(["json", "jsonpath="]);
     expect(await completeInBash(["vcluster-api", "get", "--na"])).toEqual(["--namespace"]);
     expect(await completeInBash(["vcluster-api", "get", ""], "http://127.0.0.1:1")).toEqual([""]);
   });

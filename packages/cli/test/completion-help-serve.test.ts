@@ -55,7 +55,15 @@ describe.concurrent("completion", () => {
     expect(complete(["vcluster-api", "sn"])).toEqual(["snapshot", "snapshots"]);
     expect(complete(["vcluster-api", "snapshot", "c"])).toEqual(["create"]);
     expect(complete(["vcluster-api", "snapshots", "create", "--inc"])).toEqual(["--include-workloads"]);
-    expect(complete(["vcluster-api", "list", "-o", ""])).toEqual(["table", "wide", "json", "yaml"]);
+    expect(complete(["vcluster-api", "list", "-o", ""])).toEqual([
+      "table",
+      "wide",
+      "json",
+      "yaml",
+      "name",
+      "jsonpath=",
+      "custom-columns=",
+    ]);
     expect(complete(["vcluster-api", "create", "--wa"])).toEqual(["--wait"]);
     expect(complete(["vcluster-api", "get", "--ser"])).toEqual(["--server"]);
   });
@@ -66,7 +74,9 @@ describe.concurrent("completion", () => {
     expect(zsh).toContain('"snapshot") reply=(create list ls get delete rm) ;;');
     const fish = (await runCli(["completion", "fish"])).stdout;
     expect(fish).toContain("complete -c vcluster-api -n '__fish_use_subcommand' -a 'restore'");
-    expect(fish).toMatch(/__fish_seen_subcommand_from list.* -l output -s o -x -a 'table wide json yaml'/);
+    expect(fish).toMatch(
+      /__fish_seen_subcommand_from list.* -l output -s o -x -a 'table wide json yaml name jsonpath= custom-columns='/,
+    );
   });
 
   it("rejects an unknown shell as a usage error", async () => {

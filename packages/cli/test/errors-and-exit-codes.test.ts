@@ -30,7 +30,19 @@ afterAll(async () => {
 describe.concurrent("exit codes and error messages", () => {
   it.each([
     ["an unknown option", ["list", "--bogus"], /unknown option '--bogus'/],
-    ["an invalid output format", ["list", "-o", "xml"], /Allowed choices are table, wide, json, yaml/],
+    [
+      "an invalid output format",
+      ["list", "-o", "xml"],
+      /unknown output format "xml"; one of table, wide, json, yaml, name/,
+    ],
+    ["a jsonpath without template", ["list", "-o", "jsonpath"], /jsonpath needs a template/],
+    ["a malformed jsonpath", ["list", "-A", "-o", "jsonpath={.name"], /-o jsonpath: unclosed "\{"/],
+    ["an unknown --for", ["wait", "x", "--for", "ready"], /--for: expected delete, condition=TYPE/],
+    [
+      "an unknown phase",
+      ["list", "--phase", "sleeping"],
+      /unknown phase "sleeping"; one of Creating, Running, Suspended/,
+    ],
     ["a malformed label selector", ["list", "-l", "env in ("], /invalid label selector/],
     ["a missing argument", ["update"], /missing required argument 'name'/],
     ["a bad duration", ["create", "x", "--wait", "--timeout", "soon"], /--timeout: invalid duration/],
@@ -52,7 +64,7 @@ describe.concurrent("exit codes and error messages", () => {
   it("exits 4 when the vcluster already exists", async () => {
     const result = await cli.run(["create", "taken", "--server", fast.url]);
     expect(result.code).toBe(4);
-    expect(result.stderr).toMatch(/already exists\n {2}field: {2}name\n {2}reason: ALREADY_EXISTS/);
+    expect(result.stderr).toMatch(/already exists\n {2}field: {2}name \(NAME\)\n {2}reason: ALREADY_EXISTS/);
   });
 
   it("exits 5 when the server cannot be reached, with a hint", async () => {
@@ -67,7 +79,7 @@ describe.concurrent("exit codes and error messages", () => {
     expect(result.code).toBe(6);
     expect(result.stderr).toMatch(/vcluster default\/sluggish: Creating/);
     expect(result.stderr).toMatch(
-      /error: timed out after 300 ms waiting for vcluster default\/sluggish to reach phase RUNNING/,
+      /error: timed out after 300 ms waiting for vcluster default\/sluggish to reach phase Running/,
     );
   });
 
@@ -87,6 +99,6 @@ describe.concurrent("exit codes and error messages", () => {
     const result = await cli.run(["create", "too-many", "--replicas", "3", "--server", fast.url]);
     expect(result.code).toBe(8);
     expect(result.stderr).toMatch(/^error: spec\.replicas: .*etcd/);
-    expect(result.stderr).toContain("  field:  spec.replicas\n  reason: INVALID_FIELD\n");
+    expect(result.stderr).toContain("  field:  spec.replicas (--replicas)\n  reason: INVALID_FIELD\n");
   });
 });

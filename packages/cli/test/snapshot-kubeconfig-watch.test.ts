@@ -28,7 +28,9 @@ describe("snapshots and restore", () => {
     const listed = await ok("snapshot", "list", "-n", "data");
     expect(listed.split("\n")[0]).toMatch(/^NAME\s+VCLUSTER\s+STATUS\s+SIZE\s+AGE$/);
     expect(listed).toMatch(/^first\s+db\s+Ready\s/m);
-    expect(await ok("snapshot", "list", "-o", "wide", "--vcluster", "db")).toMatch(/EXPIRES\s+ID\s+LABELS\s+STORAGE/);
+    expect(await ok("snapshot", "list", "-n", "data", "-o", "wide", "--vcluster", "db")).toMatch(
+      /EXPIRES\s+ID\s+LABELS\s+STORAGE/,
+    );
     const shown = await json("snapshot", "get", "first", "-n", "data");
     expect(shown).toMatchObject({
       name: "first",

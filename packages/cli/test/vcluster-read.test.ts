@@ -25,7 +25,7 @@ describe.concurrent("create, get and list", () => {
     expect(table).toMatch(/^web\s+Running\s+1\.34\.2\s+1\/1\s+\d+s$/m);
     const wide = await ok("get", "web", "-n", "shop", "-o", "wide");
     expect(wide).toMatch(/CPU\s+MEMORY\s+ENDPOINT\s+LABELS\s+ID/);
-    expect(wide).toMatch(/300m\/-.*https:\/\/web\.shop\.vcluster\.local:443\s+tier=web/);
+    expect(wide).toMatch(/300m\/-.*https:\/\/web\.shop\.vcluster\.local:443 \(simulated\)\s+tier=web/);
     const object = await json("get", "web", "-n", "shop");
     expect(object).toMatchObject({ name: "web", labels: { tier: "web" }, status: { phase: "PHASE_RUNNING" } });
     const yaml = parse(await ok("get", "web", "-n", "shop", "-o", "yaml"));
@@ -33,14 +33,23 @@ describe.concurrent("create, get and list", () => {
     expect(await json("get", "--id", object.id)).toMatchObject({ name: "web" });
   });
 
-  it("lists every namespace with a NAMESPACE column, or one namespace without it", async () => {
-    const all = await ok("list");
+  it("lists the context's namespace (else default) without -n, every namespace with -A", async () => {
+    const plain = await ok("list");
+    expect(plain.split("\n")[0]).toMatch(/^NAME\s+PHASE/);
+    expect(plain).toMatch(/^lab\s/m);
+    expect(plain).not.toMatch(/^web\s/m);
+    const all = await ok("list", "-A");
     expect(all.split("\n")[0]).toMatch(/^NAMESPACE\s+NAME\s+PHASE/);
     expect(all).toMatch(/^default\s+lab\s/m);
+    expect(all).toMatch(/^shop\s+web\s/m);
     const shop = await ok("list", "-n", "shop");
     expect(shop.split("\n")[0]).toMatch(/^NAME\s+PHASE/);
     expect(shop.trim().split("\n")).toHaveLength(3);
     expect((await ok("get", "-n", "shop")).trim().split("\n")).toHaveLength(3);
+    // A context's namespace is the default of a list, as kubectl's is.
+    await ok("config", "set-context", "shop", "--server", suite.sandbox.env.VCLUSTER_API_SERVER ?? "", "-n", "shop");
+    const inContext = await ok("--context", "shop", "list", "-o", "name");
+    expect(inContext.split("\n").filter(Boolean).sort()).toEqual(["vcluster/api", "vcluster/web"]);
   });
 
   it("filters by label selector and phase, and wraps structured lists in items", async () => {

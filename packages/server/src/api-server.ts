@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ConnectRouter, HandlerContext, Interceptor } from "@connectrpc/connect";
 import { SnapshotService, VClusterService } from "@open-vcluster/api";
 import { type TracerProvider, trace } from "@opentelemetry/api";
+import { Activity, recordingStore } from "./activity/index.js";
 import { unauthenticated } from "./auth/authenticator.js";
 import {
   type AuthConfig,
@@ -63,6 +64,8 @@ export interface ApiServerOptions {
   authenticator?: Authenticator;
   heartbeatIntervalMs?: number;
   historyLimit?: number;
+  /** At most one usage sample per vcluster in each interval of this many ms (default 60 000). */
+  usageSampleIntervalMs?: number;
   maxWatchersPerPrincipal?: number;
   watchQueueLimit?: number;
   /** Largest accepted request message (default 4 MiB). */
@@ -136,13 +139,19 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
   const logger = resolveLogger(options.logger, options.logLevel);
   const clock = options.clock ?? systemClock;
   const storeSpec = typeof options.store === "string" ? options.store : options.store ? undefined : "memory";
-  const store =
+  const opened =
     typeof options.store === "object"
       ? options.store
       : openStore(storeSpec as StoreSpec, {
           ...options.postgres,
           ...(options.historyLimit ? { historyLimit: options.historyLimit } : {}),
         });
+  // Every write path (handlers, operations, observations) records the vclusters' timelines
+  // and usage samples in the transaction that makes the change.
+  const store = recordingStore(opened, {
+    clock,
+    ...(options.usageSampleIntervalMs ? { usageSampleIntervalMs: options.usageSampleIntervalMs } : {}),
+  });
   const root = resolveRootSecret({
     ...(options.secret ? { secret: options.secret } : {}),
     ...(storeSpec ? { storeSpec } : {}),
@@ -193,6 +202,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     queueLimit: limits.watchQueueLimit,
     maxPerSubject: limits.maxWatchersPerPrincipal,
   });
+  const activity = new Activity(served, clock);
   const deps: ServiceDeps = {
     store: served,
     clock,
@@ -200,6 +210,7 @@ export function createApiServer(options: ApiServerOptions = {}): ApiServer {
     operations,
     provider,
     watchHub,
+    activity,
     limits,
     pageTokenKey: deriveKey(root, "page-token"),
     kubeconfigKey: deriveKey(root, "kubeconfig"),

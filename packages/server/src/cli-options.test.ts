@@ -195,3 +195,14 @@ describe("postgres options", () => {
     expect(() => parseCliOptions(["--store", "mysql://x"], {})).toThrow(/expected memory, sqlite:<path> or postgres/);
   });
 });
+
+describe("history options", () => {
+  it("bounds the usage sampling rate from the flag or the environment, and refuses a non-number", () => {
+    expect(parseCliOptions(["--usage-sample-interval", "5000"], {})).toMatchObject({ usageSampleIntervalMs: 5000 });
+    expect(parseCliOptions([], { VCLUSTER_API_USAGE_SAMPLE_INTERVAL: "250" })).toMatchObject({
+      usageSampleIntervalMs: 250,
+    });
+    expect(parseCliOptions([], {})).not.toHaveProperty("usageSampleIntervalMs");
+    expect(() => parseCliOptions(["--usage-sample-interval", "often"], {})).toThrow(/--usage-sample-interval/);
+  });
+});

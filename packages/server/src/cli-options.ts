@@ -32,6 +32,8 @@ export const USAGE = `Usage: vcluster-api-server [options]
   --time-scale <n>              multiply simulated durations; 0 = instant (env VCLUSTER_API_TIME_SCALE, default 1)
   --heartbeat-interval <ms>     watch heartbeat interval (env VCLUSTER_API_HEARTBEAT_INTERVAL, default 5000)
   --history-limit <n>           watch events kept for resumption (env VCLUSTER_API_HISTORY_LIMIT, default 10000)
+  --usage-sample-interval <ms>  at most one usage sample per vcluster per interval
+                                (env VCLUSTER_API_USAGE_SAMPLE_INTERVAL, default 60000)
   --secret <text>               root secret for page and kubeconfig tokens (env VCLUSTER_API_SECRET)
   --tls-cert <file> --tls-key <file>   serve HTTPS (h2 + http/1.1 via ALPN) (env VCLUSTER_API_TLS_CERT, VCLUSTER_API_TLS_KEY)
   --console <dir>               serve a built web console at / (env VCLUSTER_API_CONSOLE_DIR)
@@ -114,6 +116,8 @@ export function parseCliOptions(argv: string[], env: NodeJS.ProcessEnv): ServerO
   if (heartbeat) options.heartbeatIntervalMs = heartbeat;
   const history = number("--history-limit", settings.text("history-limit"));
   if (history) options.historyLimit = history;
+  const usageInterval = number("--usage-sample-interval", settings.text("usage-sample-interval"));
+  if (usageInterval) options.usageSampleIntervalMs = usageInterval;
   const authTokensFile = settings.text("auth-tokens");
   if (authTokensFile) options.authTokensFile = authTokensFile;
   const auth = authFromSettings(settings);

@@ -27,6 +27,7 @@ export const SETTINGS = {
   "time-scale": { env: "VCLUSTER_API_TIME_SCALE", kind: "text" },
   "heartbeat-interval": { env: "VCLUSTER_API_HEARTBEAT_INTERVAL", kind: "text" },
   "history-limit": { env: "VCLUSTER_API_HISTORY_LIMIT", kind: "text" },
+  "usage-sample-interval": { env: "VCLUSTER_API_USAGE_SAMPLE_INTERVAL", kind: "text" },
   secret: { env: "VCLUSTER_API_SECRET", kind: "text" },
   "tls-cert": { env: "VCLUSTER_API_TLS_CERT", kind: "path" },
   "tls-key": { env: "VCLUSTER_API_TLS_KEY", kind: "path" },

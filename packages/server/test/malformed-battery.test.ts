@@ -11,7 +11,8 @@ const cases = malformedCases();
 describe("a battery of malformed requests", () => {
   it("covers every RPC on every protocol and codec with at least 300 requests", () => {
     expect(cases.length).toBeGreaterThanOrEqual(300);
-    expect(new Set(cases.map((c) => c.method.name)).size).toBe(15);
+    // The 15 RPCs of the contract plus ListVClusterEvents and ListVClusterUsage.
+    expect(new Set(cases.map((c) => c.method.name)).size).toBe(17);
     expect(new Set(cases.map((c) => c.method.name))).toEqual(new Set(METHODS.map((m) => m.name)));
     expect(new Set(cases.map((c) => c.protocol))).toEqual(
       new Set(["connect-json", "connect-proto", "grpc", "grpc-web"]),

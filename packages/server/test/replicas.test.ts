@@ -156,6 +156,28 @@ describe("replicas on one PostgreSQL database", () => {
     for (const other of others) expect(other).toEqual(first);
   }, 180_000);
 
+  it("share each vcluster's timeline and usage history: what one replica records, another lists", async () => {
+    const [a, b] = await replicas(2, freshDatabase(), { usageSampleIntervalMs: 1 });
+    if (!a || !b) throw new Error("replicas did not start");
+    const ca = clientsFor(transportFor(a, "grpc"));
+    const cb = clientsFor(transportFor(b, "grpc"));
+    await ca.vc.createVCluster({ name: "shared", waitForReady: true });
+    await cb.vc.suspendVCluster({ name: "shared" });
+    const suspended = await eventually("suspended", async () => {
+      const { events } = await ca.vc.listVClusterEvents({ name: "shared" });
+      return events.some((e) => e.reason === "SuspendSucceeded") ? events : undefined;
+    });
+    const fromB = await cb.vc.listVClusterEvents({ name: "shared" });
+    expect(fromB.events).toEqual(suspended);
+    const reasons = suspended.map((e) => e.reason);
+    expect(reasons).toEqual(expect.arrayContaining(["CreateRequested", "CreateSucceeded", "SuspendRequested"]));
+    // Sequences are the vcluster's own, gapless whichever replica wrote them.
+    expect(suspended.map((e) => Number(e.sequence))).toEqual(suspended.map((_, i) => i + 1));
+    const usageA = await ca.vc.listVClusterUsage({ name: "shared" });
+    expect((await cb.vc.listVClusterUsage({ name: "shared" })).samples).toEqual(usageA.samples);
+    expect(usageA.samples.at(-1)?.usage?.cpuUsage).toBe("0");
+  }, 180_000);
+
   it("resume a watch on another replica from the version one replica sent", async () => {
     const [a, b] = await replicas(2, freshDatabase());
     if (!a || !b) throw new Error("replicas did not start");

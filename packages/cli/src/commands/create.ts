@@ -2,8 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { CreateVClusterRequestSchema, VClusterSpecSchema } from "@open-vcluster/api";
 import type { Command } from "commander";
 import {
+  addDryRunOption,
   addWaitOptions,
   collect,
+  type DryRunFlags,
   examples,
   namespaceOption,
   type OutputFlags,
@@ -16,9 +18,10 @@ import { parseLabelFlags } from "../spec/labels-flag.js";
 import { createRequestFromDocument, readDocument } from "../spec/spec-file.js";
 import { addSpecOptions, applySpecFlags } from "../spec/spec-flags.js";
 import { waitForVCluster } from "../wait/wait-for.js";
+import { reportDryRun } from "./dry-run.js";
 import { type CommandKit, reportVCluster } from "./kit.js";
 
-interface CreateFlags extends OutputFlags, WaitFlags {
+interface CreateFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
   filename?: string;
   label?: string[];
@@ -37,6 +40,7 @@ export function registerCreate(program: Command, kit: CommandKit): void {
     .option("--label <key=value>", "label to set (repeatable)", collect)
     .addOption(outputOption());
   addSpecOptions(command);
+  addDryRunOption(command);
   addWaitOptions(command, "the vcluster is Running");
   examples(command, [
     "vcluster-api create dev",
@@ -56,6 +60,10 @@ export function registerCreate(program: Command, kit: CommandKit): void {
     if (flags.namespace || !request.namespace) request.namespace = await session.namespace(flags.namespace);
     request.labels = { ...request.labels, ...parseLabelFlags(flags.label, false).set };
     const timeoutMs = waitTimeoutMs(flags);
+    if (flags.dryRun) {
+      const summary = `vcluster ${request.namespace}/${request.name} would be created`;
+      return reportDryRun(kit.io, flags.output, summary, CreateVClusterRequestSchema, request);
+    }
     const client = await session.client();
     const { vcluster } = await client.vclusters.createVCluster(request);
     if (!vcluster) throw new Error("the server returned no vcluster");

@@ -2,20 +2,23 @@ import { Phase, VClusterSchema } from "@open-vcluster/api";
 import type { ListVClustersInit } from "@open-vcluster/core";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import {
+  addListOutputOptions,
   allNamespacesOption,
   examples,
   integer,
+  type ListOutputFlags,
+  listPrintOptions,
   namespaceOption,
-  type OutputFlags,
   selectorOption,
 } from "../command-kit.js";
 import { outputOption } from "../output/format.js";
+import { titleCase } from "../output/humanize.js";
 import { printMany, printOne } from "../output/print.js";
 import { vclusterColumns } from "../output/vcluster-columns.js";
 import type { Session } from "../session.js";
 import type { CommandKit } from "./kit.js";
 
-interface ListFlags extends OutputFlags {
+interface ListFlags extends ListOutputFlags {
   namespace?: string;
   allNamespaces?: boolean;
   selector?: string;
@@ -28,7 +31,7 @@ interface ListFlags extends OutputFlags {
 
 const PHASE_NAMES = Object.keys(Phase).filter((key) => Number.isNaN(Number(key)) && key !== "UNSPECIFIED");
 
-function parsePhases(text: string, previous: Phase[] | undefined): Phase[] {
+export function parsePhases(text: string, previous: Phase[] | undefined): Phase[] {
   const phases = text.split(",").map((name) => {
     const key = name
       .trim()
@@ -37,7 +40,7 @@ function parsePhases(text: string, previous: Phase[] | undefined): Phase[] {
     const phase = Phase[key as keyof typeof Phase];
     if (phase === undefined || key === "UNSPECIFIED") {
       throw new InvalidArgumentError(
-        `unknown phase "${name}"; one of ${PHASE_NAMES.map((p) => p.toLowerCase()).join(", ")}`,
+        `unknown phase "${name}"; one of ${PHASE_NAMES.map((p) => titleCase(p)).join(", ")}`,
       );
     }
     return phase;
@@ -46,11 +49,11 @@ function parsePhases(text: string, previous: Phase[] | undefined): Phase[] {
 }
 
 function addListOptions(command: Command): Command {
-  return command
+  command
     .addOption(namespaceOption())
     .addOption(allNamespacesOption())
     .addOption(selectorOption())
-    .option("--phase <phases>", "only these phases, comma-separated or repeated (e.g. running,error)", parsePhases)
+    .option("--phase <phases>", "only these phases, comma-separated or repeated (e.g. Running,Error)", parsePhases)
     .option("--owner <subject>", "only vclusters of this owner")
     .option("--project <project>", "only vclusters of this project")
     .addOption(new Option("--order-by <order>", "sort order").choices(["name", "create_time", "-create_time"]))
@@ -60,6 +63,7 @@ function addListOptions(command: Command): Command {
       integer("--page-size", { min: 1, max: 1000 }),
     )
     .addOption(outputOption());
+  return addListOutputOptions(command);
 }
 
 /** Fetches every page: a CLI user asking for a list wants all of it. */
@@ -82,7 +86,13 @@ async function listAll(session: Session, kit: CommandKit, flags: ListFlags): Pro
   const where = namespace ? ` in namespace ${namespace}` : "";
   printMany(
     kit.io.stdout,
-    { schema: VClusterSchema, columns: vclusterColumns(namespace === ""), format: flags.output },
+    {
+      schema: VClusterSchema,
+      kind: "vcluster",
+      columns: vclusterColumns(namespace === ""),
+      format: flags.output,
+      ...listPrintOptions(flags),
+    },
     items,
     {
       emptyMessage: `No vclusters found${where}.`,
@@ -98,6 +108,8 @@ export function registerList(program: Command, kit: CommandKit): void {
     "vcluster-api list -n team-a -o wide",
     "vcluster-api list -A -l 'env=prod,tier in (web,api)' --phase running",
     "vcluster-api list -o json | jq -r '.items[].name'",
+    "vcluster-api list -A -o custom-columns=NAMESPACE:.namespace,NAME:.name,CPU:.status.currentUsage.cpuUsage --sort-by .name",
+    'vcluster-api list -o jsonpath=\'{range .items[*]}{.name}{"\\t"}{.status.phase}{"\\n"}{end}\'',
   ]);
   command.action(async (flags: ListFlags, cmd: Command) => listAll(kit.session(cmd), kit, flags));
 }
@@ -131,7 +143,13 @@ export function registerGet(program: Command, kit: CommandKit): void {
     if (!vcluster) throw new Error("the server returned no vcluster");
     printOne(
       kit.io.stdout,
-      { schema: VClusterSchema, columns: vclusterColumns(false), format: flags.output },
+      {
+        schema: VClusterSchema,
+        kind: "vcluster",
+        columns: vclusterColumns(false),
+        format: flags.output,
+        ...listPrintOptions(flags),
+      },
       vcluster,
     );
   });

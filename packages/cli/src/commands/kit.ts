@@ -1,6 +1,6 @@
 import { type VCluster, VClusterSchema } from "@open-vcluster/api";
 import type { CliIo } from "../io.js";
-import type { OutputFormat } from "../output/format.js";
+import { isHumanReadable, type OutputFormat } from "../output/format.js";
 import { printOne } from "../output/print.js";
 import { vclusterColumns } from "../output/vcluster-columns.js";
 import type { SessionFactory } from "../session.js";
@@ -16,8 +16,12 @@ export interface CommandKit {
  * `-o json|yaml` so scripts need no second call.
  */
 export function reportVCluster(io: CliIo, format: OutputFormat, vcluster: VCluster, verb: string): void {
-  if (format === "json" || format === "yaml") {
-    printOne(io.stdout, { schema: VClusterSchema, columns: vclusterColumns(false), format }, vcluster);
+  if (!isHumanReadable(format)) {
+    printOne(
+      io.stdout,
+      { schema: VClusterSchema, kind: "vcluster", columns: vclusterColumns(false), format },
+      vcluster,
+    );
     return;
   }
   io.stdout.write(`vcluster ${vcluster.namespace}/${vcluster.name} ${verb}\n`);

@@ -5,6 +5,7 @@ import { parse } from "yaml";
 import { examples, hoursOf, namespaceOption } from "../command-kit.js";
 import { CliError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
+import { endpointIsSimulated, SIMULATED_NOTE } from "../output/simulated.js";
 import type { CommandKit } from "./kit.js";
 
 interface KubeconfigFlags {
@@ -88,6 +89,8 @@ export function registerKubeconfig(program: Command, kit: CommandKit): void {
       validityHours,
     });
     const yaml = decodeBase64(response.kubeconfig);
+    const { vcluster } = await client.vclusters.getVCluster({ name, namespace });
+    if (endpointIsSimulated(vcluster)) kit.io.stderr.write(`warning: ${SIMULATED_NOTE}.\n`);
     if (!flags.out) {
       kit.io.stdout.write(yaml.endsWith("\n") ? yaml : `${yaml}\n`);
       return;

@@ -1,6 +1,10 @@
-import type { Command } from "commander";
+import { create } from "@bufbuild/protobuf";
+import { ResumeVClusterRequestSchema, SuspendVClusterRequestSchema } from "@open-vcluster/api";
+import { type Command, Option } from "commander";
 import {
+  addDryRunOption,
   addWaitOptions,
+  type DryRunFlags,
   examples,
   namespaceOption,
   type OutputFlags,
@@ -10,12 +14,15 @@ import {
 import { parseDuration } from "../duration.js";
 import { outputOption } from "../output/format.js";
 import { waitForVCluster } from "../wait/wait-for.js";
+import { reportDryRun } from "./dry-run.js";
 import { type CommandKit, reportVCluster } from "./kit.js";
 
-interface SuspendFlags extends OutputFlags, WaitFlags {
+interface SuspendFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
+  drainWorkloads?: boolean;
   drain?: boolean;
   drainTimeout?: string;
+  createSnapshot?: boolean;
   snapshot?: boolean;
   snapshotName?: string;
 }
@@ -28,15 +35,18 @@ export function registerSuspend(program: Command, kit: CommandKit): void {
     .description("suspend a running vcluster (scale its control plane to zero)")
     .argument("<name>", "vcluster name")
     .addOption(namespaceOption())
-    .option("--drain", "evict workloads before the control plane stops")
+    .option("--drain-workloads", "evict workloads before the control plane stops")
+    .addOption(new Option("--drain").hideHelp())
     .option("--drain-timeout <duration>", "upper bound for draining (e.g. 2m)")
-    .option("--snapshot", "take a snapshot first")
+    .option("--create-snapshot", "take a snapshot first")
+    .addOption(new Option("--snapshot").hideHelp())
     .option("--snapshot-name <name>", "name of that snapshot (generated when empty)")
     .addOption(outputOption());
+  addDryRunOption(command);
   addWaitOptions(command, "the vcluster is Suspended");
   examples(command, [
     "vcluster-api suspend dev --wait",
-    "vcluster-api suspend dev --drain --snapshot --snapshot-name before-pause",
+    "vcluster-api suspend dev --drain-workloads --create-snapshot --snapshot-name before-pause",
   ]);
   command.action(async (name: string, flags: SuspendFlags, cmd: Command) => {
     const session = kit.session(cmd);
@@ -46,14 +56,20 @@ export function registerSuspend(program: Command, kit: CommandKit): void {
       ? Math.ceil(parseDuration(flags.drainTimeout, "--drain-timeout") / 1000)
       : 0;
     const client = await session.client();
-    const { vcluster, snapshot } = await client.vclusters.suspendVCluster({
+    const request = create(SuspendVClusterRequestSchema, {
       name,
       namespace,
-      drainWorkloads: flags.drain === true,
+      drainWorkloads: flags.drainWorkloads === true || flags.drain === true,
       drainTimeoutSeconds,
-      createSnapshot: flags.snapshot === true || Boolean(flags.snapshotName),
+      createSnapshot: flags.createSnapshot === true || flags.snapshot === true || Boolean(flags.snapshotName),
       snapshotName: flags.snapshotName ?? "",
     });
+    if (flags.dryRun) {
+      await client.vclusters.getVCluster({ name, namespace });
+      const summary = `vcluster ${namespace}/${name} would be suspended`;
+      return reportDryRun(kit.io, flags.output, summary, SuspendVClusterRequestSchema, request);
+    }
+    const { vcluster, snapshot } = await client.vclusters.suspendVCluster(request);
     if (!vcluster) throw new Error("the server returned no vcluster");
     if (snapshot && flags.output !== "json" && flags.output !== "yaml") {
       kit.io.stderr.write(`snapshot ${snapshot.namespace}/${snapshot.name} (${snapshot.id}) taken first\n`);
@@ -65,7 +81,7 @@ export function registerSuspend(program: Command, kit: CommandKit): void {
   });
 }
 
-interface ResumeFlags extends OutputFlags, WaitFlags {
+interface ResumeFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
   reconcileWorkloads?: boolean;
 }
@@ -78,6 +94,7 @@ export function registerResume(program: Command, kit: CommandKit): void {
     .addOption(namespaceOption())
     .option("--reconcile-workloads", "reconcile workloads once the control plane is back")
     .addOption(outputOption());
+  addDryRunOption(command);
   addWaitOptions(command, "the vcluster is Running");
   examples(command, ["vcluster-api resume dev --wait", "vcluster-api resume dev -n team-a --reconcile-workloads"]);
   command.action(async (name: string, flags: ResumeFlags, cmd: Command) => {
@@ -85,11 +102,17 @@ export function registerResume(program: Command, kit: CommandKit): void {
     const namespace = await session.namespace(flags.namespace);
     const timeoutMs = waitTimeoutMs(flags);
     const client = await session.client();
-    const { vcluster } = await client.vclusters.resumeVCluster({
+    const request = create(ResumeVClusterRequestSchema, {
       name,
       namespace,
       reconcileWorkloads: flags.reconcileWorkloads === true,
     });
+    if (flags.dryRun) {
+      await client.vclusters.getVCluster({ name, namespace });
+      const summary = `vcluster ${namespace}/${name} would be resumed`;
+      return reportDryRun(kit.io, flags.output, summary, ResumeVClusterRequestSchema, request);
+    }
+    const { vcluster } = await client.vclusters.resumeVCluster(request);
     if (!vcluster) throw new Error("the server returned no vcluster");
     if (!flags.wait) return reportVCluster(kit.io, flags.output, vcluster, "resuming");
     const settings = { timeoutMs, progress: kit.io.stderr, ...(kit.io.signal ? { signal: kit.io.signal } : {}) };

@@ -1,6 +1,10 @@
+import { create } from "@bufbuild/protobuf";
+import { RestoreVClusterRequestSchema } from "@open-vcluster/api";
 import type { Command } from "commander";
 import {
+  addDryRunOption,
   addWaitOptions,
+  type DryRunFlags,
   examples,
   namespaceOption,
   type OutputFlags,
@@ -9,10 +13,11 @@ import {
 } from "../command-kit.js";
 import { outputOption } from "../output/format.js";
 import { waitForVCluster } from "../wait/wait-for.js";
+import { reportDryRun } from "./dry-run.js";
 import { type CommandKit, reportVCluster } from "./kit.js";
 import { findSnapshot } from "./snapshot-lookup.js";
 
-interface RestoreFlags extends OutputFlags, WaitFlags {
+interface RestoreFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
   snapshot: string;
   newName?: string;
@@ -31,6 +36,7 @@ export function registerRestore(program: Command, kit: CommandKit): void {
     .option("--new-namespace <namespace>", "namespace of the new vcluster (default: the snapshot's)")
     .option("--restore-workloads", "also restore workload state")
     .addOption(outputOption());
+  addDryRunOption(command);
   addWaitOptions(command, "the restored vcluster is Running");
   examples(command, [
     "vcluster-api restore dev --snapshot before-upgrade --wait",
@@ -42,7 +48,7 @@ export function registerRestore(program: Command, kit: CommandKit): void {
     const timeoutMs = waitTimeoutMs(flags);
     const client = await session.client();
     const snapshot = await findSnapshot(client, flags.snapshot, namespace);
-    const { vcluster } = await client.vclusters.restoreVCluster({
+    const request = create(RestoreVClusterRequestSchema, {
       name,
       namespace,
       snapshotId: snapshot.id,
@@ -51,6 +57,12 @@ export function registerRestore(program: Command, kit: CommandKit): void {
       newNamespace: flags.newNamespace ?? "",
       restoreWorkloads: flags.restoreWorkloads === true,
     });
+    if (flags.dryRun) {
+      const into = flags.newName ? ` into ${flags.newNamespace || snapshot.namespace}/${flags.newName}` : " in place";
+      const summary = `vcluster ${namespace}/${name} would be restored from ${snapshot.name}${into}`;
+      return reportDryRun(kit.io, flags.output, summary, RestoreVClusterRequestSchema, request);
+    }
+    const { vcluster } = await client.vclusters.restoreVCluster(request);
     if (!vcluster) throw new Error("the server returned no vcluster");
     if (!flags.wait) return reportVCluster(kit.io, flags.output, vcluster, `restoring from ${snapshot.name}`);
     const ref = { name: vcluster.name, namespace: vcluster.namespace };

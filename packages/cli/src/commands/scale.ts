@@ -2,7 +2,9 @@ import { create } from "@bufbuild/protobuf";
 import { ScaleVClusterRequestSchema } from "@open-vcluster/api";
 import type { Command } from "commander";
 import {
+  addDryRunOption,
   addWaitOptions,
+  type DryRunFlags,
   examples,
   namespaceOption,
   type OutputFlags,
@@ -13,9 +15,10 @@ import { UsageError } from "../errors.js";
 import { outputOption } from "../output/format.js";
 import { addSpecOptions, applySpecFlags } from "../spec/spec-flags.js";
 import { waitForVCluster } from "../wait/wait-for.js";
+import { reportDryRun } from "./dry-run.js";
 import { type CommandKit, reportVCluster } from "./kit.js";
 
-interface ScaleFlags extends OutputFlags, WaitFlags {
+interface ScaleFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
 }
 
@@ -27,6 +30,7 @@ export function registerScale(program: Command, kit: CommandKit): void {
     .addOption(namespaceOption())
     .addOption(outputOption());
   addSpecOptions(command, { scaleOnly: true });
+  addDryRunOption(command);
   addWaitOptions(command, "the vcluster is Running again");
   examples(command, [
     "vcluster-api scale dev --cpu-request 1 --memory-limit 8Gi --wait",
@@ -41,6 +45,11 @@ export function registerScale(program: Command, kit: CommandKit): void {
     const client = await session.client();
     const request = create(ScaleVClusterRequestSchema, { name, namespace, replicas: spec.replicas });
     if (spec.resources) request.resources = spec.resources;
+    if (flags.dryRun) {
+      await client.vclusters.getVCluster({ name, namespace });
+      const summary = `vcluster ${namespace}/${name} would be scaled (${paths.join(", ")})`;
+      return reportDryRun(kit.io, flags.output, summary, ScaleVClusterRequestSchema, request);
+    }
     const { vcluster } = await client.vclusters.scaleVCluster(request);
     if (!vcluster) throw new Error("the server returned no vcluster");
     if (!flags.wait) return reportVCluster(kit.io, flags.output, vcluster, "scaling");

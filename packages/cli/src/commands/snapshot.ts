@@ -1,36 +1,50 @@
-import { SnapshotSchema } from "@open-vcluster/api";
+import { create } from "@bufbuild/protobuf";
+import { SnapshotSchema, SnapshotVClusterRequestSchema } from "@open-vcluster/api";
 import { isNotFound } from "@open-vcluster/core";
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import {
+  addDryRunOption,
+  addListOutputOptions,
   addWaitOptions,
   allNamespacesOption,
   collect,
+  type DryRunFlags,
   examples,
   hoursOf,
   integer,
+  type ListOutputFlags,
+  listPrintOptions,
   namespaceOption,
   type OutputFlags,
   selectorOption,
   type WaitFlags,
   waitTimeoutMs,
 } from "../command-kit.js";
-import { outputOption } from "../output/format.js";
+import { isHumanReadable, outputOption } from "../output/format.js";
 import { printMany, printOne } from "../output/print.js";
 import { snapshotColumns } from "../output/snapshot-columns.js";
 import { parseLabelFlags } from "../spec/labels-flag.js";
 import { waitForSnapshot } from "../wait/wait-for.js";
+import { reportDryRun } from "./dry-run.js";
 import type { CommandKit } from "./kit.js";
 import { findSnapshot } from "./snapshot-lookup.js";
 
-const print = (format: OutputFlags["output"], showNamespace = false) => ({
+const print = (format: OutputFlags["output"], showNamespace = false, list: Partial<ListOutputFlags> = {}) => ({
   schema: SnapshotSchema,
+  kind: "snapshot",
   columns: snapshotColumns(showNamespace),
   format,
+  ...listPrintOptions({
+    headers: list.headers ?? true,
+    output: format,
+    ...(list.sortBy ? { sortBy: list.sortBy } : {}),
+  }),
 });
 
-interface CreateFlags extends OutputFlags, WaitFlags {
+interface CreateFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
   name?: string;
+  snapshotName?: string;
   description?: string;
   retention?: string;
   label?: string[];
@@ -44,11 +58,13 @@ function registerSnapshotCreate(group: Command, kit: CommandKit): void {
     .argument("<vcluster>", "name of the vcluster")
     .addOption(namespaceOption())
     .option("--name <name>", "snapshot name (generated when empty)")
+    .addOption(new Option("--snapshot-name <name>").hideHelp())
     .option("--description <text>", "free-form description")
     .option("--retention <duration>", "keep the snapshot this long (e.g. 72h); kept indefinitely when unset")
     .option("--label <key=value>", "label of the snapshot (repeatable)", collect)
     .option("--include-workloads", "also capture workload state")
     .addOption(outputOption());
+  addDryRunOption(command);
   addWaitOptions(command, "the snapshot is Ready");
   examples(command, [
     "vcluster-api snapshot create dev --name before-upgrade --wait",
@@ -61,26 +77,32 @@ function registerSnapshotCreate(group: Command, kit: CommandKit): void {
     const labels = parseLabelFlags(flags.label, false).set;
     const timeoutMs = waitTimeoutMs(flags);
     const client = await session.client();
-    const { snapshot } = await client.vclusters.snapshotVCluster({
+    const request = create(SnapshotVClusterRequestSchema, {
       name: vcluster,
       namespace,
-      snapshotName: flags.name ?? "",
+      snapshotName: flags.name ?? flags.snapshotName ?? "",
       description: flags.description ?? "",
       retentionHours,
       labels,
       includeWorkloads: flags.includeWorkloads === true,
     });
+    if (flags.dryRun) {
+      await client.vclusters.getVCluster({ name: vcluster, namespace });
+      const summary = `snapshot of vcluster ${namespace}/${vcluster} would be taken`;
+      return reportDryRun(kit.io, flags.output, summary, SnapshotVClusterRequestSchema, request);
+    }
+    const { snapshot } = await client.vclusters.snapshotVCluster(request);
     if (!snapshot) throw new Error("the server returned no snapshot");
     const settings = { timeoutMs, progress: kit.io.stderr, ...(kit.io.signal ? { signal: kit.io.signal } : {}) };
     const result = flags.wait ? await waitForSnapshot(client, snapshot, settings) : snapshot;
-    if (flags.output === "json" || flags.output === "yaml") return printOne(kit.io.stdout, print(flags.output), result);
+    if (!isHumanReadable(flags.output)) return printOne(kit.io.stdout, print(flags.output), result);
     kit.io.stdout.write(
       `snapshot ${result.namespace}/${result.name} ${flags.wait ? "ready" : "requested"} (id ${result.id})\n`,
     );
   });
 }
 
-interface ListFlags extends OutputFlags {
+interface ListFlags extends ListOutputFlags {
   namespace?: string;
   allNamespaces?: boolean;
   selector?: string;
@@ -99,6 +121,7 @@ function registerSnapshotList(group: Command, kit: CommandKit): void {
     .option("--vcluster <name>", "only snapshots of this vcluster")
     .option("--page-size <n>", "snapshots fetched per request", integer("--page-size", { min: 1, max: 1000 }))
     .addOption(outputOption());
+  addListOutputOptions(command);
   examples(command, ["vcluster-api snapshot list", "vcluster-api snapshot list --vcluster dev -n team-a -o wide"]);
   command.action(async (flags: ListFlags, cmd: Command) => {
     const session = kit.session(cmd);
@@ -115,7 +138,7 @@ function registerSnapshotList(group: Command, kit: CommandKit): void {
     );
     const items = [];
     for await (const snapshot of pages) items.push(snapshot);
-    printMany(kit.io.stdout, print(flags.output, namespace === ""), items, {
+    printMany(kit.io.stdout, print(flags.output, namespace === "", flags), items, {
       emptyMessage: `No snapshots found${namespace ? ` in namespace ${namespace}` : ""}.`,
       errors: kit.io.stderr,
     });

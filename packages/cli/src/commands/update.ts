@@ -3,8 +3,10 @@ import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { UpdateVClusterRequestSchema, VClusterSpecSchema } from "@open-vcluster/api";
 import type { Command } from "commander";
 import {
+  addDryRunOption,
   addWaitOptions,
   collect,
+  type DryRunFlags,
   examples,
   namespaceOption,
   type OutputFlags,
@@ -17,9 +19,10 @@ import { applyLabelChanges, parseLabelFlags } from "../spec/labels-flag.js";
 import { createRequestFromDocument, maskPaths, readDocument } from "../spec/spec-file.js";
 import { addSpecOptions, applySpecFlags } from "../spec/spec-flags.js";
 import { waitForVCluster } from "../wait/wait-for.js";
+import { reportDryRun } from "./dry-run.js";
 import { type CommandKit, reportVCluster } from "./kit.js";
 
-interface UpdateFlags extends OutputFlags, WaitFlags {
+interface UpdateFlags extends OutputFlags, WaitFlags, DryRunFlags {
   namespace?: string;
   filename?: string;
   label?: string[];
@@ -35,6 +38,7 @@ export function registerUpdate(program: Command, kit: CommandKit): void {
     .option("--label <key=value|key->", "set a label, or remove it with key- (repeatable)", collect)
     .addOption(outputOption());
   addSpecOptions(command, { negatable: true });
+  addDryRunOption(command);
   addWaitOptions(command, "the update is done (Running)");
   examples(command, [
     "vcluster-api update dev --kubernetes-version 1.35.0 --wait",
@@ -72,6 +76,11 @@ export function registerUpdate(program: Command, kit: CommandKit): void {
     if (paths.length === 0) throw new UsageError("nothing to update: give spec flags, --label or -f");
     request.updateMask = create(FieldMaskSchema, { paths });
     const timeoutMs = waitTimeoutMs(flags);
+    if (flags.dryRun) {
+      await client.vclusters.getVCluster({ name, namespace });
+      const summary = `vcluster ${namespace}/${name} would be updated (${paths.join(", ")})`;
+      return reportDryRun(kit.io, flags.output, summary, UpdateVClusterRequestSchema, request);
+    }
     const { vcluster } = await client.vclusters.updateVCluster(request);
     if (!vcluster) throw new Error("the server returned no vcluster");
     if (!flags.wait) return reportVCluster(kit.io, flags.output, vcluster, "updated");

@@ -4,6 +4,10 @@ export type ValueKind = "vcluster" | "snapshot" | "namespace" | "context";
 /** Commands whose arguments name existing objects (every argument of the command has the kind). */
 const ARGUMENT_KINDS: Record<string, ValueKind> = {
   get: "vcluster",
+  describe: "vcluster",
+  wait: "vcluster",
+  connect: "vcluster",
+  disconnect: "vcluster",
   update: "vcluster",
   scale: "vcluster",
   suspend: "vcluster",

@@ -9,6 +9,8 @@ export type VClusterGoal = "running" | "suspended" | "deleted";
 
 export interface WaitSettings {
   timeoutMs: number;
+  /** Replaces the status message as the detail of the progress line, re-read every second (a countdown). */
+  ticker?: (now: Date) => string;
   /** Where progress goes: stderr, so stdout stays parseable. */
   progress: OutputStream;
   signal?: AbortSignal;
@@ -27,8 +29,20 @@ export async function waitForVCluster(
   initial?: VCluster,
 ): Promise<VCluster | undefined> {
   const progress = new TransitionProgress(settings.progress, refText(ref));
-  const report = (vcluster: VCluster) => progress.observe(phaseText(vcluster), vcluster.status?.message ?? "");
+  const { ticker } = settings;
+  let phase = "";
+  const detail = (vcluster: VCluster) => (ticker ? ticker(new Date()) : (vcluster.status?.message ?? ""));
+  const report = (vcluster: VCluster) => {
+    phase = phaseText(vcluster);
+    progress.observe(phase, detail(vcluster));
+  };
   if (initial) report(initial);
+  // Display only: a terminal line that counts down; off a terminal repeats of a phase are not printed.
+  const tick =
+    ticker && settings.progress.isTTY
+      ? setInterval(() => progress.observe(phase, ticker(new Date())), 1000)
+      : undefined;
+  tick?.unref?.();
   const options = {
     timeoutMs: settings.timeoutMs,
     onProgress: report,
@@ -43,6 +57,7 @@ export async function waitForVCluster(
     progress.observe("Deleted");
     return undefined;
   } finally {
+    if (tick) clearInterval(tick);
     progress.finish();
   }
 }

@@ -77,11 +77,10 @@ export function CreateDialog(props: { onClose: () => void }) {
   };
 
   const error = action.error;
-  const shownAtField = FORM_FIELDS.some((f) => errorFor(error, f) !== undefined);
   return (
     <Dialog title="Create vcluster" onClose={props.onClose} wide>
       <form class="form" onSubmit={submit} noValidate>
-        <FormError error={error} shownAtField={shownAtField} />
+        <FormError error={error} formFields={FORM_FIELDS} />
         <div class="form-grid">
           <Field
             label="Name"

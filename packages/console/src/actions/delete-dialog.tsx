@@ -34,7 +34,7 @@ export function DeleteDialog(props: { vcluster: VCluster; onClose: () => void; o
         <p class="warning">
           This deletes the virtual cluster <strong>{target}</strong> and everything running in it. It cannot be undone.
         </p>
-        <FormError error={action.error} shownAtField={errorFor(action.error, "grace_period_seconds") !== undefined} />
+        <FormError error={action.error} formFields={["grace_period_seconds"]} />
         <label class="checkbox">
           <input
             type="checkbox"

@@ -54,12 +54,11 @@ export function EditDialog(props: { vcluster: VCluster; onClose: () => void }) {
   };
 
   const error = action.error;
-  const shownAtField = FORM_FIELDS.some((f) => errorFor(error, f) !== undefined);
   const current = original.spec?.kubernetesVersion;
   return (
     <Dialog title={`Edit ${original.name}`} onClose={props.onClose} wide>
       <form class="form" onSubmit={submit} noValidate>
-        <FormError error={error} shownAtField={shownAtField} />
+        <FormError error={error} formFields={FORM_FIELDS} />
         <Field
           label="Labels"
           hint="key=value, separated by commas or new lines; remove a line to remove the label"

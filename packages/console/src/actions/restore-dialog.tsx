@@ -38,10 +38,7 @@ export function RestoreDialog(props: { vcluster: VCluster; snapshots: Snapshot[]
   return (
     <Dialog title={`Restore ${vcluster.name}`} onClose={props.onClose}>
       <form class="form" onSubmit={submit} noValidate>
-        <FormError
-          error={error}
-          shownAtField={errorFor(error, "snapshot_id") !== undefined || errorFor(error, "new_name") !== undefined}
-        />
+        <FormError error={error} formFields={["snapshot_id", "new_name"]} />
         {ready.length === 0 ? (
           <p class="muted">This vcluster has no ready snapshot to restore from.</p>
         ) : (

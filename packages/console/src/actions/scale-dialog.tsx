@@ -52,7 +52,7 @@ export function ScaleDialog(props: { vcluster: VCluster; onClose: () => void }) 
   return (
     <Dialog title={`Scale ${vcluster.name}`} onClose={props.onClose} wide>
       <form class="form" onSubmit={submit} noValidate>
-        <FormError error={error} shownAtField={FIELDS.some((f) => at(f) !== undefined)} />
+        <FormError error={error} formFields={FIELDS.flatMap((f) => [f, `spec.${f}`])} />
         <div class="form-grid">
           <Field label="Control-plane replicas" hint="3 or more needs an etcd backing store" error={at("replicas")}>
             <input name="replicas" type="number" min="1" max="9" value={form.replicas} onInput={set("replicas")} />

@@ -34,7 +34,7 @@ export function SnapshotDialog(props: { vcluster: VCluster; onClose: () => void 
     <Dialog title={`Snapshot ${vcluster.name}`} onClose={props.onClose}>
       <form class="form" onSubmit={submit} noValidate>
         <p>Captures the backing store and configuration (not volume data) while the vcluster keeps running.</p>
-        <FormError error={error} shownAtField={fields.some((f) => errorFor(error, f) !== undefined)} />
+        <FormError error={error} formFields={fields} />
         <Field label="Snapshot name" hint="Empty for a generated name" error={errorFor(error, "snapshot_name")}>
           <input name="snapshotName" value={form.snapshotName} onInput={set("snapshotName")} />
         </Field>

@@ -34,7 +34,7 @@ export function SuspendDialog(props: { vcluster: VCluster; onClose: () => void }
           The control plane scales to zero, like powering off a VM. Workloads stop until the vcluster is resumed; its
           state is kept.
         </p>
-        <FormError error={action.error} shownAtField={nameError !== undefined} />
+        <FormError error={action.error} formFields={["snapshot_name"]} />
         <label class="checkbox">
           <input
             type="checkbox"

@@ -7,10 +7,15 @@ import { useNow } from "../state/use-now.js";
 import { LabelsView } from "../ui/labels-view.js";
 import { PhaseBadge } from "../ui/phase-badge.js";
 import { ActionBar } from "./action-bar.js";
+import { ActivityTimeline } from "./activity-timeline.js";
 import { ConditionsTable } from "./conditions-table.js";
 import { SnapshotsTable } from "./snapshots-table.js";
 import { SpecView } from "./spec-view.js";
+import { UsageCharts } from "./usage-charts.js";
+import { useActivity } from "./use-activity.js";
 import { useSnapshots } from "./use-snapshots.js";
+import { useUsage } from "./use-usage.js";
+import { ConnectCommands, YamlView } from "./yaml-view.js";
 
 export function DetailPage(props: {
   namespace: string;
@@ -56,6 +61,8 @@ function VClusterDetail(props: { vcluster: VCluster }) {
   const { vcluster } = props;
   const now = useNow();
   const { snapshots, error: snapshotsError } = useSnapshots(vcluster);
+  const activity = useActivity(vcluster);
+  const usageHistory = useUsage(vcluster);
   const status = vcluster.status;
   const phase = status?.phase ?? 0;
   const usage = status?.currentUsage;
@@ -151,13 +158,35 @@ function VClusterDetail(props: { vcluster: VCluster }) {
       </div>
       <section class="card">
         <h2>Conditions</h2>
-        <ConditionsTable conditions={status?.conditions ?? []} now={now} />
+        <ConditionsTable conditions={status?.conditions ?? []} now={now} suspended={phase === Phase.SUSPENDED} />
+      </section>
+      <section class="card" aria-labelledby="usage-heading">
+        <h2 id="usage-heading">Usage over time</h2>
+        {usageHistory.error ? (
+          <p class="field-error">Could not load the usage history: {usageHistory.error.message}</p>
+        ) : null}
+        <UsageCharts samples={usageHistory.samples} now={now} />
+      </section>
+      <section class="card">
+        <h2>Activity</h2>
+        {activity.error ? <p class="field-error">Could not load the activity: {activity.error.message}</p> : null}
+        <ActivityTimeline events={activity.events} now={now} />
+      </section>
+      <section class="card">
+        <h2>Connect</h2>
+        <ConnectCommands vcluster={vcluster} />
       </section>
       <section class="card">
         <h2>Snapshots</h2>
         {snapshotsError ? <p class="field-error">Could not load snapshots: {snapshotsError.message}</p> : null}
         <SnapshotsTable snapshots={snapshots} />
       </section>
+      <details class="card">
+        <summary>
+          <h2>YAML</h2>
+        </summary>
+        <YamlView vcluster={vcluster} />
+      </details>
     </main>
   );
 }

@@ -19,6 +19,17 @@ export function phaseLabel(phase: Phase): string {
   return LABELS[phase] ?? "Unknown";
 }
 
+/**
+ * The server writes phases in the API's enum spelling ("is PHASE_SUSPENDED; allowed from
+ * PHASE_RUNNING"); the console shows them as its badges do, so a phase reads one way on a page.
+ */
+export function withPhaseLabels(text: string): string {
+  return text.replace(/\bPHASE_([A-Z]+)\b/g, (match, name: string) => {
+    const phase = Phase[name as keyof typeof Phase];
+    return typeof phase === "number" ? phaseLabel(phase) : match;
+  });
+}
+
 /** Phases in which an operation is under way, shown with a moving indicator. */
 export function isTransitional(phase: Phase): boolean {
   return ![Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR, Phase.UNSPECIFIED].includes(phase);

@@ -1,4 +1,5 @@
 import type { Phase } from "@open-vcluster/api";
+import type { RefObject } from "preact";
 import { FILTERABLE_PHASES, phaseLabel } from "../format/phase.js";
 import type { Filters } from "./filters.js";
 
@@ -7,10 +8,23 @@ export function FilterBar(props: {
   namespaces: string[];
   selectorError: string | undefined;
   onChange: (filters: Filters) => void;
+  searchRef?: RefObject<HTMLInputElement | null>;
 }) {
   const { filters, onChange } = props;
   return (
     <section class="filter-bar" aria-label="Filters">
+      <label class="filter filter-grow">
+        <span>Search</span>
+        <input
+          ref={props.searchRef}
+          type="search"
+          placeholder="Name contains…"
+          value={filters.search}
+          aria-label="Search by name"
+          aria-keyshortcuts="/"
+          onInput={(e) => onChange({ ...filters, search: e.currentTarget.value })}
+        />
+      </label>
       <label class="filter">
         <span>Namespace</span>
         <select

@@ -9,6 +9,7 @@ const vcluster = (namespace: string, phase: Phase, labels: Record<string, string
 describe("compileFilters", () => {
   it("matches on namespace, phase and label selector together", () => {
     const compiled = compileFilters({
+      search: "",
       namespace: "team-a",
       labelSelector: "env in (prod,stage),!legacy",
       phase: Phase.RUNNING,
@@ -28,9 +29,18 @@ describe("compileFilters", () => {
   });
 });
 
+describe("search by name", () => {
+  it("matches part of the name in any case", () => {
+    const compiled = compileFilters({ ...NO_FILTERS, search: " WEB " });
+    const named = (name: string) => create(VClusterSchema, { name, namespace: "default" });
+    expect(compiled.matches(named("shop-web-1"))).toBe(true);
+    expect(compiled.matches(named("api"))).toBe(false);
+  });
+});
+
 describe("filters in the URL", () => {
   it("round-trip through the query string", () => {
-    const filters = { namespace: "team-a", labelSelector: "env=prod", phase: Phase.ERROR };
+    const filters = { search: "web", namespace: "team-a", labelSelector: "env=prod", phase: Phase.ERROR };
     expect(filtersFromSearch(filtersToSearch(filters))).toEqual(filters);
     expect(filtersToSearch(NO_FILTERS)).toBe("");
   });

@@ -2,13 +2,15 @@ import type { Phase, VCluster } from "@open-vcluster/api";
 import { type LabelSelector, parseLabelSelector } from "@open-vcluster/web";
 
 export interface Filters {
+  /** Part of the name, any case. */
+  search: string;
   namespace: string;
   labelSelector: string;
   /** undefined: every phase. */
   phase: Phase | undefined;
 }
 
-export const NO_FILTERS: Filters = { namespace: "", labelSelector: "", phase: undefined };
+export const NO_FILTERS: Filters = { search: "", namespace: "", labelSelector: "", phase: undefined };
 
 export interface CompiledFilters {
   matches: (vcluster: VCluster) => boolean;
@@ -28,9 +30,11 @@ export function compileFilters(filters: Filters): CompiledFilters {
   } catch (error) {
     selectorError = error instanceof Error ? error.message : String(error);
   }
+  const search = filters.search.trim().toLowerCase();
   return {
     selectorError,
     matches: (v) =>
+      (search === "" || v.name.toLowerCase().includes(search)) &&
       (filters.namespace === "" || v.namespace === filters.namespace) &&
       (filters.phase === undefined || v.status?.phase === filters.phase) &&
       (selector === undefined || selector.matches(v.labels)),
@@ -42,6 +46,7 @@ export function filtersFromSearch(search: string): Filters {
   const params = new URLSearchParams(search);
   const phase = Number(params.get("phase"));
   return {
+    search: params.get("q") ?? "",
     namespace: params.get("namespace") ?? "",
     labelSelector: params.get("selector") ?? "",
     phase: Number.isInteger(phase) && phase > 0 ? (phase as Phase) : undefined,
@@ -50,6 +55,7 @@ export function filtersFromSearch(search: string): Filters {
 
 export function filtersToSearch(filters: Filters): string {
   const params = new URLSearchParams();
+  if (filters.search) params.set("q", filters.search);
   if (filters.namespace) params.set("namespace", filters.namespace);
   if (filters.labelSelector) params.set("selector", filters.labelSelector);
   if (filters.phase !== undefined) params.set("phase", String(filters.phase));

@@ -39,5 +39,14 @@ export function useVClusters(client: VClusterApiClient, restartKey: number): VCl
     informer.waitForSync(stop.signal).then(publish, () => undefined);
     return () => stop.abort();
   }, [client, restartKey]);
-  return state;
+  return { ...state, status: liveStatus(state.status, state.synced) };
+}
+
+/**
+ * The list answering is the server answering: the page is live from the first list response,
+ * not only once the watch stream sends its first message (a heartbeat, seconds later, when
+ * nothing changes). A watch that then fails still turns the status to reconnecting.
+ */
+export function liveStatus(status: ConnectionStatus, synced: boolean): ConnectionStatus {
+  return synced && status === "connecting" ? "connected" : status;
 }

@@ -1,5 +1,6 @@
 import type { HandlerContext } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import type { Activity } from "../activity/index.js";
 import { type Principal, principalKey } from "../auth/index.js";
 import type { Clock } from "../clock.js";
 import type { CertificateAuthority } from "../kubeconfig/index.js";
@@ -33,6 +34,8 @@ export interface ServiceDeps {
   /** Asked before accepting work it may refuse, and for kubeconfigs it holds. */
   provider: Provider;
   watchHub: WatchHub;
+  /** The timeline of each vcluster (ListVClusterEvents). */
+  activity: Activity;
   limits: ServiceLimits;
   /** Signs page tokens (HMAC-SHA256). */
   pageTokenKey: Uint8Array;

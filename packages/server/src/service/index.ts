@@ -10,18 +10,20 @@ import { watchVCluster } from "./watch.js";
 
 export function vclusterServiceImpl(deps: ServiceDeps): ServiceImpl<typeof VClusterService> {
   return {
-    createVCluster: (req, ctx) => createVCluster(deps, req, ctx),
+    createVCluster: (req, ctx) => deps.activity.track("create", req, ctx, () => createVCluster(deps, req, ctx)),
     getVCluster: (req, ctx) => getVCluster(deps, req, ctx),
     listVClusters: (req, ctx) => listVClusters(deps, req, ctx),
-    updateVCluster: (req, ctx) => updateVCluster(deps, req, ctx),
-    deleteVCluster: (req, ctx) => deleteVCluster(deps, req, ctx),
-    scaleVCluster: (req, ctx) => scaleVCluster(deps, req, ctx),
-    suspendVCluster: (req, ctx) => suspendVCluster(deps, req, ctx),
-    resumeVCluster: (req, ctx) => resumeVCluster(deps, req, ctx),
-    snapshotVCluster: (req, ctx) => snapshotVCluster(deps, req, ctx),
-    restoreVCluster: (req, ctx) => restoreVCluster(deps, req, ctx),
+    updateVCluster: (req, ctx) => deps.activity.track("update", req, ctx, () => updateVCluster(deps, req, ctx)),
+    deleteVCluster: (req, ctx) => deps.activity.track("delete", req, ctx, () => deleteVCluster(deps, req, ctx)),
+    scaleVCluster: (req, ctx) => deps.activity.track("scale", req, ctx, () => scaleVCluster(deps, req, ctx)),
+    suspendVCluster: (req, ctx) => deps.activity.track("suspend", req, ctx, () => suspendVCluster(deps, req, ctx)),
+    resumeVCluster: (req, ctx) => deps.activity.track("resume", req, ctx, () => resumeVCluster(deps, req, ctx)),
+    snapshotVCluster: (req, ctx) => deps.activity.track("snapshot", req, ctx, () => snapshotVCluster(deps, req, ctx)),
+    restoreVCluster: (req, ctx) => deps.activity.track("restore", req, ctx, () => restoreVCluster(deps, req, ctx)),
     getVClusterKubeconfig: (req, ctx) => getVClusterKubeconfig(deps, req, ctx),
     watchVCluster: (req, ctx) => watchVCluster(deps, req, ctx),
+    listVClusterEvents: (req, ctx) => deps.activity.listEvents(req, ctx),
+    listVClusterUsage: (req, ctx) => deps.activity.listUsage(req, ctx),
   };
 }
 

@@ -94,6 +94,7 @@ const WRITES = [
   "deleteSnapshot",
   "putIdempotency",
   "deleteIdempotencyBefore",
+  "appendHistory",
 ] as const;
 
 /** A store whose writes can also be called directly, each in a transaction of its own. */
@@ -767,6 +768,45 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       expect(await store.deleteIdempotencyBefore(new Date(2_001))).toBe(1);
       expect(await store.getIdempotency("b")).toBeUndefined();
       expect(await store.getIdempotency("a")).toBeDefined();
+    });
+  });
+
+  describe("vcluster histories", () => {
+    const entry = (timeMs: number, byte: number) => ({ timeMs, data: new Uint8Array([byte]) });
+    const bytes = (entries: { data: Uint8Array }[]) => entries.map((e) => e.data[0]);
+
+    it("appends in order, keeps the newest, pages by sequence and replaces the newest on request", async () => {
+      await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
+      for (let i = 1; i <= 5; i++) {
+        expect(await store.appendHistory("event", "vc-1", entry(i * 1_000, i), { keep: 3 })).toBe(i);
+      }
+      const kept = await store.listHistory("event", "vc-1", 0, 100);
+      expect(kept.map((e) => e.sequence)).toEqual([3, 4, 5]);
+      expect(bytes(kept)).toEqual([3, 4, 5]);
+      expect(kept.map((e) => e.timeMs)).toEqual([3_000, 4_000, 5_000]);
+      expect(bytes(await store.listHistory("event", "vc-1", 3, 100))).toEqual([4, 5]);
+      expect(bytes(await store.listHistory("event", "vc-1", 0, 1))).toEqual([5]);
+      expect(await store.listHistory("event", "vc-1", 5, 100)).toEqual([]);
+      // Kinds and vclusters are separate histories.
+      expect(await store.listHistory("usage", "vc-1", 0, 100)).toEqual([]);
+      expect(await store.appendHistory("usage", "vc-1", entry(1, 7), { keep: 3 })).toBe(1);
+      expect(await store.appendHistory("usage", "vc-1", entry(2, 8), { keep: 3, replaceLast: true })).toBe(2);
+      const usage = await store.listHistory("usage", "vc-1", 0, 100);
+      expect(usage.map((e) => [e.sequence, e.timeMs, e.data[0]])).toEqual([[2, 2, 8]]);
+    });
+
+    it("writes nothing when the transaction fails, and forgets a deleted vcluster's histories", async () => {
+      await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
+      await store.appendHistory("event", "vc-1", entry(1, 1), { keep: 10 });
+      await expect(
+        store.transaction(async (tx) => {
+          await tx.appendHistory("event", "vc-1", entry(2, 2), { keep: 10 });
+          throw new Error("boom");
+        }),
+      ).rejects.toThrow("boom");
+      expect(bytes(await store.listHistory("event", "vc-1", 0, 100))).toEqual([1]);
+      await store.deleteVCluster("vc-1");
+      expect(await store.listHistory("event", "vc-1", 0, 100)).toEqual([]);
     });
   });
 });

@@ -10,6 +10,9 @@ export { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
 export { SqliteStore } from "./sqlite.js";
 export type {
   ClaimRequest,
+  HistoryAppend,
+  HistoryEntry,
+  HistoryKind,
   IdempotencyRecord,
   LabelPredicate,
   ListResult,

@@ -7,6 +7,9 @@ import { SmallestK } from "./smallest.js";
 import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
+  HistoryAppend,
+  HistoryEntry,
+  HistoryKind,
   IdempotencyRecord,
   ListResult,
   OperationRecord,
@@ -41,6 +44,8 @@ export class MemoryStore extends SerialStore {
   readonly #snapshotIdsByName = new Map<string, string>();
   readonly #idempotency = new Map<string, IdempotencyRecord>();
   readonly #operations = new Map<string, OperationRecord>();
+  // Keyed by kind and vcluster id; each array is replaced, never changed, so undo restores it.
+  readonly #histories = new Map<string, readonly HistoryEntry[]>();
   #operationSequence = 0;
   #housekeepingDueMs = 0;
   // The working version moves inside a transaction; readers see the committed one.
@@ -180,6 +185,29 @@ export class MemoryStore extends SerialStore {
         return true;
       }),
       currentVersion: sync(() => this.#version),
+      listHistory: sync((kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number) => {
+        assertPageLimit(limit);
+        const entries = (this.#histories.get(historyKey(kind, vclusterId)) ?? []).filter(
+          (e) => e.sequence > afterSequence,
+        );
+        return entries.slice(Math.max(0, entries.length - limit)).map((e) => ({ ...e, data: e.data.slice() }));
+      }),
+      appendHistory: sync(
+        (
+          kind: HistoryKind,
+          vclusterId: string,
+          entry: { timeMs: number; data: Uint8Array },
+          options: HistoryAppend,
+        ) => {
+          const key = historyKey(kind, vclusterId);
+          const before = this.#histories.get(key) ?? [];
+          const sequence = (before.at(-1)?.sequence ?? 0) + 1;
+          const kept = options.replaceLast ? before.slice(0, -1) : [...before];
+          kept.push({ sequence, timeMs: entry.timeMs, data: entry.data.slice() });
+          this.#set(this.#histories, key, kept.slice(Math.max(0, kept.length - options.keep)));
+          return sequence;
+        },
+      ),
     };
   }
 
@@ -248,6 +276,7 @@ export class MemoryStore extends SerialStore {
     this.#snapshots.clear();
     this.#idempotency.clear();
     this.#operations.clear();
+    this.#histories.clear();
     this.#history = [];
   }
 
@@ -323,6 +352,8 @@ export class MemoryStore extends SerialStore {
     this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusters, id, undefined);
     this.#set(this.#operations, id, undefined);
+    this.#set(this.#histories, historyKey("event", id), undefined);
+    this.#set(this.#histories, historyKey("usage", id), undefined);
     events.push({ resourceVersion: version, type: WatchEventType.DELETED, vcluster: final });
     return clone(VClusterSchema, final);
   }
@@ -415,6 +446,10 @@ export class MemoryStore extends SerialStore {
 // Names and namespaces are DNS labels, so they never contain the separator.
 function nameKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
+}
+
+function historyKey(kind: HistoryKind, vclusterId: string): string {
+  return `${kind}\u0000${vclusterId}`;
 }
 
 function compareIds(a: string, b: string): number {

@@ -82,6 +82,17 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX vclusters_by_labels ON vclusters USING gin (labels);
   CREATE INDEX snapshots_by_labels ON snapshots USING gin (labels);
   `,
+  // 3: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
+  `
+  CREATE TABLE history (
+    vcluster_id text COLLATE "C" NOT NULL,
+    kind text NOT NULL,
+    sequence bigint NOT NULL,
+    time_ms bigint NOT NULL,
+    data bytea NOT NULL,
+    PRIMARY KEY (vcluster_id, kind, sequence)
+  );
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

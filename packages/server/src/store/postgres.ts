@@ -9,6 +9,9 @@ import { migratePostgres } from "./postgres-schema.js";
 import { historyLimitOf, reportListenerError, Subscribers } from "./transactional-store.js";
 import type {
   ClaimRequest,
+  HistoryAppend,
+  HistoryEntry,
+  HistoryKind,
   IdempotencyRecord,
   LabelPredicate,
   ListResult,
@@ -318,6 +321,9 @@ export class PostgresStore implements Store {
   getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
     return this.#use(() => this.#reader().getOperation(vclusterId));
   }
+  listHistory(kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number): Promise<HistoryEntry[]> {
+    return this.#use(() => this.#reader().listHistory(kind, vclusterId, afterSequence, limit));
+  }
   currentVersion(): Promise<number> {
     return this.#use(() => this.#reader().currentVersion());
   }
@@ -509,6 +515,7 @@ class PostgresTx implements StoreTx {
     final.annotations[Annotations.resourceVersion] = String(version);
     await this.q(`DELETE FROM vclusters WHERE id = $1`, [id]);
     await this.q(`DELETE FROM operations WHERE vcluster_id = $1`, [id]);
+    await this.q(`DELETE FROM history WHERE vcluster_id = $1`, [id]);
     await this.#appendEvent(version, WatchEventType.DELETED, toBinary(VClusterSchema, final));
     return clone(VClusterSchema, final);
   }
@@ -719,6 +726,60 @@ class PostgresTx implements StoreTx {
     await this.#lock();
     const result = await this.exec(`DELETE FROM idempotency WHERE create_time_ms < $1`, [time.getTime()]);
     return result;
+  }
+
+  async listHistory(
+    kind: HistoryKind,
+    vclusterId: string,
+    afterSequence: number,
+    limit: number,
+  ): Promise<HistoryEntry[]> {
+    assertPageLimit(limit);
+    const rows = await this.q<{ sequence: string; time_ms: string; data: Uint8Array }[]>(
+      `
+      SELECT sequence, time_ms, data FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence > $3
+      ORDER BY sequence DESC LIMIT $4`,
+      [vclusterId, kind, afterSequence, limit],
+    );
+    return rows
+      .reverse()
+      .map((row) => ({ sequence: Number(row.sequence), timeMs: Number(row.time_ms), data: new Uint8Array(row.data) }));
+  }
+
+  async appendHistory(
+    kind: HistoryKind,
+    vclusterId: string,
+    entry: { timeMs: number; data: Uint8Array },
+    options: HistoryAppend,
+  ): Promise<number> {
+    // The store's write lock orders every writer, so max + 1 never collides and follows commit order.
+    await this.#lock();
+    const [row] = await this.q<{ last: string | null }[]>(
+      `SELECT max(sequence) AS last FROM history WHERE vcluster_id = $1 AND kind = $2`,
+      [vclusterId, kind],
+    );
+    const last = Number(row?.last ?? 0);
+    if (options.replaceLast) {
+      await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence = $3`, [
+        vclusterId,
+        kind,
+        last,
+      ]);
+    }
+    const sequence = last + 1;
+    await this.q(`INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES ($1, $2, $3, $4, $5)`, [
+      vclusterId,
+      kind,
+      sequence,
+      entry.timeMs,
+      entry.data,
+    ]);
+    await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= $3`, [
+      vclusterId,
+      kind,
+      sequence - options.keep,
+    ]);
+    return sequence;
   }
 
   async getOperation(vclusterId: string): Promise<OperationRecord | undefined> {

@@ -108,6 +108,17 @@ const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
       insert.run(String(row.id), raw, sequence);
     }
   },
+  // 3: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
+  `
+  CREATE TABLE history (
+    vcluster_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    sequence INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (vcluster_id, kind, sequence)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

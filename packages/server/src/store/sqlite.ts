@@ -178,6 +178,48 @@ export class SqliteStore extends SerialStore {
         );
       },
       currentVersion: () => Number(this.#get("SELECT current_version FROM meta WHERE id = 1")?.current_version),
+      listHistory: (kind, vclusterId, afterSequence, limit) => {
+        assertPageLimit(limit);
+        return this.#all(
+          `SELECT sequence, time_ms, data FROM history WHERE vcluster_id = ? AND kind = ? AND sequence > ?
+           ORDER BY sequence DESC LIMIT ?`,
+          vclusterId,
+          kind,
+          afterSequence,
+          limit,
+        )
+          .reverse()
+          .map((row) => ({
+            sequence: Number(row.sequence),
+            timeMs: Number(row.time_ms),
+            data: row.data as Uint8Array,
+          }));
+      },
+      appendHistory: (kind, vclusterId, entry, options) => {
+        const last = Number(
+          this.#get("SELECT max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?", vclusterId, kind)
+            ?.last ?? 0,
+        );
+        if (options.replaceLast) {
+          this.#run("DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence = ?", vclusterId, kind, last);
+        }
+        const sequence = last + 1;
+        this.#run(
+          "INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES (?, ?, ?, ?, ?)",
+          vclusterId,
+          kind,
+          sequence,
+          entry.timeMs,
+          entry.data,
+        );
+        this.#run(
+          "DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence <= ?",
+          vclusterId,
+          kind,
+          sequence - options.keep,
+        );
+        return sequence;
+      },
     };
   }
 
@@ -358,6 +400,7 @@ export class SqliteStore extends SerialStore {
     final.annotations[Annotations.resourceVersion] = String(version);
     this.#run("DELETE FROM vclusters WHERE id = ?", id);
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
+    this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
     return clone(VClusterSchema, final);
   }

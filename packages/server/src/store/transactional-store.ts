@@ -3,6 +3,8 @@ import { clone } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { VClusterSchema } from "@open-vcluster/api";
 import type {
+  HistoryEntry,
+  HistoryKind,
   IdempotencyRecord,
   ListResult,
   OperationRecord,
@@ -221,6 +223,10 @@ export abstract class SerialStore implements Store {
   getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
     return this.read((tx) => tx.getOperation(vclusterId));
   }
+
+  listHistory(kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number): Promise<HistoryEntry[]> {
+    return this.read((tx) => tx.listHistory(kind, vclusterId, afterSequence, limit));
+  }
 }
 
 /** Refuses writes in a read-only transaction. */
@@ -239,6 +245,7 @@ export function readOnlyGuard(tx: StoreTx): StoreTx {
     claimOperations: refuse,
     renewLeases: refuse,
     claimHousekeeping: refuse,
+    appendHistory: refuse,
   };
 }
 

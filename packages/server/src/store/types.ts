@@ -107,6 +107,28 @@ export interface ClaimRequest {
   maxActiveCreates?: number;
 }
 
+/**
+ * The two histories each vcluster keeps beside it: its activity timeline and its usage
+ * samples. Entries are opaque to the store (the service encodes them); they go when the
+ * vcluster is deleted.
+ */
+export type HistoryKind = "event" | "usage";
+
+export interface HistoryEntry {
+  /** Increases with every entry of one vcluster and kind, in commit order. */
+  sequence: number;
+  /** When it happened (ms since the epoch). */
+  timeMs: number;
+  data: Uint8Array;
+}
+
+export interface HistoryAppend {
+  /** Entries of this kind kept for the vcluster; older ones are dropped in the same transaction. */
+  keep: number;
+  /** Replace the newest entry instead of adding one (its successor gets a new sequence). */
+  replaceLast?: boolean;
+}
+
 /** Reads, inside or outside a transaction. */
 export interface StoreReader {
   getVCluster(namespace: string, name: string): Promise<VCluster | undefined>;
@@ -131,6 +153,8 @@ export interface StoreReader {
   getOperation(vclusterId: string): Promise<OperationRecord | undefined>;
   /** Newest committed resource version as this reader sees it (0 when nothing was ever written). */
   currentVersion(): Promise<number>;
+  /** The newest `limit` entries with a sequence greater than `afterSequence`, oldest first. */
+  listHistory(kind: HistoryKind, vclusterId: string, afterSequence: number, limit: number): Promise<HistoryEntry[]>;
 }
 
 /**
@@ -148,7 +172,7 @@ export interface StoreTx extends StoreReader {
    * VersionConflictError and the caller retries from a fresh read.
    */
   putVCluster(vcluster: VCluster, expectedVersion?: number): Promise<VCluster>;
-  /** Removes it, appends a DELETED event carrying the final object (with its new version). */
+  /** Removes it and its histories, appends a DELETED event carrying the final object (with its new version). */
   deleteVCluster(id: string, expectedVersion?: number): Promise<VCluster | undefined>;
   /**
    * Inserts or replaces (by id); content is kept when omitted on update. Throws
@@ -161,6 +185,16 @@ export interface StoreTx extends StoreReader {
   putIdempotency(record: IdempotencyRecord): Promise<void>;
   /** Deletes records created strictly before `time`; returns how many. */
   deleteIdempotencyBefore(time: Date): Promise<number>;
+  /**
+   * Adds an entry to a vcluster's history of `kind`; returns its sequence. Writers of one
+   * vcluster's history are serialised, so sequences follow commit order.
+   */
+  appendHistory(
+    kind: HistoryKind,
+    vclusterId: string,
+    entry: { timeMs: number; data: Uint8Array },
+    options: HistoryAppend,
+  ): Promise<number>;
 
   /**
    * Records the operation of a vcluster (replacing any previous one). Unless it is waiting,

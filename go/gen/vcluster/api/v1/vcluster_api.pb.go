@@ -4118,6 +4118,521 @@ func (x *FieldViolation) GetDescription() string {
 	return ""
 }
 
+// Addition: ListVClusterUsageRequest names the vcluster whose usage history to list.
+type ListVClusterUsageRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the vcluster.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Namespace; empty means "default".
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Only samples with a greater sequence number; 0 returns every sample kept.
+	AfterSequence int64 `protobuf:"varint,3,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// At most this many of the newest matching samples; 0 means 100, values above 1000 are
+	// treated as 1000.
+	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVClusterUsageRequest) Reset() {
+	*x = ListVClusterUsageRequest{}
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVClusterUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVClusterUsageRequest) ProtoMessage() {}
+
+func (x *ListVClusterUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVClusterUsageRequest.ProtoReflect.Descriptor instead.
+func (*ListVClusterUsageRequest) Descriptor() ([]byte, []int) {
+	return file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ListVClusterUsageRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListVClusterUsageRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListVClusterUsageRequest) GetAfterSequence() int64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+func (x *ListVClusterUsageRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// Addition: ListVClusterUsageResponse is a vcluster's usage history.
+type ListVClusterUsageResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Samples, oldest first.
+	Samples []*UsageSample `protobuf:"bytes,1,rep,name=samples,proto3" json:"samples,omitempty"`
+	// Newest sequence number of this vcluster's samples, to pass as after_sequence next time.
+	LastSequence  int64 `protobuf:"varint,2,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVClusterUsageResponse) Reset() {
+	*x = ListVClusterUsageResponse{}
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVClusterUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVClusterUsageResponse) ProtoMessage() {}
+
+func (x *ListVClusterUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVClusterUsageResponse.ProtoReflect.Descriptor instead.
+func (*ListVClusterUsageResponse) Descriptor() ([]byte, []int) {
+	return file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *ListVClusterUsageResponse) GetSamples() []*UsageSample {
+	if x != nil {
+		return x.Samples
+	}
+	return nil
+}
+
+func (x *ListVClusterUsageResponse) GetLastSequence() int64 {
+	if x != nil {
+		return x.LastSequence
+	}
+	return 0
+}
+
+// Addition: UsageSample is a vcluster's usage from a point in time until the next sample.
+type UsageSample struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Increases with every sample of the vcluster.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// When the server committed this usage.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// The usage then, as status.current_usage reported it.
+	Usage *ResourceUsage `protobuf:"bytes,3,opt,name=usage,proto3" json:"usage,omitempty"`
+	// usage.cpu_usage in cores, so that charts need not parse quantities.
+	CpuCores float64 `protobuf:"fixed64,4,opt,name=cpu_cores,json=cpuCores,proto3" json:"cpu_cores,omitempty"`
+	// usage.memory_usage in bytes.
+	MemoryBytes int64 `protobuf:"varint,5,opt,name=memory_bytes,json=memoryBytes,proto3" json:"memory_bytes,omitempty"`
+	// usage.storage_usage in bytes.
+	StorageBytes  int64 `protobuf:"varint,6,opt,name=storage_bytes,json=storageBytes,proto3" json:"storage_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsageSample) Reset() {
+	*x = UsageSample{}
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsageSample) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsageSample) ProtoMessage() {}
+
+func (x *UsageSample) ProtoReflect() protoreflect.Message {
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsageSample.ProtoReflect.Descriptor instead.
+func (*UsageSample) Descriptor() ([]byte, []int) {
+	return file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *UsageSample) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *UsageSample) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *UsageSample) GetUsage() *ResourceUsage {
+	if x != nil {
+		return x.Usage
+	}
+	return nil
+}
+
+func (x *UsageSample) GetCpuCores() float64 {
+	if x != nil {
+		return x.CpuCores
+	}
+	return 0
+}
+
+func (x *UsageSample) GetMemoryBytes() int64 {
+	if x != nil {
+		return x.MemoryBytes
+	}
+	return 0
+}
+
+func (x *UsageSample) GetStorageBytes() int64 {
+	if x != nil {
+		return x.StorageBytes
+	}
+	return 0
+}
+
+// Addition: ListVClusterEventsRequest names the vcluster whose activity to list.
+type ListVClusterEventsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Name of the vcluster.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Namespace; empty means "default".
+	Namespace string `protobuf:"bytes,2,opt,name=namespace,proto3" json:"namespace,omitempty"`
+	// Only events with a greater sequence number; 0 returns every event kept.
+	AfterSequence int64 `protobuf:"varint,3,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
+	// At most this many of the newest matching events; 0 means 100, values above 1000 are
+	// treated as 1000.
+	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVClusterEventsRequest) Reset() {
+	*x = ListVClusterEventsRequest{}
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVClusterEventsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVClusterEventsRequest) ProtoMessage() {}
+
+func (x *ListVClusterEventsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVClusterEventsRequest.ProtoReflect.Descriptor instead.
+func (*ListVClusterEventsRequest) Descriptor() ([]byte, []int) {
+	return file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ListVClusterEventsRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ListVClusterEventsRequest) GetNamespace() string {
+	if x != nil {
+		return x.Namespace
+	}
+	return ""
+}
+
+func (x *ListVClusterEventsRequest) GetAfterSequence() int64 {
+	if x != nil {
+		return x.AfterSequence
+	}
+	return 0
+}
+
+func (x *ListVClusterEventsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// Addition: ListVClusterEventsResponse is the activity of one vcluster.
+type ListVClusterEventsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Events, oldest first.
+	Events []*VClusterEvent `protobuf:"bytes,1,rep,name=events,proto3" json:"events,omitempty"`
+	// Newest sequence number of this vcluster's events, to pass as after_sequence next time.
+	LastSequence  int64 `protobuf:"varint,2,opt,name=last_sequence,json=lastSequence,proto3" json:"last_sequence,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListVClusterEventsResponse) Reset() {
+	*x = ListVClusterEventsResponse{}
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListVClusterEventsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListVClusterEventsResponse) ProtoMessage() {}
+
+func (x *ListVClusterEventsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListVClusterEventsResponse.ProtoReflect.Descriptor instead.
+func (*ListVClusterEventsResponse) Descriptor() ([]byte, []int) {
+	return file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *ListVClusterEventsResponse) GetEvents() []*VClusterEvent {
+	if x != nil {
+		return x.Events
+	}
+	return nil
+}
+
+func (x *ListVClusterEventsResponse) GetLastSequence() int64 {
+	if x != nil {
+		return x.LastSequence
+	}
+	return 0
+}
+
+// Addition: VClusterEvent is one entry of a vcluster's activity, shaped like a Kubernetes
+// event.
+type VClusterEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Increases with every event of the vcluster; orders events and resumes a listing.
+	Sequence int64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// When it happened.
+	Time *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=time,proto3" json:"time,omitempty"`
+	// "Normal" or "Warning", as Kubernetes event types.
+	Type string `protobuf:"bytes,3,opt,name=type,proto3" json:"type,omitempty"`
+	// UpperCamelCase reason, e.g. "SuspendRequested", "SuspendSucceeded", "SuspendFailed",
+	// "UpdateRefused", "PhaseChanged", "ConditionChanged".
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For people.
+	Message string `protobuf:"bytes,5,opt,name=message,proto3" json:"message,omitempty"`
+	// Subject of the principal that asked for the operation; empty for changes the server
+	// made on its own.
+	Actor string `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The operation the event belongs to, e.g. "suspend"; empty for none.
+	Operation string `protobuf:"bytes,7,opt,name=operation,proto3" json:"operation,omitempty"`
+	// Id of that operation, when the server assigned one.
+	OperationId string `protobuf:"bytes,8,opt,name=operation_id,json=operationId,proto3" json:"operation_id,omitempty"`
+	// "Succeeded" or "Failed" for the end of an operation or a refused request; empty otherwise.
+	Outcome string `protobuf:"bytes,9,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// How long the operation took, from the request to its outcome.
+	Duration *durationpb.Duration `protobuf:"bytes,10,opt,name=duration,proto3" json:"duration,omitempty"`
+	// For phase changes: the phase before and after.
+	FromPhase Phase `protobuf:"varint,11,opt,name=from_phase,json=fromPhase,proto3,enum=vcluster.api.v1.Phase" json:"from_phase,omitempty"`
+	// The phase after the change.
+	ToPhase Phase `protobuf:"varint,12,opt,name=to_phase,json=toPhase,proto3,enum=vcluster.api.v1.Phase" json:"to_phase,omitempty"`
+	// For condition changes: the condition type and its new status ("True", "False", "Unknown").
+	ConditionType string `protobuf:"bytes,13,opt,name=condition_type,json=conditionType,proto3" json:"condition_type,omitempty"`
+	// The condition's new status.
+	ConditionStatus string `protobuf:"bytes,14,opt,name=condition_status,json=conditionStatus,proto3" json:"condition_status,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *VClusterEvent) Reset() {
+	*x = VClusterEvent{}
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VClusterEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VClusterEvent) ProtoMessage() {}
+
+func (x *VClusterEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_vcluster_api_v1_vcluster_api_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VClusterEvent.ProtoReflect.Descriptor instead.
+func (*VClusterEvent) Descriptor() ([]byte, []int) {
+	return file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *VClusterEvent) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *VClusterEvent) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+func (x *VClusterEvent) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetOperation() string {
+	if x != nil {
+		return x.Operation
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetOperationId() string {
+	if x != nil {
+		return x.OperationId
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetDuration() *durationpb.Duration {
+	if x != nil {
+		return x.Duration
+	}
+	return nil
+}
+
+func (x *VClusterEvent) GetFromPhase() Phase {
+	if x != nil {
+		return x.FromPhase
+	}
+	return Phase_PHASE_UNSPECIFIED
+}
+
+func (x *VClusterEvent) GetToPhase() Phase {
+	if x != nil {
+		return x.ToPhase
+	}
+	return Phase_PHASE_UNSPECIFIED
+}
+
+func (x *VClusterEvent) GetConditionType() string {
+	if x != nil {
+		return x.ConditionType
+	}
+	return ""
+}
+
+func (x *VClusterEvent) GetConditionStatus() string {
+	if x != nil {
+		return x.ConditionStatus
+	}
+	return ""
+}
+
 var File_vcluster_api_v1_vcluster_api_proto protoreflect.FileDescriptor
 
 const file_vcluster_api_v1_vcluster_api_proto_rawDesc = "" +
@@ -4467,7 +4982,47 @@ const file_vcluster_api_v1_vcluster_api_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"H\n" +
 	"\x0eFieldViolation\x12\x14\n" +
 	"\x05field\x18\x01 \x01(\tR\x05field\x12 \n" +
-	"\vdescription\x18\x02 \x01(\tR\vdescription*\xfa\x01\n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"\x89\x01\n" +
+	"\x18ListVClusterUsageRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
+	"\x0eafter_sequence\x18\x03 \x01(\x03R\rafterSequence\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\"x\n" +
+	"\x19ListVClusterUsageResponse\x126\n" +
+	"\asamples\x18\x01 \x03(\v2\x1c.vcluster.api.v1.UsageSampleR\asamples\x12#\n" +
+	"\rlast_sequence\x18\x02 \x01(\x03R\flastSequence\"\xf4\x01\n" +
+	"\vUsageSample\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x124\n" +
+	"\x05usage\x18\x03 \x01(\v2\x1e.vcluster.api.v1.ResourceUsageR\x05usage\x12\x1b\n" +
+	"\tcpu_cores\x18\x04 \x01(\x01R\bcpuCores\x12!\n" +
+	"\fmemory_bytes\x18\x05 \x01(\x03R\vmemoryBytes\x12#\n" +
+	"\rstorage_bytes\x18\x06 \x01(\x03R\fstorageBytes\"\x8a\x01\n" +
+	"\x19ListVClusterEventsRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n" +
+	"\x0eafter_sequence\x18\x03 \x01(\x03R\rafterSequence\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\"y\n" +
+	"\x1aListVClusterEventsResponse\x126\n" +
+	"\x06events\x18\x01 \x03(\v2\x1e.vcluster.api.v1.VClusterEventR\x06events\x12#\n" +
+	"\rlast_sequence\x18\x02 \x01(\x03R\flastSequence\"\x85\x04\n" +
+	"\rVClusterEvent\x12\x1a\n" +
+	"\bsequence\x18\x01 \x01(\x03R\bsequence\x12.\n" +
+	"\x04time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n" +
+	"\x04type\x18\x03 \x01(\tR\x04type\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n" +
+	"\amessage\x18\x05 \x01(\tR\amessage\x12\x14\n" +
+	"\x05actor\x18\x06 \x01(\tR\x05actor\x12\x1c\n" +
+	"\toperation\x18\a \x01(\tR\toperation\x12!\n" +
+	"\foperation_id\x18\b \x01(\tR\voperationId\x12\x18\n" +
+	"\aoutcome\x18\t \x01(\tR\aoutcome\x125\n" +
+	"\bduration\x18\n" +
+	" \x01(\v2\x19.google.protobuf.DurationR\bduration\x125\n" +
+	"\n" +
+	"from_phase\x18\v \x01(\x0e2\x16.vcluster.api.v1.PhaseR\tfromPhase\x121\n" +
+	"\bto_phase\x18\f \x01(\x0e2\x16.vcluster.api.v1.PhaseR\atoPhase\x12%\n" +
+	"\x0econdition_type\x18\r \x01(\tR\rconditionType\x12)\n" +
+	"\x10condition_status\x18\x0e \x01(\tR\x0fconditionStatus*\xfa\x01\n" +
 	"\x05Phase\x12\x15\n" +
 	"\x11PHASE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0ePHASE_CREATING\x10\x01\x12\x11\n" +
@@ -4493,7 +5048,7 @@ const file_vcluster_api_v1_vcluster_api_proto_rawDesc = "" +
 	"\x16WATCH_EVENT_TYPE_ADDED\x10\x01\x12\x1d\n" +
 	"\x19WATCH_EVENT_TYPE_MODIFIED\x10\x02\x12\x1c\n" +
 	"\x18WATCH_EVENT_TYPE_DELETED\x10\x03\x12\x1a\n" +
-	"\x16WATCH_EVENT_TYPE_ERROR\x10\x042\xd5\t\n" +
+	"\x16WATCH_EVENT_TYPE_ERROR\x10\x042\xba\v\n" +
 	"\x0fVClusterService\x12a\n" +
 	"\x0eCreateVCluster\x12&.vcluster.api.v1.CreateVClusterRequest\x1a'.vcluster.api.v1.CreateVClusterResponse\x12]\n" +
 	"\vGetVCluster\x12#.vcluster.api.v1.GetVClusterRequest\x1a$.vcluster.api.v1.GetVClusterResponse\"\x03\x90\x02\x01\x12c\n" +
@@ -4506,7 +5061,9 @@ const file_vcluster_api_v1_vcluster_api_proto_rawDesc = "" +
 	"\x10SnapshotVCluster\x12(.vcluster.api.v1.SnapshotVClusterRequest\x1a).vcluster.api.v1.SnapshotVClusterResponse\x12d\n" +
 	"\x0fRestoreVCluster\x12'.vcluster.api.v1.RestoreVClusterRequest\x1a(.vcluster.api.v1.RestoreVClusterResponse\x12{\n" +
 	"\x15GetVClusterKubeconfig\x12-.vcluster.api.v1.GetVClusterKubeconfigRequest\x1a..vcluster.api.v1.GetVClusterKubeconfigResponse\"\x03\x90\x02\x01\x12`\n" +
-	"\rWatchVCluster\x12%.vcluster.api.v1.WatchVClusterRequest\x1a&.vcluster.api.v1.WatchVClusterResponse0\x012\xb8\x02\n" +
+	"\rWatchVCluster\x12%.vcluster.api.v1.WatchVClusterRequest\x1a&.vcluster.api.v1.WatchVClusterResponse0\x01\x12r\n" +
+	"\x12ListVClusterEvents\x12*.vcluster.api.v1.ListVClusterEventsRequest\x1a+.vcluster.api.v1.ListVClusterEventsResponse\"\x03\x90\x02\x01\x12o\n" +
+	"\x11ListVClusterUsage\x12).vcluster.api.v1.ListVClusterUsageRequest\x1a*.vcluster.api.v1.ListVClusterUsageResponse\"\x03\x90\x02\x012\xb8\x02\n" +
 	"\x0fSnapshotService\x12c\n" +
 	"\rListSnapshots\x12%.vcluster.api.v1.ListSnapshotsRequest\x1a&.vcluster.api.v1.ListSnapshotsResponse\"\x03\x90\x02\x01\x12]\n" +
 	"\vGetSnapshot\x12#.vcluster.api.v1.GetSnapshotRequest\x1a$.vcluster.api.v1.GetSnapshotResponse\"\x03\x90\x02\x01\x12a\n" +
@@ -4525,7 +5082,7 @@ func file_vcluster_api_v1_vcluster_api_proto_rawDescGZIP() []byte {
 }
 
 var file_vcluster_api_v1_vcluster_api_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_vcluster_api_v1_vcluster_api_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_vcluster_api_v1_vcluster_api_proto_msgTypes = make([]protoimpl.MessageInfo, 64)
 var file_vcluster_api_v1_vcluster_api_proto_goTypes = []any{
 	(Phase)(0),                            // 0: vcluster.api.v1.Phase
 	(SnapshotStatus)(0),                   // 1: vcluster.api.v1.SnapshotStatus
@@ -4579,27 +5136,33 @@ var file_vcluster_api_v1_vcluster_api_proto_goTypes = []any{
 	(*DeleteSnapshotResponse)(nil),        // 49: vcluster.api.v1.DeleteSnapshotResponse
 	(*ErrorDetail)(nil),                   // 50: vcluster.api.v1.ErrorDetail
 	(*FieldViolation)(nil),                // 51: vcluster.api.v1.FieldViolation
-	nil,                                   // 52: vcluster.api.v1.VCluster.LabelsEntry
-	nil,                                   // 53: vcluster.api.v1.VCluster.AnnotationsEntry
-	nil,                                   // 54: vcluster.api.v1.IngressConfig.AnnotationsEntry
-	nil,                                   // 55: vcluster.api.v1.ServiceAccountConfig.AnnotationsEntry
-	nil,                                   // 56: vcluster.api.v1.Snapshot.LabelsEntry
-	nil,                                   // 57: vcluster.api.v1.CreateVClusterRequest.LabelsEntry
-	nil,                                   // 58: vcluster.api.v1.UpdateVClusterRequest.LabelsEntry
-	nil,                                   // 59: vcluster.api.v1.SnapshotVClusterRequest.LabelsEntry
-	nil,                                   // 60: vcluster.api.v1.ErrorDetail.MetadataEntry
-	(*timestamppb.Timestamp)(nil),         // 61: google.protobuf.Timestamp
-	(*fieldmaskpb.FieldMask)(nil),         // 62: google.protobuf.FieldMask
-	(*durationpb.Duration)(nil),           // 63: google.protobuf.Duration
+	(*ListVClusterUsageRequest)(nil),      // 52: vcluster.api.v1.ListVClusterUsageRequest
+	(*ListVClusterUsageResponse)(nil),     // 53: vcluster.api.v1.ListVClusterUsageResponse
+	(*UsageSample)(nil),                   // 54: vcluster.api.v1.UsageSample
+	(*ListVClusterEventsRequest)(nil),     // 55: vcluster.api.v1.ListVClusterEventsRequest
+	(*ListVClusterEventsResponse)(nil),    // 56: vcluster.api.v1.ListVClusterEventsResponse
+	(*VClusterEvent)(nil),                 // 57: vcluster.api.v1.VClusterEvent
+	nil,                                   // 58: vcluster.api.v1.VCluster.LabelsEntry
+	nil,                                   // 59: vcluster.api.v1.VCluster.AnnotationsEntry
+	nil,                                   // 60: vcluster.api.v1.IngressConfig.AnnotationsEntry
+	nil,                                   // 61: vcluster.api.v1.ServiceAccountConfig.AnnotationsEntry
+	nil,                                   // 62: vcluster.api.v1.Snapshot.LabelsEntry
+	nil,                                   // 63: vcluster.api.v1.CreateVClusterRequest.LabelsEntry
+	nil,                                   // 64: vcluster.api.v1.UpdateVClusterRequest.LabelsEntry
+	nil,                                   // 65: vcluster.api.v1.SnapshotVClusterRequest.LabelsEntry
+	nil,                                   // 66: vcluster.api.v1.ErrorDetail.MetadataEntry
+	(*timestamppb.Timestamp)(nil),         // 67: google.protobuf.Timestamp
+	(*fieldmaskpb.FieldMask)(nil),         // 68: google.protobuf.FieldMask
+	(*durationpb.Duration)(nil),           // 69: google.protobuf.Duration
 }
 var file_vcluster_api_v1_vcluster_api_proto_depIdxs = []int32{
 	4,  // 0: vcluster.api.v1.VCluster.spec:type_name -> vcluster.api.v1.VClusterSpec
 	14, // 1: vcluster.api.v1.VCluster.status:type_name -> vcluster.api.v1.VClusterStatus
-	52, // 2: vcluster.api.v1.VCluster.labels:type_name -> vcluster.api.v1.VCluster.LabelsEntry
-	53, // 3: vcluster.api.v1.VCluster.annotations:type_name -> vcluster.api.v1.VCluster.AnnotationsEntry
-	61, // 4: vcluster.api.v1.VCluster.create_time:type_name -> google.protobuf.Timestamp
-	61, // 5: vcluster.api.v1.VCluster.update_time:type_name -> google.protobuf.Timestamp
-	61, // 6: vcluster.api.v1.VCluster.delete_time:type_name -> google.protobuf.Timestamp
+	58, // 2: vcluster.api.v1.VCluster.labels:type_name -> vcluster.api.v1.VCluster.LabelsEntry
+	59, // 3: vcluster.api.v1.VCluster.annotations:type_name -> vcluster.api.v1.VCluster.AnnotationsEntry
+	67, // 4: vcluster.api.v1.VCluster.create_time:type_name -> google.protobuf.Timestamp
+	67, // 5: vcluster.api.v1.VCluster.update_time:type_name -> google.protobuf.Timestamp
+	67, // 6: vcluster.api.v1.VCluster.delete_time:type_name -> google.protobuf.Timestamp
 	5,  // 7: vcluster.api.v1.VClusterSpec.resources:type_name -> vcluster.api.v1.ResourceRequirements
 	6,  // 8: vcluster.api.v1.VClusterSpec.network:type_name -> vcluster.api.v1.NetworkConfig
 	8,  // 9: vcluster.api.v1.VClusterSpec.storage:type_name -> vcluster.api.v1.StorageConfig
@@ -4609,84 +5172,96 @@ var file_vcluster_api_v1_vcluster_api_proto_depIdxs = []int32{
 	13, // 13: vcluster.api.v1.VClusterSpec.service_account:type_name -> vcluster.api.v1.ServiceAccountConfig
 	7,  // 14: vcluster.api.v1.NetworkConfig.dns:type_name -> vcluster.api.v1.DNSConfig
 	12, // 15: vcluster.api.v1.IngressConfig.tls:type_name -> vcluster.api.v1.TLSConfig
-	54, // 16: vcluster.api.v1.IngressConfig.annotations:type_name -> vcluster.api.v1.IngressConfig.AnnotationsEntry
-	55, // 17: vcluster.api.v1.ServiceAccountConfig.annotations:type_name -> vcluster.api.v1.ServiceAccountConfig.AnnotationsEntry
+	60, // 16: vcluster.api.v1.IngressConfig.annotations:type_name -> vcluster.api.v1.IngressConfig.AnnotationsEntry
+	61, // 17: vcluster.api.v1.ServiceAccountConfig.annotations:type_name -> vcluster.api.v1.ServiceAccountConfig.AnnotationsEntry
 	0,  // 18: vcluster.api.v1.VClusterStatus.phase:type_name -> vcluster.api.v1.Phase
 	15, // 19: vcluster.api.v1.VClusterStatus.conditions:type_name -> vcluster.api.v1.Condition
 	16, // 20: vcluster.api.v1.VClusterStatus.current_usage:type_name -> vcluster.api.v1.ResourceUsage
-	61, // 21: vcluster.api.v1.VClusterStatus.ready_time:type_name -> google.protobuf.Timestamp
+	67, // 21: vcluster.api.v1.VClusterStatus.ready_time:type_name -> google.protobuf.Timestamp
 	18, // 22: vcluster.api.v1.VClusterStatus.last_snapshot:type_name -> vcluster.api.v1.SnapshotInfo
 	17, // 23: vcluster.api.v1.VClusterStatus.helm_release:type_name -> vcluster.api.v1.HelmReleaseInfo
-	61, // 24: vcluster.api.v1.Condition.last_transition_time:type_name -> google.protobuf.Timestamp
-	61, // 25: vcluster.api.v1.Condition.last_probe_time:type_name -> google.protobuf.Timestamp
-	61, // 26: vcluster.api.v1.SnapshotInfo.create_time:type_name -> google.protobuf.Timestamp
+	67, // 24: vcluster.api.v1.Condition.last_transition_time:type_name -> google.protobuf.Timestamp
+	67, // 25: vcluster.api.v1.Condition.last_probe_time:type_name -> google.protobuf.Timestamp
+	67, // 26: vcluster.api.v1.SnapshotInfo.create_time:type_name -> google.protobuf.Timestamp
 	1,  // 27: vcluster.api.v1.Snapshot.status:type_name -> vcluster.api.v1.SnapshotStatus
-	61, // 28: vcluster.api.v1.Snapshot.create_time:type_name -> google.protobuf.Timestamp
-	61, // 29: vcluster.api.v1.Snapshot.expire_time:type_name -> google.protobuf.Timestamp
-	56, // 30: vcluster.api.v1.Snapshot.labels:type_name -> vcluster.api.v1.Snapshot.LabelsEntry
+	67, // 28: vcluster.api.v1.Snapshot.create_time:type_name -> google.protobuf.Timestamp
+	67, // 29: vcluster.api.v1.Snapshot.expire_time:type_name -> google.protobuf.Timestamp
+	62, // 30: vcluster.api.v1.Snapshot.labels:type_name -> vcluster.api.v1.Snapshot.LabelsEntry
 	4,  // 31: vcluster.api.v1.CreateVClusterRequest.spec:type_name -> vcluster.api.v1.VClusterSpec
-	57, // 32: vcluster.api.v1.CreateVClusterRequest.labels:type_name -> vcluster.api.v1.CreateVClusterRequest.LabelsEntry
+	63, // 32: vcluster.api.v1.CreateVClusterRequest.labels:type_name -> vcluster.api.v1.CreateVClusterRequest.LabelsEntry
 	3,  // 33: vcluster.api.v1.CreateVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
 	3,  // 34: vcluster.api.v1.GetVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
 	0,  // 35: vcluster.api.v1.ListVClustersRequest.phases:type_name -> vcluster.api.v1.Phase
 	3,  // 36: vcluster.api.v1.ListVClustersResponse.vclusters:type_name -> vcluster.api.v1.VCluster
 	4,  // 37: vcluster.api.v1.UpdateVClusterRequest.spec:type_name -> vcluster.api.v1.VClusterSpec
-	62, // 38: vcluster.api.v1.UpdateVClusterRequest.update_mask:type_name -> google.protobuf.FieldMask
-	58, // 39: vcluster.api.v1.UpdateVClusterRequest.labels:type_name -> vcluster.api.v1.UpdateVClusterRequest.LabelsEntry
+	68, // 38: vcluster.api.v1.UpdateVClusterRequest.update_mask:type_name -> google.protobuf.FieldMask
+	64, // 39: vcluster.api.v1.UpdateVClusterRequest.labels:type_name -> vcluster.api.v1.UpdateVClusterRequest.LabelsEntry
 	3,  // 40: vcluster.api.v1.UpdateVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
-	61, // 41: vcluster.api.v1.DeleteVClusterResponse.delete_time:type_name -> google.protobuf.Timestamp
+	67, // 41: vcluster.api.v1.DeleteVClusterResponse.delete_time:type_name -> google.protobuf.Timestamp
 	5,  // 42: vcluster.api.v1.ScaleVClusterRequest.resources:type_name -> vcluster.api.v1.ResourceRequirements
 	3,  // 43: vcluster.api.v1.ScaleVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
 	3,  // 44: vcluster.api.v1.SuspendVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
 	19, // 45: vcluster.api.v1.SuspendVClusterResponse.snapshot:type_name -> vcluster.api.v1.Snapshot
 	3,  // 46: vcluster.api.v1.ResumeVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
-	59, // 47: vcluster.api.v1.SnapshotVClusterRequest.labels:type_name -> vcluster.api.v1.SnapshotVClusterRequest.LabelsEntry
+	65, // 47: vcluster.api.v1.SnapshotVClusterRequest.labels:type_name -> vcluster.api.v1.SnapshotVClusterRequest.LabelsEntry
 	19, // 48: vcluster.api.v1.SnapshotVClusterResponse.snapshot:type_name -> vcluster.api.v1.Snapshot
 	3,  // 49: vcluster.api.v1.RestoreVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
-	61, // 50: vcluster.api.v1.GetVClusterKubeconfigResponse.expires_at:type_name -> google.protobuf.Timestamp
+	67, // 50: vcluster.api.v1.GetVClusterKubeconfigResponse.expires_at:type_name -> google.protobuf.Timestamp
 	2,  // 51: vcluster.api.v1.WatchVClusterResponse.type:type_name -> vcluster.api.v1.WatchEventType
 	3,  // 52: vcluster.api.v1.WatchVClusterResponse.vcluster:type_name -> vcluster.api.v1.VCluster
 	19, // 53: vcluster.api.v1.ListSnapshotsResponse.snapshots:type_name -> vcluster.api.v1.Snapshot
 	19, // 54: vcluster.api.v1.GetSnapshotResponse.snapshot:type_name -> vcluster.api.v1.Snapshot
-	61, // 55: vcluster.api.v1.DeleteSnapshotResponse.delete_time:type_name -> google.protobuf.Timestamp
-	60, // 56: vcluster.api.v1.ErrorDetail.metadata:type_name -> vcluster.api.v1.ErrorDetail.MetadataEntry
-	63, // 57: vcluster.api.v1.ErrorDetail.retry_delay:type_name -> google.protobuf.Duration
+	67, // 55: vcluster.api.v1.DeleteSnapshotResponse.delete_time:type_name -> google.protobuf.Timestamp
+	66, // 56: vcluster.api.v1.ErrorDetail.metadata:type_name -> vcluster.api.v1.ErrorDetail.MetadataEntry
+	69, // 57: vcluster.api.v1.ErrorDetail.retry_delay:type_name -> google.protobuf.Duration
 	51, // 58: vcluster.api.v1.ErrorDetail.violations:type_name -> vcluster.api.v1.FieldViolation
-	20, // 59: vcluster.api.v1.VClusterService.CreateVCluster:input_type -> vcluster.api.v1.CreateVClusterRequest
-	22, // 60: vcluster.api.v1.VClusterService.GetVCluster:input_type -> vcluster.api.v1.GetVClusterRequest
-	24, // 61: vcluster.api.v1.VClusterService.ListVClusters:input_type -> vcluster.api.v1.ListVClustersRequest
-	26, // 62: vcluster.api.v1.VClusterService.UpdateVCluster:input_type -> vcluster.api.v1.UpdateVClusterRequest
-	28, // 63: vcluster.api.v1.VClusterService.DeleteVCluster:input_type -> vcluster.api.v1.DeleteVClusterRequest
-	30, // 64: vcluster.api.v1.VClusterService.ScaleVCluster:input_type -> vcluster.api.v1.ScaleVClusterRequest
-	32, // 65: vcluster.api.v1.VClusterService.SuspendVCluster:input_type -> vcluster.api.v1.SuspendVClusterRequest
-	34, // 66: vcluster.api.v1.VClusterService.ResumeVCluster:input_type -> vcluster.api.v1.ResumeVClusterRequest
-	36, // 67: vcluster.api.v1.VClusterService.SnapshotVCluster:input_type -> vcluster.api.v1.SnapshotVClusterRequest
-	38, // 68: vcluster.api.v1.VClusterService.RestoreVCluster:input_type -> vcluster.api.v1.RestoreVClusterRequest
-	40, // 69: vcluster.api.v1.VClusterService.GetVClusterKubeconfig:input_type -> vcluster.api.v1.GetVClusterKubeconfigRequest
-	42, // 70: vcluster.api.v1.VClusterService.WatchVCluster:input_type -> vcluster.api.v1.WatchVClusterRequest
-	44, // 71: vcluster.api.v1.SnapshotService.ListSnapshots:input_type -> vcluster.api.v1.ListSnapshotsRequest
-	46, // 72: vcluster.api.v1.SnapshotService.GetSnapshot:input_type -> vcluster.api.v1.GetSnapshotRequest
-	48, // 73: vcluster.api.v1.SnapshotService.DeleteSnapshot:input_type -> vcluster.api.v1.DeleteSnapshotRequest
-	21, // 74: vcluster.api.v1.VClusterService.CreateVCluster:output_type -> vcluster.api.v1.CreateVClusterResponse
-	23, // 75: vcluster.api.v1.VClusterService.GetVCluster:output_type -> vcluster.api.v1.GetVClusterResponse
-	25, // 76: vcluster.api.v1.VClusterService.ListVClusters:output_type -> vcluster.api.v1.ListVClustersResponse
-	27, // 77: vcluster.api.v1.VClusterService.UpdateVCluster:output_type -> vcluster.api.v1.UpdateVClusterResponse
-	29, // 78: vcluster.api.v1.VClusterService.DeleteVCluster:output_type -> vcluster.api.v1.DeleteVClusterResponse
-	31, // 79: vcluster.api.v1.VClusterService.ScaleVCluster:output_type -> vcluster.api.v1.ScaleVClusterResponse
-	33, // 80: vcluster.api.v1.VClusterService.SuspendVCluster:output_type -> vcluster.api.v1.SuspendVClusterResponse
-	35, // 81: vcluster.api.v1.VClusterService.ResumeVCluster:output_type -> vcluster.api.v1.ResumeVClusterResponse
-	37, // 82: vcluster.api.v1.VClusterService.SnapshotVCluster:output_type -> vcluster.api.v1.SnapshotVClusterResponse
-	39, // 83: vcluster.api.v1.VClusterService.RestoreVCluster:output_type -> vcluster.api.v1.RestoreVClusterResponse
-	41, // 84: vcluster.api.v1.VClusterService.GetVClusterKubeconfig:output_type -> vcluster.api.v1.GetVClusterKubeconfigResponse
-	43, // 85: vcluster.api.v1.VClusterService.WatchVCluster:output_type -> vcluster.api.v1.WatchVClusterResponse
-	45, // 86: vcluster.api.v1.SnapshotService.ListSnapshots:output_type -> vcluster.api.v1.ListSnapshotsResponse
-	47, // 87: vcluster.api.v1.SnapshotService.GetSnapshot:output_type -> vcluster.api.v1.GetSnapshotResponse
-	49, // 88: vcluster.api.v1.SnapshotService.DeleteSnapshot:output_type -> vcluster.api.v1.DeleteSnapshotResponse
-	74, // [74:89] is the sub-list for method output_type
-	59, // [59:74] is the sub-list for method input_type
-	59, // [59:59] is the sub-list for extension type_name
-	59, // [59:59] is the sub-list for extension extendee
-	0,  // [0:59] is the sub-list for field type_name
+	54, // 59: vcluster.api.v1.ListVClusterUsageResponse.samples:type_name -> vcluster.api.v1.UsageSample
+	67, // 60: vcluster.api.v1.UsageSample.time:type_name -> google.protobuf.Timestamp
+	16, // 61: vcluster.api.v1.UsageSample.usage:type_name -> vcluster.api.v1.ResourceUsage
+	57, // 62: vcluster.api.v1.ListVClusterEventsResponse.events:type_name -> vcluster.api.v1.VClusterEvent
+	67, // 63: vcluster.api.v1.VClusterEvent.time:type_name -> google.protobuf.Timestamp
+	69, // 64: vcluster.api.v1.VClusterEvent.duration:type_name -> google.protobuf.Duration
+	0,  // 65: vcluster.api.v1.VClusterEvent.from_phase:type_name -> vcluster.api.v1.Phase
+	0,  // 66: vcluster.api.v1.VClusterEvent.to_phase:type_name -> vcluster.api.v1.Phase
+	20, // 67: vcluster.api.v1.VClusterService.CreateVCluster:input_type -> vcluster.api.v1.CreateVClusterRequest
+	22, // 68: vcluster.api.v1.VClusterService.GetVCluster:input_type -> vcluster.api.v1.GetVClusterRequest
+	24, // 69: vcluster.api.v1.VClusterService.ListVClusters:input_type -> vcluster.api.v1.ListVClustersRequest
+	26, // 70: vcluster.api.v1.VClusterService.UpdateVCluster:input_type -> vcluster.api.v1.UpdateVClusterRequest
+	28, // 71: vcluster.api.v1.VClusterService.DeleteVCluster:input_type -> vcluster.api.v1.DeleteVClusterRequest
+	30, // 72: vcluster.api.v1.VClusterService.ScaleVCluster:input_type -> vcluster.api.v1.ScaleVClusterRequest
+	32, // 73: vcluster.api.v1.VClusterService.SuspendVCluster:input_type -> vcluster.api.v1.SuspendVClusterRequest
+	34, // 74: vcluster.api.v1.VClusterService.ResumeVCluster:input_type -> vcluster.api.v1.ResumeVClusterRequest
+	36, // 75: vcluster.api.v1.VClusterService.SnapshotVCluster:input_type -> vcluster.api.v1.SnapshotVClusterRequest
+	38, // 76: vcluster.api.v1.VClusterService.RestoreVCluster:input_type -> vcluster.api.v1.RestoreVClusterRequest
+	40, // 77: vcluster.api.v1.VClusterService.GetVClusterKubeconfig:input_type -> vcluster.api.v1.GetVClusterKubeconfigRequest
+	42, // 78: vcluster.api.v1.VClusterService.WatchVCluster:input_type -> vcluster.api.v1.WatchVClusterRequest
+	55, // 79: vcluster.api.v1.VClusterService.ListVClusterEvents:input_type -> vcluster.api.v1.ListVClusterEventsRequest
+	52, // 80: vcluster.api.v1.VClusterService.ListVClusterUsage:input_type -> vcluster.api.v1.ListVClusterUsageRequest
+	44, // 81: vcluster.api.v1.SnapshotService.ListSnapshots:input_type -> vcluster.api.v1.ListSnapshotsRequest
+	46, // 82: vcluster.api.v1.SnapshotService.GetSnapshot:input_type -> vcluster.api.v1.GetSnapshotRequest
+	48, // 83: vcluster.api.v1.SnapshotService.DeleteSnapshot:input_type -> vcluster.api.v1.DeleteSnapshotRequest
+	21, // 84: vcluster.api.v1.VClusterService.CreateVCluster:output_type -> vcluster.api.v1.CreateVClusterResponse
+	23, // 85: vcluster.api.v1.VClusterService.GetVCluster:output_type -> vcluster.api.v1.GetVClusterResponse
+	25, // 86: vcluster.api.v1.VClusterService.ListVClusters:output_type -> vcluster.api.v1.ListVClustersResponse
+	27, // 87: vcluster.api.v1.VClusterService.UpdateVCluster:output_type -> vcluster.api.v1.UpdateVClusterResponse
+	29, // 88: vcluster.api.v1.VClusterService.DeleteVCluster:output_type -> vcluster.api.v1.DeleteVClusterResponse
+	31, // 89: vcluster.api.v1.VClusterService.ScaleVCluster:output_type -> vcluster.api.v1.ScaleVClusterResponse
+	33, // 90: vcluster.api.v1.VClusterService.SuspendVCluster:output_type -> vcluster.api.v1.SuspendVClusterResponse
+	35, // 91: vcluster.api.v1.VClusterService.ResumeVCluster:output_type -> vcluster.api.v1.ResumeVClusterResponse
+	37, // 92: vcluster.api.v1.VClusterService.SnapshotVCluster:output_type -> vcluster.api.v1.SnapshotVClusterResponse
+	39, // 93: vcluster.api.v1.VClusterService.RestoreVCluster:output_type -> vcluster.api.v1.RestoreVClusterResponse
+	41, // 94: vcluster.api.v1.VClusterService.GetVClusterKubeconfig:output_type -> vcluster.api.v1.GetVClusterKubeconfigResponse
+	43, // 95: vcluster.api.v1.VClusterService.WatchVCluster:output_type -> vcluster.api.v1.WatchVClusterResponse
+	56, // 96: vcluster.api.v1.VClusterService.ListVClusterEvents:output_type -> vcluster.api.v1.ListVClusterEventsResponse
+	53, // 97: vcluster.api.v1.VClusterService.ListVClusterUsage:output_type -> vcluster.api.v1.ListVClusterUsageResponse
+	45, // 98: vcluster.api.v1.SnapshotService.ListSnapshots:output_type -> vcluster.api.v1.ListSnapshotsResponse
+	47, // 99: vcluster.api.v1.SnapshotService.GetSnapshot:output_type -> vcluster.api.v1.GetSnapshotResponse
+	49, // 100: vcluster.api.v1.SnapshotService.DeleteSnapshot:output_type -> vcluster.api.v1.DeleteSnapshotResponse
+	84, // [84:101] is the sub-list for method output_type
+	67, // [67:84] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_vcluster_api_v1_vcluster_api_proto_init() }
@@ -4700,7 +5275,7 @@ func file_vcluster_api_v1_vcluster_api_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_vcluster_api_v1_vcluster_api_proto_rawDesc), len(file_vcluster_api_v1_vcluster_api_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   58,
+			NumMessages:   64,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -78,6 +78,12 @@ const (
 	// VClusterServiceWatchVClusterProcedure is the fully-qualified name of the VClusterService's
 	// WatchVCluster RPC.
 	VClusterServiceWatchVClusterProcedure = "/vcluster.api.v1.VClusterService/WatchVCluster"
+	// VClusterServiceListVClusterEventsProcedure is the fully-qualified name of the VClusterService's
+	// ListVClusterEvents RPC.
+	VClusterServiceListVClusterEventsProcedure = "/vcluster.api.v1.VClusterService/ListVClusterEvents"
+	// VClusterServiceListVClusterUsageProcedure is the fully-qualified name of the VClusterService's
+	// ListVClusterUsage RPC.
+	VClusterServiceListVClusterUsageProcedure = "/vcluster.api.v1.VClusterService/ListVClusterUsage"
 	// SnapshotServiceListSnapshotsProcedure is the fully-qualified name of the SnapshotService's
 	// ListSnapshots RPC.
 	SnapshotServiceListSnapshotsProcedure = "/vcluster.api.v1.SnapshotService/ListSnapshots"
@@ -137,6 +143,16 @@ type VClusterServiceClient interface {
 	// (see WatchVClusterResponse). A version older than the retained history ends the
 	// stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
 	WatchVCluster(context.Context, *connect.Request[v1.WatchVClusterRequest]) (*connect.ServerStreamForClient[v1.WatchVClusterResponse], error)
+	// Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+	// Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+	// took), refused requests, and the phase and condition changes that followed. The server
+	// keeps a bounded recent history per vcluster; follow it with after_sequence.
+	ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error)
+	// Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+	// provider's reported usage (status.current_usage) as the server committed it, at most one
+	// sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+	// values until the next one. Follow it with after_sequence.
+	ListVClusterUsage(context.Context, *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error)
 }
 
 // NewVClusterServiceClient constructs a client for the vcluster.api.v1.VClusterService service. By
@@ -225,6 +241,20 @@ func NewVClusterServiceClient(httpClient connect.HTTPClient, baseURL string, opt
 			connect.WithSchema(vClusterServiceMethods.ByName("WatchVCluster")),
 			connect.WithClientOptions(opts...),
 		),
+		listVClusterEvents: connect.NewClient[v1.ListVClusterEventsRequest, v1.ListVClusterEventsResponse](
+			httpClient,
+			baseURL+VClusterServiceListVClusterEventsProcedure,
+			connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterEvents")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		listVClusterUsage: connect.NewClient[v1.ListVClusterUsageRequest, v1.ListVClusterUsageResponse](
+			httpClient,
+			baseURL+VClusterServiceListVClusterUsageProcedure,
+			connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterUsage")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -242,6 +272,8 @@ type vClusterServiceClient struct {
 	restoreVCluster       *connect.Client[v1.RestoreVClusterRequest, v1.RestoreVClusterResponse]
 	getVClusterKubeconfig *connect.Client[v1.GetVClusterKubeconfigRequest, v1.GetVClusterKubeconfigResponse]
 	watchVCluster         *connect.Client[v1.WatchVClusterRequest, v1.WatchVClusterResponse]
+	listVClusterEvents    *connect.Client[v1.ListVClusterEventsRequest, v1.ListVClusterEventsResponse]
+	listVClusterUsage     *connect.Client[v1.ListVClusterUsageRequest, v1.ListVClusterUsageResponse]
 }
 
 // CreateVCluster calls vcluster.api.v1.VClusterService.CreateVCluster.
@@ -304,6 +336,16 @@ func (c *vClusterServiceClient) WatchVCluster(ctx context.Context, req *connect.
 	return c.watchVCluster.CallServerStream(ctx, req)
 }
 
+// ListVClusterEvents calls vcluster.api.v1.VClusterService.ListVClusterEvents.
+func (c *vClusterServiceClient) ListVClusterEvents(ctx context.Context, req *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error) {
+	return c.listVClusterEvents.CallUnary(ctx, req)
+}
+
+// ListVClusterUsage calls vcluster.api.v1.VClusterService.ListVClusterUsage.
+func (c *vClusterServiceClient) ListVClusterUsage(ctx context.Context, req *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error) {
+	return c.listVClusterUsage.CallUnary(ctx, req)
+}
+
 // VClusterServiceHandler is an implementation of the vcluster.api.v1.VClusterService service.
 type VClusterServiceHandler interface {
 	// CreateVCluster provisions a new vcluster. It returns the vcluster in phase CREATING
@@ -352,6 +394,16 @@ type VClusterServiceHandler interface {
 	// (see WatchVClusterResponse). A version older than the retained history ends the
 	// stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
 	WatchVCluster(context.Context, *connect.Request[v1.WatchVClusterRequest], *connect.ServerStream[v1.WatchVClusterResponse]) error
+	// Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+	// Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+	// took), refused requests, and the phase and condition changes that followed. The server
+	// keeps a bounded recent history per vcluster; follow it with after_sequence.
+	ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error)
+	// Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+	// provider's reported usage (status.current_usage) as the server committed it, at most one
+	// sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+	// values until the next one. Follow it with after_sequence.
+	ListVClusterUsage(context.Context, *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error)
 }
 
 // NewVClusterServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -436,6 +488,20 @@ func NewVClusterServiceHandler(svc VClusterServiceHandler, opts ...connect.Handl
 		connect.WithSchema(vClusterServiceMethods.ByName("WatchVCluster")),
 		connect.WithHandlerOptions(opts...),
 	)
+	vClusterServiceListVClusterEventsHandler := connect.NewUnaryHandler(
+		VClusterServiceListVClusterEventsProcedure,
+		svc.ListVClusterEvents,
+		connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterEvents")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	vClusterServiceListVClusterUsageHandler := connect.NewUnaryHandler(
+		VClusterServiceListVClusterUsageProcedure,
+		svc.ListVClusterUsage,
+		connect.WithSchema(vClusterServiceMethods.ByName("ListVClusterUsage")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/vcluster.api.v1.VClusterService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case VClusterServiceCreateVClusterProcedure:
@@ -462,6 +528,10 @@ func NewVClusterServiceHandler(svc VClusterServiceHandler, opts ...connect.Handl
 			vClusterServiceGetVClusterKubeconfigHandler.ServeHTTP(w, r)
 		case VClusterServiceWatchVClusterProcedure:
 			vClusterServiceWatchVClusterHandler.ServeHTTP(w, r)
+		case VClusterServiceListVClusterEventsProcedure:
+			vClusterServiceListVClusterEventsHandler.ServeHTTP(w, r)
+		case VClusterServiceListVClusterUsageProcedure:
+			vClusterServiceListVClusterUsageHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -517,6 +587,14 @@ func (UnimplementedVClusterServiceHandler) GetVClusterKubeconfig(context.Context
 
 func (UnimplementedVClusterServiceHandler) WatchVCluster(context.Context, *connect.Request[v1.WatchVClusterRequest], *connect.ServerStream[v1.WatchVClusterResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.WatchVCluster is not implemented"))
+}
+
+func (UnimplementedVClusterServiceHandler) ListVClusterEvents(context.Context, *connect.Request[v1.ListVClusterEventsRequest]) (*connect.Response[v1.ListVClusterEventsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.ListVClusterEvents is not implemented"))
+}
+
+func (UnimplementedVClusterServiceHandler) ListVClusterUsage(context.Context, *connect.Request[v1.ListVClusterUsageRequest]) (*connect.Response[v1.ListVClusterUsageResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("vcluster.api.v1.VClusterService.ListVClusterUsage is not implemented"))
 }
 
 // SnapshotServiceClient is a client for the vcluster.api.v1.SnapshotService service.

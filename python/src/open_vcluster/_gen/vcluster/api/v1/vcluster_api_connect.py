@@ -19,7 +19,7 @@ from connectrpc.server import ConnectASGIApplication, ConnectWSGIApplication, DE
 from protobuf import DescService
 
 from . import vcluster_api_pb
-from .vcluster_api_pb import CreateVClusterRequest, CreateVClusterResponse, DeleteSnapshotRequest, DeleteSnapshotResponse, DeleteVClusterRequest, DeleteVClusterResponse, GetSnapshotRequest, GetSnapshotResponse, GetVClusterKubeconfigRequest, GetVClusterKubeconfigResponse, GetVClusterRequest, GetVClusterResponse, ListSnapshotsRequest, ListSnapshotsResponse, ListVClustersRequest, ListVClustersResponse, RestoreVClusterRequest, RestoreVClusterResponse, ResumeVClusterRequest, ResumeVClusterResponse, ScaleVClusterRequest, ScaleVClusterResponse, SnapshotVClusterRequest, SnapshotVClusterResponse, SuspendVClusterRequest, SuspendVClusterResponse, UpdateVClusterRequest, UpdateVClusterResponse, WatchVClusterRequest, WatchVClusterResponse
+from .vcluster_api_pb import CreateVClusterRequest, CreateVClusterResponse, DeleteSnapshotRequest, DeleteSnapshotResponse, DeleteVClusterRequest, DeleteVClusterResponse, GetSnapshotRequest, GetSnapshotResponse, GetVClusterKubeconfigRequest, GetVClusterKubeconfigResponse, GetVClusterRequest, GetVClusterResponse, ListSnapshotsRequest, ListSnapshotsResponse, ListVClusterEventsRequest, ListVClusterEventsResponse, ListVClusterUsageRequest, ListVClusterUsageResponse, ListVClustersRequest, ListVClustersResponse, RestoreVClusterRequest, RestoreVClusterResponse, ResumeVClusterRequest, ResumeVClusterResponse, ScaleVClusterRequest, ScaleVClusterResponse, SnapshotVClusterRequest, SnapshotVClusterResponse, SuspendVClusterRequest, SuspendVClusterResponse, UpdateVClusterRequest, UpdateVClusterResponse, WatchVClusterRequest, WatchVClusterResponse
 
 if TYPE_CHECKING:
     from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator, Mapping
@@ -128,6 +128,24 @@ class VClusterService(Protocol):
         happened after that version. Events of type UNSPECIFIED are heartbeats
         (see WatchVClusterResponse). A version older than the retained history ends the
         stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def list_v_cluster_events(self, request: ListVClusterEventsRequest, ctx: RequestContext[ListVClusterEventsRequest, ListVClusterEventsResponse], /) -> ListVClusterEventsResponse:
+        """
+        Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+        Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+        took), refused requests, and the phase and condition changes that followed. The server
+        keeps a bounded recent history per vcluster; follow it with after_sequence.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    async def list_v_cluster_usage(self, request: ListVClusterUsageRequest, ctx: RequestContext[ListVClusterUsageRequest, ListVClusterUsageResponse], /) -> ListVClusterUsageResponse:
+        """
+        Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+        provider's reported usage (status.current_usage) as the server committed it, at most one
+        sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+        values until the next one. Follow it with after_sequence.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -280,6 +298,28 @@ class VClusterServiceASGIApplication(ConnectASGIApplication[VClusterService]):
                         stream_type=StreamType.SERVER_STREAM,
                     ),
                     function=svc.watch_v_cluster,
+                ),
+                "/vcluster.api.v1.VClusterService/ListVClusterEvents": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ListVClusterEvents",
+                        service_name="vcluster.api.v1.VClusterService",
+                        input=ListVClusterEventsRequest,
+                        output=ListVClusterEventsResponse,
+                        idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.list_v_cluster_events,
+                ),
+                "/vcluster.api.v1.VClusterService/ListVClusterUsage": Endpoint.unary(
+                    method=MethodInfo(
+                        name="ListVClusterUsage",
+                        service_name="vcluster.api.v1.VClusterService",
+                        input=ListVClusterUsageRequest,
+                        output=ListVClusterUsageResponse,
+                        idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=svc.list_v_cluster_usage,
                 ),
             },
             interceptors=interceptors,
@@ -605,6 +645,62 @@ class VClusterServiceClient(ConnectClient):
             headers=headers,
             timeout_ms=timeout_ms,
         )
+    async def list_v_cluster_events(
+        self,
+        request: ListVClusterEventsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+        use_get: bool = False,
+    ) -> ListVClusterEventsResponse:
+        """
+        Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+        Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+        took), refused requests, and the phase and condition changes that followed. The server
+        keeps a bounded recent history per vcluster; follow it with after_sequence.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListVClusterEvents",
+                service_name="vcluster.api.v1.VClusterService",
+                input=ListVClusterEventsRequest,
+                output=ListVClusterEventsResponse,
+                idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+            use_get=use_get,
+        )
+    async def list_v_cluster_usage(
+        self,
+        request: ListVClusterUsageRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+        use_get: bool = False,
+    ) -> ListVClusterUsageResponse:
+        """
+        Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+        provider's reported usage (status.current_usage) as the server committed it, at most one
+        sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+        values until the next one. Follow it with after_sequence.
+        """
+        return await self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListVClusterUsage",
+                service_name="vcluster.api.v1.VClusterService",
+                input=ListVClusterUsageRequest,
+                output=ListVClusterUsageResponse,
+                idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+            use_get=use_get,
+        )
 
 class VClusterServiceSync(Protocol):
     """
@@ -704,6 +800,24 @@ class VClusterServiceSync(Protocol):
         happened after that version. Events of type UNSPECIFIED are heartbeats
         (see WatchVClusterResponse). A version older than the retained history ends the
         stream with OUT_OF_RANGE and ErrorDetail reason RESOURCE_VERSION_EXPIRED.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def list_v_cluster_events(self, request: ListVClusterEventsRequest, ctx: RequestContext[ListVClusterEventsRequest, ListVClusterEventsResponse], /) -> ListVClusterEventsResponse:
+        """
+        Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+        Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+        took), refused requests, and the phase and condition changes that followed. The server
+        keeps a bounded recent history per vcluster; follow it with after_sequence.
+        """
+        raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
+
+    def list_v_cluster_usage(self, request: ListVClusterUsageRequest, ctx: RequestContext[ListVClusterUsageRequest, ListVClusterUsageResponse], /) -> ListVClusterUsageResponse:
+        """
+        Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+        provider's reported usage (status.current_usage) as the server committed it, at most one
+        sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+        values until the next one. Follow it with after_sequence.
         """
         raise ConnectError(Code.UNIMPLEMENTED, 'Not implemented')
 
@@ -854,6 +968,28 @@ class VClusterServiceWSGIApplication(ConnectWSGIApplication):
                         stream_type=StreamType.SERVER_STREAM,
                     ),
                     function=service.watch_v_cluster,
+                ),
+                "/vcluster.api.v1.VClusterService/ListVClusterEvents": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ListVClusterEvents",
+                        service_name="vcluster.api.v1.VClusterService",
+                        input=ListVClusterEventsRequest,
+                        output=ListVClusterEventsResponse,
+                        idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.list_v_cluster_events,
+                ),
+                "/vcluster.api.v1.VClusterService/ListVClusterUsage": EndpointSync.unary(
+                    method=MethodInfo(
+                        name="ListVClusterUsage",
+                        service_name="vcluster.api.v1.VClusterService",
+                        input=ListVClusterUsageRequest,
+                        output=ListVClusterUsageResponse,
+                        idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                        stream_type=StreamType.UNARY,
+                    ),
+                    function=service.list_v_cluster_usage,
                 ),
             },
             interceptors=interceptors,
@@ -1178,6 +1314,62 @@ class VClusterServiceClientSync(ConnectClientSync):
             ),
             headers=headers,
             timeout_ms=timeout_ms,
+        )
+    def list_v_cluster_events(
+        self,
+        request: ListVClusterEventsRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+        use_get: bool = False,
+    ) -> ListVClusterEventsResponse:
+        """
+        Addition: ListVClusterEvents returns the activity of one vcluster, oldest first, as
+        Kubernetes events do: each operation asked for (who, when, its outcome and how long it
+        took), refused requests, and the phase and condition changes that followed. The server
+        keeps a bounded recent history per vcluster; follow it with after_sequence.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListVClusterEvents",
+                service_name="vcluster.api.v1.VClusterService",
+                input=ListVClusterEventsRequest,
+                output=ListVClusterEventsResponse,
+                idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+            use_get=use_get,
+        )
+    def list_v_cluster_usage(
+        self,
+        request: ListVClusterUsageRequest,
+        *,
+        headers: Headers | Mapping[str, str] | None = None, 
+        timeout_ms: int | None = None,
+        use_get: bool = False,
+    ) -> ListVClusterUsageResponse:
+        """
+        Addition: ListVClusterUsage returns the usage history of one vcluster, oldest first: the
+        provider's reported usage (status.current_usage) as the server committed it, at most one
+        sample per sampling interval, a bounded number per vcluster. Usage stays at a sample's
+        values until the next one. Follow it with after_sequence.
+        """
+        return self.execute_unary(
+            request=request,
+            method=MethodInfo(
+                name="ListVClusterUsage",
+                service_name="vcluster.api.v1.VClusterService",
+                input=ListVClusterUsageRequest,
+                output=ListVClusterUsageResponse,
+                idempotency_level=IdempotencyLevel.NO_SIDE_EFFECTS,
+                stream_type=StreamType.UNARY,
+            ),
+            headers=headers,
+            timeout_ms=timeout_ms,
+            use_get=use_get,
         )
 class SnapshotService(Protocol):
     """

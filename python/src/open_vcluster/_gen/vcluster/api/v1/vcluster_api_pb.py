@@ -3034,6 +3034,411 @@ class FieldViolation(Message[_FieldViolationFields]):
         field: str
         description: str
 
+_ListVClusterUsageRequestFields: TypeAlias = Literal["name", "namespace", "after_sequence", "limit"]
+
+class ListVClusterUsageRequest(Message[_ListVClusterUsageRequestFields]):
+    """
+    Addition: ListVClusterUsageRequest names the vcluster whose usage history to list.
+
+    ```proto
+    message vcluster.api.v1.ListVClusterUsageRequest
+    ```
+
+    Attributes:
+        name:
+            Name of the vcluster.
+
+            ```proto
+            string name = 1;
+            ```
+        namespace:
+            Namespace; empty means "default".
+
+            ```proto
+            string namespace = 2;
+            ```
+        after_sequence:
+            Only samples with a greater sequence number; 0 returns every sample kept.
+
+            ```proto
+            int64 after_sequence = 3;
+            ```
+        limit:
+            At most this many of the newest matching samples; 0 means 100, values above 1000 are
+            treated as 1000.
+
+            ```proto
+            int32 limit = 4;
+            ```
+    """
+
+    __slots__ = ("name", "namespace", "after_sequence", "limit")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            name: str = "",
+            namespace: str = "",
+            after_sequence: int = 0,
+            limit: int = 0,
+        ) -> None:
+            pass
+
+        name: str
+        namespace: str
+        after_sequence: int
+        limit: int
+
+_ListVClusterUsageResponseFields: TypeAlias = Literal["samples", "last_sequence"]
+
+class ListVClusterUsageResponse(Message[_ListVClusterUsageResponseFields]):
+    """
+    Addition: ListVClusterUsageResponse is a vcluster's usage history.
+
+    ```proto
+    message vcluster.api.v1.ListVClusterUsageResponse
+    ```
+
+    Attributes:
+        samples:
+            Samples, oldest first.
+
+            ```proto
+            repeated vcluster.api.v1.UsageSample samples = 1;
+            ```
+        last_sequence:
+            Newest sequence number of this vcluster's samples, to pass as after_sequence next time.
+
+            ```proto
+            int64 last_sequence = 2;
+            ```
+    """
+
+    __slots__ = ("samples", "last_sequence")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            samples: list[UsageSample] | None = None,
+            last_sequence: int = 0,
+        ) -> None:
+            pass
+
+        samples: list[UsageSample]
+        last_sequence: int
+
+_UsageSampleFields: TypeAlias = Literal["sequence", "time", "usage", "cpu_cores", "memory_bytes", "storage_bytes"]
+
+class UsageSample(Message[_UsageSampleFields]):
+    """
+    Addition: UsageSample is a vcluster's usage from a point in time until the next sample.
+
+    ```proto
+    message vcluster.api.v1.UsageSample
+    ```
+
+    Attributes:
+        sequence:
+            Increases with every sample of the vcluster.
+
+            ```proto
+            int64 sequence = 1;
+            ```
+        time:
+            When the server committed this usage.
+
+            ```proto
+            optional google.protobuf.Timestamp time = 2;
+            ```
+        usage:
+            The usage then, as status.current_usage reported it.
+
+            ```proto
+            optional vcluster.api.v1.ResourceUsage usage = 3;
+            ```
+        cpu_cores:
+            usage.cpu_usage in cores, so that charts need not parse quantities.
+
+            ```proto
+            double cpu_cores = 4;
+            ```
+        memory_bytes:
+            usage.memory_usage in bytes.
+
+            ```proto
+            int64 memory_bytes = 5;
+            ```
+        storage_bytes:
+            usage.storage_usage in bytes.
+
+            ```proto
+            int64 storage_bytes = 6;
+            ```
+    """
+
+    __slots__ = ("sequence", "time", "usage", "cpu_cores", "memory_bytes", "storage_bytes")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            sequence: int = 0,
+            time: Timestamp | None = None,
+            usage: ResourceUsage | None = None,
+            cpu_cores: float = 0,
+            memory_bytes: int = 0,
+            storage_bytes: int = 0,
+        ) -> None:
+            pass
+
+        sequence: int
+        time: Timestamp | None
+        usage: ResourceUsage | None
+        cpu_cores: float
+        memory_bytes: int
+        storage_bytes: int
+
+_ListVClusterEventsRequestFields: TypeAlias = Literal["name", "namespace", "after_sequence", "limit"]
+
+class ListVClusterEventsRequest(Message[_ListVClusterEventsRequestFields]):
+    """
+    Addition: ListVClusterEventsRequest names the vcluster whose activity to list.
+
+    ```proto
+    message vcluster.api.v1.ListVClusterEventsRequest
+    ```
+
+    Attributes:
+        name:
+            Name of the vcluster.
+
+            ```proto
+            string name = 1;
+            ```
+        namespace:
+            Namespace; empty means "default".
+
+            ```proto
+            string namespace = 2;
+            ```
+        after_sequence:
+            Only events with a greater sequence number; 0 returns every event kept.
+
+            ```proto
+            int64 after_sequence = 3;
+            ```
+        limit:
+            At most this many of the newest matching events; 0 means 100, values above 1000 are
+            treated as 1000.
+
+            ```proto
+            int32 limit = 4;
+            ```
+    """
+
+    __slots__ = ("name", "namespace", "after_sequence", "limit")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            name: str = "",
+            namespace: str = "",
+            after_sequence: int = 0,
+            limit: int = 0,
+        ) -> None:
+            pass
+
+        name: str
+        namespace: str
+        after_sequence: int
+        limit: int
+
+_ListVClusterEventsResponseFields: TypeAlias = Literal["events", "last_sequence"]
+
+class ListVClusterEventsResponse(Message[_ListVClusterEventsResponseFields]):
+    """
+    Addition: ListVClusterEventsResponse is the activity of one vcluster.
+
+    ```proto
+    message vcluster.api.v1.ListVClusterEventsResponse
+    ```
+
+    Attributes:
+        events:
+            Events, oldest first.
+
+            ```proto
+            repeated vcluster.api.v1.VClusterEvent events = 1;
+            ```
+        last_sequence:
+            Newest sequence number of this vcluster's events, to pass as after_sequence next time.
+
+            ```proto
+            int64 last_sequence = 2;
+            ```
+    """
+
+    __slots__ = ("events", "last_sequence")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            events: list[VClusterEvent] | None = None,
+            last_sequence: int = 0,
+        ) -> None:
+            pass
+
+        events: list[VClusterEvent]
+        last_sequence: int
+
+_VClusterEventFields: TypeAlias = Literal["sequence", "time", "type", "reason", "message", "actor", "operation", "operation_id", "outcome", "duration", "from_phase", "to_phase", "condition_type", "condition_status"]
+
+class VClusterEvent(Message[_VClusterEventFields]):
+    """
+    Addition: VClusterEvent is one entry of a vcluster's activity, shaped like a Kubernetes
+    event.
+
+    ```proto
+    message vcluster.api.v1.VClusterEvent
+    ```
+
+    Attributes:
+        sequence:
+            Increases with every event of the vcluster; orders events and resumes a listing.
+
+            ```proto
+            int64 sequence = 1;
+            ```
+        time:
+            When it happened.
+
+            ```proto
+            optional google.protobuf.Timestamp time = 2;
+            ```
+        type:
+            "Normal" or "Warning", as Kubernetes event types.
+
+            ```proto
+            string type = 3;
+            ```
+        reason:
+            UpperCamelCase reason, e.g. "SuspendRequested", "SuspendSucceeded", "SuspendFailed",
+            "UpdateRefused", "PhaseChanged", "ConditionChanged".
+
+            ```proto
+            string reason = 4;
+            ```
+        message:
+            For people.
+
+            ```proto
+            string message = 5;
+            ```
+        actor:
+            Subject of the principal that asked for the operation; empty for changes the server
+            made on its own.
+
+            ```proto
+            string actor = 6;
+            ```
+        operation:
+            The operation the event belongs to, e.g. "suspend"; empty for none.
+
+            ```proto
+            string operation = 7;
+            ```
+        operation_id:
+            Id of that operation, when the server assigned one.
+
+            ```proto
+            string operation_id = 8;
+            ```
+        outcome:
+            "Succeeded" or "Failed" for the end of an operation or a refused request; empty otherwise.
+
+            ```proto
+            string outcome = 9;
+            ```
+        duration:
+            How long the operation took, from the request to its outcome.
+
+            ```proto
+            optional google.protobuf.Duration duration = 10;
+            ```
+        from_phase:
+            For phase changes: the phase before and after.
+
+            ```proto
+            vcluster.api.v1.Phase from_phase = 11;
+            ```
+        to_phase:
+            The phase after the change.
+
+            ```proto
+            vcluster.api.v1.Phase to_phase = 12;
+            ```
+        condition_type:
+            For condition changes: the condition type and its new status ("True", "False", "Unknown").
+
+            ```proto
+            string condition_type = 13;
+            ```
+        condition_status:
+            The condition's new status.
+
+            ```proto
+            string condition_status = 14;
+            ```
+    """
+
+    __slots__ = ("sequence", "time", "type", "reason", "message", "actor", "operation", "operation_id", "outcome", "duration", "from_phase", "to_phase", "condition_type", "condition_status")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            *,
+            sequence: int = 0,
+            time: Timestamp | None = None,
+            type: str = "",
+            reason: str = "",
+            message: str = "",
+            actor: str = "",
+            operation: str = "",
+            operation_id: str = "",
+            outcome: str = "",
+            duration: Duration | None = None,
+            from_phase: Phase | None = None,
+            to_phase: Phase | None = None,
+            condition_type: str = "",
+            condition_status: str = "",
+        ) -> None:
+            pass
+
+        sequence: int
+        time: Timestamp | None
+        type: str
+        reason: str
+        message: str
+        actor: str
+        operation: str
+        operation_id: str
+        outcome: str
+        duration: Duration | None
+        from_phase: Phase
+        to_phase: Phase
+        condition_type: str
+        condition_status: str
+
 class Phase(Enum):
     """
     Phase is the lifecycle phase of a vcluster.
@@ -3226,7 +3631,7 @@ class WatchEventType(Enum):
 
 
 _DESC = file_desc(
-    b'\n"vcluster/api/v1/vcluster_api.proto\x12\x0fvcluster.api.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto"\xa7\x05\n\x08VCluster\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x03 \x01(\tR\tnamespace\x121\n\x04spec\x18\x04 \x01(\x0b2\x1d.vcluster.api.v1.VClusterSpecR\x04spec\x127\n\x06status\x18\x05 \x01(\x0b2\x1f.vcluster.api.v1.VClusterStatusR\x06status\x12=\n\x06labels\x18\x06 \x03(\x0b2%.vcluster.api.v1.VCluster.LabelsEntryR\x06labels\x12L\n\x0bannotations\x18\x07 \x03(\x0b2*.vcluster.api.v1.VCluster.AnnotationsEntryR\x0bannotations\x12;\n\x0bcreate_time\x18\x08 \x01(\x0b2\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\t \x01(\x0b2\x1a.google.protobuf.TimestampR\nupdateTime\x12;\n\x0bdelete_time\x18\n \x01(\x0b2\x1a.google.protobuf.TimestampR\ndeleteTime\x12\x14\n\x05owner\x18\x0b \x01(\tR\x05owner\x12\x18\n\x07project\x18\x0c \x01(\tR\x07project\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n\x10AnnotationsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x83\x05\n\x0cVClusterSpec\x12-\n\x12kubernetes_version\x18\x01 \x01(\tR\x11kubernetesVersion\x12C\n\tresources\x18\x02 \x01(\x0b2%.vcluster.api.v1.ResourceRequirementsR\tresources\x12\x1a\n\x08replicas\x18\x03 \x01(\x05R\x08replicas\x128\n\x07network\x18\x04 \x01(\x0b2\x1e.vcluster.api.v1.NetworkConfigR\x07network\x128\n\x07storage\x18\x05 \x01(\x0b2\x1e.vcluster.api.v1.StorageConfigR\x07storage\x12\x1b\n\tenable_ha\x18\x06 \x01(\x08R\x08enableHa\x12\x16\n\x06distro\x18\x07 \x01(\tR\x06distro\x12\x1f\n\x0bhelm_values\x18\x08 \x01(\tR\nhelmValues\x12/\n\x04sync\x18\t \x01(\x0b2\x1b.vcluster.api.v1.SyncConfigR\x04sync\x127\n\x07plugins\x18\n \x03(\x0b2\x1d.vcluster.api.v1.PluginConfigR\x07plugins\x128\n\x07ingress\x18\x0b \x01(\x0b2\x1e.vcluster.api.v1.IngressConfigR\x07ingress\x12N\n\x0fservice_account\x18\x0c \x01(\x0b2%.vcluster.api.v1.ServiceAccountConfigR\x0eserviceAccount\x12%\n\x0eisolation_mode\x18\r \x01(\tR\risolationMode"\x92\x02\n\x14ResourceRequirements\x12\x1f\n\x0bcpu_request\x18\x01 \x01(\tR\ncpuRequest\x12\x1b\n\tcpu_limit\x18\x02 \x01(\tR\x08cpuLimit\x12%\n\x0ememory_request\x18\x03 \x01(\tR\rmemoryRequest\x12!\n\x0cmemory_limit\x18\x04 \x01(\tR\x0bmemoryLimit\x12:\n\x19ephemeral_storage_request\x18\x05 \x01(\tR\x17ephemeralStorageRequest\x126\n\x17ephemeral_storage_limit\x18\x06 \x01(\tR\x15ephemeralStorageLimit"\xd9\x01\n\rNetworkConfig\x12\x19\n\x08pod_cidr\x18\x01 \x01(\tR\x07podCidr\x12!\n\x0cservice_cidr\x18\x02 \x01(\tR\x0bserviceCidr\x126\n\x17enable_network_policies\x18\x03 \x01(\x08R\x15enableNetworkPolicies\x12$\n\x0edns_service_ip\x18\x04 \x01(\tR\x0cdnsServiceIp\x12,\n\x03dns\x18\x05 \x01(\x0b2\x1a.vcluster.api.v1.DNSConfigR\x03dns"c\n\tDNSConfig\x12 \n\x0bnameservers\x18\x01 \x03(\tR\x0bnameservers\x12\x1a\n\x08searches\x18\x02 \x03(\tR\x08searches\x12\x18\n\x07options\x18\x03 \x03(\tR\x07options"\xd9\x01\n\rStorageConfig\x122\n\x15default_storage_class\x18\x01 \x01(\tR\x13defaultStorageClass\x12-\n\x12enable_persistence\x18\x02 \x01(\x08R\x11enablePersistence\x12)\n\x10persistence_size\x18\x03 \x01(\tR\x0fpersistenceSize\x12:\n\x19persistence_storage_class\x18\x04 \x01(\tR\x17persistenceStorageClass"\x8e\x03\n\nSyncConfig\x12\x1d\n\nsync_nodes\x18\x01 \x01(\x08R\tsyncNodes\x126\n\x17sync_persistent_volumes\x18\x02 \x01(\x08R\x15syncPersistentVolumes\x120\n\x14sync_storage_classes\x18\x03 \x01(\x08R\x12syncStorageClasses\x12%\n\x0esync_ingresses\x18\x04 \x01(\x08R\rsyncIngresses\x122\n\x15sync_priority_classes\x18\x05 \x01(\x08R\x13syncPriorityClasses\x122\n\x15sync_network_policies\x18\x06 \x01(\x08R\x13syncNetworkPolicies\x12=\n\x1bsync_pod_disruption_budgets\x18\x07 \x01(\x08R\x18syncPodDisruptionBudgets\x12)\n\x10custom_resources\x18\x08 \x03(\tR\x0fcustomResources"n\n\x0cPluginConfig\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x16\n\x06config\x18\x03 \x01(\tR\x06config\x12\x18\n\x07enabled\x18\x04 \x01(\x08R\x07enabled"\xab\x02\n\rIngressConfig\x12\x18\n\x07enabled\x18\x01 \x01(\x08R\x07enabled\x12#\n\ringress_class\x18\x02 \x01(\tR\x0cingressClass\x12\x1a\n\x08hostname\x18\x03 \x01(\tR\x08hostname\x12,\n\x03tls\x18\x04 \x01(\x0b2\x1a.vcluster.api.v1.TLSConfigR\x03tls\x12Q\n\x0bannotations\x18\x05 \x03(\x0b2/.vcluster.api.v1.IngressConfig.AnnotationsEntryR\x0bannotations\x1a>\n\x10AnnotationsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x91\x01\n\tTLSConfig\x12\x18\n\x07enabled\x18\x01 \x01(\x08R\x07enabled\x12\x1f\n\x0bsecret_name\x18\x02 \x01(\tR\nsecretName\x12(\n\x10use_cert_manager\x18\x03 \x01(\x08R\x0euseCertManager\x12\x1f\n\x0bissuer_name\x18\x04 \x01(\tR\nissuerName"\xed\x01\n\x14ServiceAccountConfig\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12X\n\x0bannotations\x18\x02 \x03(\x0b26.vcluster.api.v1.ServiceAccountConfig.AnnotationsEntryR\x0bannotations\x12\'\n\x0fautomount_token\x18\x03 \x01(\x08R\x0eautomountToken\x1a>\n\x10AnnotationsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x84\x05\n\x0eVClusterStatus\x12,\n\x05phase\x18\x01 \x01(\x0e2\x16.vcluster.api.v1.PhaseR\x05phase\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12:\n\nconditions\x18\x04 \x03(\x0b2\x1a.vcluster.api.v1.ConditionR\nconditions\x12\x1e\n\nkubeconfig\x18\x05 \x01(\tR\nkubeconfig\x12.\n\x13api_server_endpoint\x18\x06 \x01(\tR\x11apiServerEndpoint\x12C\n\rcurrent_usage\x18\x07 \x01(\x0b2\x1e.vcluster.api.v1.ResourceUsageR\x0ccurrentUsage\x12%\n\x0eready_replicas\x18\x08 \x01(\x05R\rreadyReplicas\x12%\n\x0etotal_replicas\x18\t \x01(\x05R\rtotalReplicas\x129\n\nready_time\x18\n \x01(\x0b2\x1a.google.protobuf.TimestampR\treadyTime\x12B\n\rlast_snapshot\x18\x0b \x01(\x0b2\x1d.vcluster.api.v1.SnapshotInfoR\x0clastSnapshot\x12C\n\x0chelm_release\x18\x0c \x01(\x0b2 .vcluster.api.v1.HelmReleaseInfoR\x0bhelmRelease\x12/\n\x13observed_generation\x18\r \x01(\x03R\x12observedGeneration"\xfb\x01\n\tCondition\x12\x12\n\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\x12L\n\x14last_transition_time\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\x12B\n\x0flast_probe_time\x18\x06 \x01(\x0b2\x1a.google.protobuf.TimestampR\rlastProbeTime"\xdf\x01\n\rResourceUsage\x12\x1b\n\tcpu_usage\x18\x01 \x01(\tR\x08cpuUsage\x12!\n\x0cmemory_usage\x18\x02 \x01(\tR\x0bmemoryUsage\x12#\n\rstorage_usage\x18\x03 \x01(\tR\x0cstorageUsage\x12\x1b\n\tpod_count\x18\x04 \x01(\x05R\x08podCount\x12\'\n\x0fnamespace_count\x18\x05 \x01(\x05R\x0enamespaceCount\x12#\n\rservice_count\x18\x06 \x01(\x05R\x0cserviceCount"\x9f\x01\n\x0fHelmReleaseInfo\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12#\n\rchart_version\x18\x02 \x01(\tR\x0cchartVersion\x12\x1f\n\x0bapp_version\x18\x03 \x01(\tR\nappVersion\x12\x16\n\x06status\x18\x04 \x01(\tR\x06status\x12\x1a\n\x08revision\x18\x05 \x01(\x05R\x08revision"\xa6\x01\n\x0cSnapshotInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12;\n\x0bcreate_time\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\ncreateTime\x12\x1d\n\nsize_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12\x16\n\x06status\x18\x05 \x01(\tR\x06status"\xa1\x04\n\x08Snapshot\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n\x0bvcluster_id\x18\x03 \x01(\tR\nvclusterId\x12#\n\rvcluster_name\x18\x04 \x01(\tR\x0cvclusterName\x12\x1c\n\tnamespace\x18\x05 \x01(\tR\tnamespace\x127\n\x06status\x18\x06 \x01(\x0e2\x1f.vcluster.api.v1.SnapshotStatusR\x06status\x12\x1d\n\nsize_bytes\x18\x07 \x01(\x03R\tsizeBytes\x12;\n\x0bcreate_time\x18\x08 \x01(\x0b2\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bexpire_time\x18\t \x01(\x0b2\x1a.google.protobuf.TimestampR\nexpireTime\x12=\n\x06labels\x18\n \x03(\x0b2%.vcluster.api.v1.Snapshot.LabelsEntryR\x06labels\x12 \n\x0bdescription\x18\x0b \x01(\tR\x0bdescription\x12\x1f\n\x0bstorage_uri\x18\x0c \x01(\tR\nstorageUri\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xf1\x02\n\x15CreateVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x121\n\x04spec\x18\x03 \x01(\x0b2\x1d.vcluster.api.v1.VClusterSpecR\x04spec\x12J\n\x06labels\x18\x04 \x03(\x0b22.vcluster.api.v1.CreateVClusterRequest.LabelsEntryR\x06labels\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12$\n\x0ewait_for_ready\x18\x06 \x01(\x08R\x0cwaitForReady\x12\'\n\x0ftimeout_seconds\x18\x07 \x01(\x05R\x0etimeoutSeconds\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"r\n\x16CreateVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\x85\x01\n\x12GetVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x0e\n\x02id\x18\x03 \x01(\tR\x02id\x12-\n\x12include_kubeconfig\x18\x04 \x01(\x08R\x11includeKubeconfig"L\n\x13GetVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster"\x92\x02\n\x14ListVClustersRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12%\n\x0elabel_selector\x18\x04 \x01(\tR\rlabelSelector\x12.\n\x06phases\x18\x05 \x03(\x0e2\x16.vcluster.api.v1.PhaseR\x06phases\x12\x14\n\x05owner\x18\x06 \x01(\tR\x05owner\x12\x18\n\x07project\x18\x07 \x01(\tR\x07project\x12\x19\n\x08order_by\x18\x08 \x01(\tR\x07orderBy"\x99\x01\n\x15ListVClustersResponse\x127\n\tvclusters\x18\x01 \x03(\x0b2\x19.vcluster.api.v1.VClusterR\tvclusters\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n\x0btotal_count\x18\x03 \x01(\x05R\ntotalCount"\xc0\x02\n\x15UpdateVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x121\n\x04spec\x18\x03 \x01(\x0b2\x1d.vcluster.api.v1.VClusterSpecR\x04spec\x12;\n\x0bupdate_mask\x18\x04 \x01(\x0b2\x1a.google.protobuf.FieldMaskR\nupdateMask\x12J\n\x06labels\x18\x05 \x03(\x0b22.vcluster.api.v1.UpdateVClusterRequest.LabelsEntryR\x06labels\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"r\n\x16UpdateVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xbc\x01\n\x15DeleteVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x14\n\x05force\x18\x03 \x01(\x08R\x05force\x12)\n\x10delete_snapshots\x18\x04 \x01(\x08R\x0fdeleteSnapshots\x120\n\x14grace_period_seconds\x18\x05 \x01(\x05R\x12gracePeriodSeconds"x\n\x16DeleteVClusterResponse\x12!\n\x0coperation_id\x18\x01 \x01(\tR\x0boperationId\x12;\n\x0bdelete_time\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\ndeleteTime"\xa9\x01\n\x14ScaleVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12C\n\tresources\x18\x03 \x01(\x0b2%.vcluster.api.v1.ResourceRequirementsR\tresources\x12\x1a\n\x08replicas\x18\x04 \x01(\x05R\x08replicas"q\n\x15ScaleVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xf5\x01\n\x16SuspendVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\'\n\x0fdrain_workloads\x18\x03 \x01(\x08R\x0edrainWorkloads\x122\n\x15drain_timeout_seconds\x18\x04 \x01(\x05R\x13drainTimeoutSeconds\x12\'\n\x0fcreate_snapshot\x18\x05 \x01(\x08R\x0ecreateSnapshot\x12#\n\rsnapshot_name\x18\x06 \x01(\tR\x0csnapshotName"\xaa\x01\n\x17SuspendVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x125\n\x08snapshot\x18\x02 \x01(\x0b2\x19.vcluster.api.v1.SnapshotR\x08snapshot\x12!\n\x0coperation_id\x18\x03 \x01(\tR\x0boperationId"z\n\x15ResumeVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12/\n\x13reconcile_workloads\x18\x03 \x01(\x08R\x12reconcileWorkloads"r\n\x16ResumeVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xf1\x02\n\x17SnapshotVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12#\n\rsnapshot_name\x18\x03 \x01(\tR\x0csnapshotName\x12 \n\x0bdescription\x18\x04 \x01(\tR\x0bdescription\x12\'\n\x0fretention_hours\x18\x05 \x01(\x05R\x0eretentionHours\x12L\n\x06labels\x18\x06 \x03(\x0b24.vcluster.api.v1.SnapshotVClusterRequest.LabelsEntryR\x06labels\x12+\n\x11include_workloads\x18\x07 \x01(\x08R\x10includeWorkloads\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"t\n\x18SnapshotVClusterResponse\x125\n\x08snapshot\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.SnapshotR\x08snapshot\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xf7\x01\n\x16RestoreVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1f\n\x0bsnapshot_id\x18\x03 \x01(\tR\nsnapshotId\x12\x1d\n\ncreate_new\x18\x04 \x01(\x08R\tcreateNew\x12\x19\n\x08new_name\x18\x05 \x01(\tR\x07newName\x12#\n\rnew_namespace\x18\x06 \x01(\tR\x0cnewNamespace\x12+\n\x11restore_workloads\x18\x07 \x01(\x08R\x10restoreWorkloads"s\n\x17RestoreVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\x8f\x01\n\x1cGetVClusterKubeconfigRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x16\n\x06format\x18\x03 \x01(\tR\x06format\x12%\n\x0evalidity_hours\x18\x04 \x01(\x05R\rvalidityHours"\xaa\x01\n\x1dGetVClusterKubeconfigResponse\x12\x1e\n\nkubeconfig\x18\x01 \x01(\tR\nkubeconfig\x12.\n\x13api_server_endpoint\x18\x02 \x01(\tR\x11apiServerEndpoint\x129\n\nexpires_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\texpiresAt"\x9a\x01\n\x14WatchVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n\x0elabel_selector\x18\x03 \x01(\tR\rlabelSelector\x12)\n\x10resource_version\x18\x04 \x01(\tR\x0fresourceVersion"\x83\x01\n\x15WatchVClusterResponse\x123\n\x04type\x18\x01 \x01(\x0e2\x1f.vcluster.api.v1.WatchEventTypeR\x04type\x125\n\x08vcluster\x18\x02 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster"\xbc\x01\n\x14ListSnapshotsRequest\x12#\n\rvcluster_name\x18\x01 \x01(\tR\x0cvclusterName\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\x12%\n\x0elabel_selector\x18\x05 \x01(\tR\rlabelSelector"\x99\x01\n\x15ListSnapshotsResponse\x127\n\tsnapshots\x18\x01 \x03(\x0b2\x19.vcluster.api.v1.SnapshotR\tsnapshots\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n\x0btotal_count\x18\x03 \x01(\x05R\ntotalCount"V\n\x12GetSnapshotRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x03 \x01(\tR\tnamespace"L\n\x13GetSnapshotResponse\x125\n\x08snapshot\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.SnapshotR\x08snapshot"=\n\x15DeleteSnapshotRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05force\x18\x02 \x01(\x08R\x05force"U\n\x16DeleteSnapshotResponse\x12;\n\x0bdelete_time\x18\x01 \x01(\x0b2\x1a.google.protobuf.TimestampR\ndeleteTime"\xec\x02\n\x0bErrorDetail\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\x12\x14\n\x05field\x18\x02 \x01(\tR\x05field\x12F\n\x08metadata\x18\x03 \x03(\x0b2*.vcluster.api.v1.ErrorDetail.MetadataEntryR\x08metadata\x12:\n\x0bretry_delay\x18\x04 \x01(\x0b2\x19.google.protobuf.DurationR\nretryDelay\x12?\n\nviolations\x18\x05 \x03(\x0b2\x1f.vcluster.api.v1.FieldViolationR\nviolations\x12-\n\x12omitted_violations\x18\x06 \x01(\x05R\x11omittedViolations\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"H\n\x0eFieldViolation\x12\x14\n\x05field\x18\x01 \x01(\tR\x05field\x12 \n\x0bdescription\x18\x02 \x01(\tR\x0bdescription*\xfa\x01\n\x05Phase\x12\x15\n\x11PHASE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePHASE_CREATING\x10\x01\x12\x11\n\rPHASE_RUNNING\x10\x02\x12\x13\n\x0fPHASE_SUSPENDED\x10\x03\x12\x11\n\rPHASE_SCALING\x10\x04\x12\x12\n\x0ePHASE_DELETING\x10\x05\x12\x0f\n\x0bPHASE_ERROR\x10\x06\x12\x12\n\x0ePHASE_UPDATING\x10\x07\x12\x13\n\x0fPHASE_RESTORING\x10\x08\x12\x16\n\x12PHASE_SNAPSHOTTING\x10\t\x12\x12\n\x0ePHASE_RESUMING\x10\n\x12\x11\n\rPHASE_PENDING\x10\x0b*\xa4\x01\n\x0eSnapshotStatus\x12\x1f\n\x1bSNAPSHOT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18SNAPSHOT_STATUS_CREATING\x10\x01\x12\x19\n\x15SNAPSHOT_STATUS_READY\x10\x02\x12\x1a\n\x16SNAPSHOT_STATUS_FAILED\x10\x03\x12\x1c\n\x18SNAPSHOT_STATUS_DELETING\x10\x04*\xa7\x01\n\x0eWatchEventType\x12 \n\x1cWATCH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16WATCH_EVENT_TYPE_ADDED\x10\x01\x12\x1d\n\x19WATCH_EVENT_TYPE_MODIFIED\x10\x02\x12\x1c\n\x18WATCH_EVENT_TYPE_DELETED\x10\x03\x12\x1a\n\x16WATCH_EVENT_TYPE_ERROR\x10\x042\xd5\t\n\x0fVClusterService\x12a\n\x0eCreateVCluster\x12&.vcluster.api.v1.CreateVClusterRequest\x1a\'.vcluster.api.v1.CreateVClusterResponse\x12]\n\x0bGetVCluster\x12#.vcluster.api.v1.GetVClusterRequest\x1a$.vcluster.api.v1.GetVClusterResponse"\x03\x90\x02\x01\x12c\n\rListVClusters\x12%.vcluster.api.v1.ListVClustersRequest\x1a&.vcluster.api.v1.ListVClustersResponse"\x03\x90\x02\x01\x12a\n\x0eUpdateVCluster\x12&.vcluster.api.v1.UpdateVClusterRequest\x1a\'.vcluster.api.v1.UpdateVClusterResponse\x12a\n\x0eDeleteVCluster\x12&.vcluster.api.v1.DeleteVClusterRequest\x1a\'.vcluster.api.v1.DeleteVClusterResponse\x12^\n\rScaleVCluster\x12%.vcluster.api.v1.ScaleVClusterRequest\x1a&.vcluster.api.v1.ScaleVClusterResponse\x12d\n\x0fSuspendVCluster\x12\'.vcluster.api.v1.SuspendVClusterRequest\x1a(.vcluster.api.v1.SuspendVClusterResponse\x12a\n\x0eResumeVCluster\x12&.vcluster.api.v1.ResumeVClusterRequest\x1a\'.vcluster.api.v1.ResumeVClusterResponse\x12g\n\x10SnapshotVCluster\x12(.vcluster.api.v1.SnapshotVClusterRequest\x1a).vcluster.api.v1.SnapshotVClusterResponse\x12d\n\x0fRestoreVCluster\x12\'.vcluster.api.v1.RestoreVClusterRequest\x1a(.vcluster.api.v1.RestoreVClusterResponse\x12{\n\x15GetVClusterKubeconfig\x12-.vcluster.api.v1.GetVClusterKubeconfigRequest\x1a..vcluster.api.v1.GetVClusterKubeconfigResponse"\x03\x90\x02\x01\x12`\n\rWatchVCluster\x12%.vcluster.api.v1.WatchVClusterRequest\x1a&.vcluster.api.v1.WatchVClusterResponse0\x012\xb8\x02\n\x0fSnapshotService\x12c\n\rListSnapshots\x12%.vcluster.api.v1.ListSnapshotsRequest\x1a&.vcluster.api.v1.ListSnapshotsResponse"\x03\x90\x02\x01\x12]\n\x0bGetSnapshot\x12#.vcluster.api.v1.GetSnapshotRequest\x1a$.vcluster.api.v1.GetSnapshotResponse"\x03\x90\x02\x01\x12a\n\x0eDeleteSnapshot\x12&.vcluster.api.v1.DeleteSnapshotRequest\x1a\'.vcluster.api.v1.DeleteSnapshotResponseb\x06proto3',
+    b'\n"vcluster/api/v1/vcluster_api.proto\x12\x0fvcluster.api.v1\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto"\xa7\x05\n\x08VCluster\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x03 \x01(\tR\tnamespace\x121\n\x04spec\x18\x04 \x01(\x0b2\x1d.vcluster.api.v1.VClusterSpecR\x04spec\x127\n\x06status\x18\x05 \x01(\x0b2\x1f.vcluster.api.v1.VClusterStatusR\x06status\x12=\n\x06labels\x18\x06 \x03(\x0b2%.vcluster.api.v1.VCluster.LabelsEntryR\x06labels\x12L\n\x0bannotations\x18\x07 \x03(\x0b2*.vcluster.api.v1.VCluster.AnnotationsEntryR\x0bannotations\x12;\n\x0bcreate_time\x18\x08 \x01(\x0b2\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bupdate_time\x18\t \x01(\x0b2\x1a.google.protobuf.TimestampR\nupdateTime\x12;\n\x0bdelete_time\x18\n \x01(\x0b2\x1a.google.protobuf.TimestampR\ndeleteTime\x12\x14\n\x05owner\x18\x0b \x01(\tR\x05owner\x12\x18\n\x07project\x18\x0c \x01(\tR\x07project\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a>\n\x10AnnotationsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x83\x05\n\x0cVClusterSpec\x12-\n\x12kubernetes_version\x18\x01 \x01(\tR\x11kubernetesVersion\x12C\n\tresources\x18\x02 \x01(\x0b2%.vcluster.api.v1.ResourceRequirementsR\tresources\x12\x1a\n\x08replicas\x18\x03 \x01(\x05R\x08replicas\x128\n\x07network\x18\x04 \x01(\x0b2\x1e.vcluster.api.v1.NetworkConfigR\x07network\x128\n\x07storage\x18\x05 \x01(\x0b2\x1e.vcluster.api.v1.StorageConfigR\x07storage\x12\x1b\n\tenable_ha\x18\x06 \x01(\x08R\x08enableHa\x12\x16\n\x06distro\x18\x07 \x01(\tR\x06distro\x12\x1f\n\x0bhelm_values\x18\x08 \x01(\tR\nhelmValues\x12/\n\x04sync\x18\t \x01(\x0b2\x1b.vcluster.api.v1.SyncConfigR\x04sync\x127\n\x07plugins\x18\n \x03(\x0b2\x1d.vcluster.api.v1.PluginConfigR\x07plugins\x128\n\x07ingress\x18\x0b \x01(\x0b2\x1e.vcluster.api.v1.IngressConfigR\x07ingress\x12N\n\x0fservice_account\x18\x0c \x01(\x0b2%.vcluster.api.v1.ServiceAccountConfigR\x0eserviceAccount\x12%\n\x0eisolation_mode\x18\r \x01(\tR\risolationMode"\x92\x02\n\x14ResourceRequirements\x12\x1f\n\x0bcpu_request\x18\x01 \x01(\tR\ncpuRequest\x12\x1b\n\tcpu_limit\x18\x02 \x01(\tR\x08cpuLimit\x12%\n\x0ememory_request\x18\x03 \x01(\tR\rmemoryRequest\x12!\n\x0cmemory_limit\x18\x04 \x01(\tR\x0bmemoryLimit\x12:\n\x19ephemeral_storage_request\x18\x05 \x01(\tR\x17ephemeralStorageRequest\x126\n\x17ephemeral_storage_limit\x18\x06 \x01(\tR\x15ephemeralStorageLimit"\xd9\x01\n\rNetworkConfig\x12\x19\n\x08pod_cidr\x18\x01 \x01(\tR\x07podCidr\x12!\n\x0cservice_cidr\x18\x02 \x01(\tR\x0bserviceCidr\x126\n\x17enable_network_policies\x18\x03 \x01(\x08R\x15enableNetworkPolicies\x12$\n\x0edns_service_ip\x18\x04 \x01(\tR\x0cdnsServiceIp\x12,\n\x03dns\x18\x05 \x01(\x0b2\x1a.vcluster.api.v1.DNSConfigR\x03dns"c\n\tDNSConfig\x12 \n\x0bnameservers\x18\x01 \x03(\tR\x0bnameservers\x12\x1a\n\x08searches\x18\x02 \x03(\tR\x08searches\x12\x18\n\x07options\x18\x03 \x03(\tR\x07options"\xd9\x01\n\rStorageConfig\x122\n\x15default_storage_class\x18\x01 \x01(\tR\x13defaultStorageClass\x12-\n\x12enable_persistence\x18\x02 \x01(\x08R\x11enablePersistence\x12)\n\x10persistence_size\x18\x03 \x01(\tR\x0fpersistenceSize\x12:\n\x19persistence_storage_class\x18\x04 \x01(\tR\x17persistenceStorageClass"\x8e\x03\n\nSyncConfig\x12\x1d\n\nsync_nodes\x18\x01 \x01(\x08R\tsyncNodes\x126\n\x17sync_persistent_volumes\x18\x02 \x01(\x08R\x15syncPersistentVolumes\x120\n\x14sync_storage_classes\x18\x03 \x01(\x08R\x12syncStorageClasses\x12%\n\x0esync_ingresses\x18\x04 \x01(\x08R\rsyncIngresses\x122\n\x15sync_priority_classes\x18\x05 \x01(\x08R\x13syncPriorityClasses\x122\n\x15sync_network_policies\x18\x06 \x01(\x08R\x13syncNetworkPolicies\x12=\n\x1bsync_pod_disruption_budgets\x18\x07 \x01(\x08R\x18syncPodDisruptionBudgets\x12)\n\x10custom_resources\x18\x08 \x03(\tR\x0fcustomResources"n\n\x0cPluginConfig\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n\x07version\x18\x02 \x01(\tR\x07version\x12\x16\n\x06config\x18\x03 \x01(\tR\x06config\x12\x18\n\x07enabled\x18\x04 \x01(\x08R\x07enabled"\xab\x02\n\rIngressConfig\x12\x18\n\x07enabled\x18\x01 \x01(\x08R\x07enabled\x12#\n\ringress_class\x18\x02 \x01(\tR\x0cingressClass\x12\x1a\n\x08hostname\x18\x03 \x01(\tR\x08hostname\x12,\n\x03tls\x18\x04 \x01(\x0b2\x1a.vcluster.api.v1.TLSConfigR\x03tls\x12Q\n\x0bannotations\x18\x05 \x03(\x0b2/.vcluster.api.v1.IngressConfig.AnnotationsEntryR\x0bannotations\x1a>\n\x10AnnotationsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x91\x01\n\tTLSConfig\x12\x18\n\x07enabled\x18\x01 \x01(\x08R\x07enabled\x12\x1f\n\x0bsecret_name\x18\x02 \x01(\tR\nsecretName\x12(\n\x10use_cert_manager\x18\x03 \x01(\x08R\x0euseCertManager\x12\x1f\n\x0bissuer_name\x18\x04 \x01(\tR\nissuerName"\xed\x01\n\x14ServiceAccountConfig\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12X\n\x0bannotations\x18\x02 \x03(\x0b26.vcluster.api.v1.ServiceAccountConfig.AnnotationsEntryR\x0bannotations\x12\'\n\x0fautomount_token\x18\x03 \x01(\x08R\x0eautomountToken\x1a>\n\x10AnnotationsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\x84\x05\n\x0eVClusterStatus\x12,\n\x05phase\x18\x01 \x01(\x0e2\x16.vcluster.api.v1.PhaseR\x05phase\x12\x18\n\x07message\x18\x02 \x01(\tR\x07message\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12:\n\nconditions\x18\x04 \x03(\x0b2\x1a.vcluster.api.v1.ConditionR\nconditions\x12\x1e\n\nkubeconfig\x18\x05 \x01(\tR\nkubeconfig\x12.\n\x13api_server_endpoint\x18\x06 \x01(\tR\x11apiServerEndpoint\x12C\n\rcurrent_usage\x18\x07 \x01(\x0b2\x1e.vcluster.api.v1.ResourceUsageR\x0ccurrentUsage\x12%\n\x0eready_replicas\x18\x08 \x01(\x05R\rreadyReplicas\x12%\n\x0etotal_replicas\x18\t \x01(\x05R\rtotalReplicas\x129\n\nready_time\x18\n \x01(\x0b2\x1a.google.protobuf.TimestampR\treadyTime\x12B\n\rlast_snapshot\x18\x0b \x01(\x0b2\x1d.vcluster.api.v1.SnapshotInfoR\x0clastSnapshot\x12C\n\x0chelm_release\x18\x0c \x01(\x0b2 .vcluster.api.v1.HelmReleaseInfoR\x0bhelmRelease\x12/\n\x13observed_generation\x18\r \x01(\x03R\x12observedGeneration"\xfb\x01\n\tCondition\x12\x12\n\x04type\x18\x01 \x01(\tR\x04type\x12\x16\n\x06status\x18\x02 \x01(\tR\x06status\x12\x16\n\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n\x07message\x18\x04 \x01(\tR\x07message\x12L\n\x14last_transition_time\x18\x05 \x01(\x0b2\x1a.google.protobuf.TimestampR\x12lastTransitionTime\x12B\n\x0flast_probe_time\x18\x06 \x01(\x0b2\x1a.google.protobuf.TimestampR\rlastProbeTime"\xdf\x01\n\rResourceUsage\x12\x1b\n\tcpu_usage\x18\x01 \x01(\tR\x08cpuUsage\x12!\n\x0cmemory_usage\x18\x02 \x01(\tR\x0bmemoryUsage\x12#\n\rstorage_usage\x18\x03 \x01(\tR\x0cstorageUsage\x12\x1b\n\tpod_count\x18\x04 \x01(\x05R\x08podCount\x12\'\n\x0fnamespace_count\x18\x05 \x01(\x05R\x0enamespaceCount\x12#\n\rservice_count\x18\x06 \x01(\x05R\x0cserviceCount"\x9f\x01\n\x0fHelmReleaseInfo\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12#\n\rchart_version\x18\x02 \x01(\tR\x0cchartVersion\x12\x1f\n\x0bapp_version\x18\x03 \x01(\tR\nappVersion\x12\x16\n\x06status\x18\x04 \x01(\tR\x06status\x12\x1a\n\x08revision\x18\x05 \x01(\x05R\x08revision"\xa6\x01\n\x0cSnapshotInfo\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12;\n\x0bcreate_time\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\ncreateTime\x12\x1d\n\nsize_bytes\x18\x04 \x01(\x03R\tsizeBytes\x12\x16\n\x06status\x18\x05 \x01(\tR\x06status"\xa1\x04\n\x08Snapshot\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1f\n\x0bvcluster_id\x18\x03 \x01(\tR\nvclusterId\x12#\n\rvcluster_name\x18\x04 \x01(\tR\x0cvclusterName\x12\x1c\n\tnamespace\x18\x05 \x01(\tR\tnamespace\x127\n\x06status\x18\x06 \x01(\x0e2\x1f.vcluster.api.v1.SnapshotStatusR\x06status\x12\x1d\n\nsize_bytes\x18\x07 \x01(\x03R\tsizeBytes\x12;\n\x0bcreate_time\x18\x08 \x01(\x0b2\x1a.google.protobuf.TimestampR\ncreateTime\x12;\n\x0bexpire_time\x18\t \x01(\x0b2\x1a.google.protobuf.TimestampR\nexpireTime\x12=\n\x06labels\x18\n \x03(\x0b2%.vcluster.api.v1.Snapshot.LabelsEntryR\x06labels\x12 \n\x0bdescription\x18\x0b \x01(\tR\x0bdescription\x12\x1f\n\x0bstorage_uri\x18\x0c \x01(\tR\nstorageUri\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"\xf1\x02\n\x15CreateVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x121\n\x04spec\x18\x03 \x01(\x0b2\x1d.vcluster.api.v1.VClusterSpecR\x04spec\x12J\n\x06labels\x18\x04 \x03(\x0b22.vcluster.api.v1.CreateVClusterRequest.LabelsEntryR\x06labels\x12\x1d\n\nrequest_id\x18\x05 \x01(\tR\trequestId\x12$\n\x0ewait_for_ready\x18\x06 \x01(\x08R\x0cwaitForReady\x12\'\n\x0ftimeout_seconds\x18\x07 \x01(\x05R\x0etimeoutSeconds\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"r\n\x16CreateVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\x85\x01\n\x12GetVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x0e\n\x02id\x18\x03 \x01(\tR\x02id\x12-\n\x12include_kubeconfig\x18\x04 \x01(\x08R\x11includeKubeconfig"L\n\x13GetVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster"\x92\x02\n\x14ListVClustersRequest\x12\x1c\n\tnamespace\x18\x01 \x01(\tR\tnamespace\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\x12%\n\x0elabel_selector\x18\x04 \x01(\tR\rlabelSelector\x12.\n\x06phases\x18\x05 \x03(\x0e2\x16.vcluster.api.v1.PhaseR\x06phases\x12\x14\n\x05owner\x18\x06 \x01(\tR\x05owner\x12\x18\n\x07project\x18\x07 \x01(\tR\x07project\x12\x19\n\x08order_by\x18\x08 \x01(\tR\x07orderBy"\x99\x01\n\x15ListVClustersResponse\x127\n\tvclusters\x18\x01 \x03(\x0b2\x19.vcluster.api.v1.VClusterR\tvclusters\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n\x0btotal_count\x18\x03 \x01(\x05R\ntotalCount"\xc0\x02\n\x15UpdateVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x121\n\x04spec\x18\x03 \x01(\x0b2\x1d.vcluster.api.v1.VClusterSpecR\x04spec\x12;\n\x0bupdate_mask\x18\x04 \x01(\x0b2\x1a.google.protobuf.FieldMaskR\nupdateMask\x12J\n\x06labels\x18\x05 \x03(\x0b22.vcluster.api.v1.UpdateVClusterRequest.LabelsEntryR\x06labels\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"r\n\x16UpdateVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xbc\x01\n\x15DeleteVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x14\n\x05force\x18\x03 \x01(\x08R\x05force\x12)\n\x10delete_snapshots\x18\x04 \x01(\x08R\x0fdeleteSnapshots\x120\n\x14grace_period_seconds\x18\x05 \x01(\x05R\x12gracePeriodSeconds"x\n\x16DeleteVClusterResponse\x12!\n\x0coperation_id\x18\x01 \x01(\tR\x0boperationId\x12;\n\x0bdelete_time\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\ndeleteTime"\xa9\x01\n\x14ScaleVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12C\n\tresources\x18\x03 \x01(\x0b2%.vcluster.api.v1.ResourceRequirementsR\tresources\x12\x1a\n\x08replicas\x18\x04 \x01(\x05R\x08replicas"q\n\x15ScaleVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xf5\x01\n\x16SuspendVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\'\n\x0fdrain_workloads\x18\x03 \x01(\x08R\x0edrainWorkloads\x122\n\x15drain_timeout_seconds\x18\x04 \x01(\x05R\x13drainTimeoutSeconds\x12\'\n\x0fcreate_snapshot\x18\x05 \x01(\x08R\x0ecreateSnapshot\x12#\n\rsnapshot_name\x18\x06 \x01(\tR\x0csnapshotName"\xaa\x01\n\x17SuspendVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x125\n\x08snapshot\x18\x02 \x01(\x0b2\x19.vcluster.api.v1.SnapshotR\x08snapshot\x12!\n\x0coperation_id\x18\x03 \x01(\tR\x0boperationId"z\n\x15ResumeVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12/\n\x13reconcile_workloads\x18\x03 \x01(\x08R\x12reconcileWorkloads"r\n\x16ResumeVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xf1\x02\n\x17SnapshotVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12#\n\rsnapshot_name\x18\x03 \x01(\tR\x0csnapshotName\x12 \n\x0bdescription\x18\x04 \x01(\tR\x0bdescription\x12\'\n\x0fretention_hours\x18\x05 \x01(\x05R\x0eretentionHours\x12L\n\x06labels\x18\x06 \x03(\x0b24.vcluster.api.v1.SnapshotVClusterRequest.LabelsEntryR\x06labels\x12+\n\x11include_workloads\x18\x07 \x01(\x08R\x10includeWorkloads\x1a9\n\x0bLabelsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"t\n\x18SnapshotVClusterResponse\x125\n\x08snapshot\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.SnapshotR\x08snapshot\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\xf7\x01\n\x16RestoreVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1f\n\x0bsnapshot_id\x18\x03 \x01(\tR\nsnapshotId\x12\x1d\n\ncreate_new\x18\x04 \x01(\x08R\tcreateNew\x12\x19\n\x08new_name\x18\x05 \x01(\tR\x07newName\x12#\n\rnew_namespace\x18\x06 \x01(\tR\x0cnewNamespace\x12+\n\x11restore_workloads\x18\x07 \x01(\x08R\x10restoreWorkloads"s\n\x17RestoreVClusterResponse\x125\n\x08vcluster\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster\x12!\n\x0coperation_id\x18\x02 \x01(\tR\x0boperationId"\x8f\x01\n\x1cGetVClusterKubeconfigRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x16\n\x06format\x18\x03 \x01(\tR\x06format\x12%\n\x0evalidity_hours\x18\x04 \x01(\x05R\rvalidityHours"\xaa\x01\n\x1dGetVClusterKubeconfigResponse\x12\x1e\n\nkubeconfig\x18\x01 \x01(\tR\nkubeconfig\x12.\n\x13api_server_endpoint\x18\x02 \x01(\tR\x11apiServerEndpoint\x129\n\nexpires_at\x18\x03 \x01(\x0b2\x1a.google.protobuf.TimestampR\texpiresAt"\x9a\x01\n\x14WatchVClusterRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n\x0elabel_selector\x18\x03 \x01(\tR\rlabelSelector\x12)\n\x10resource_version\x18\x04 \x01(\tR\x0fresourceVersion"\x83\x01\n\x15WatchVClusterResponse\x123\n\x04type\x18\x01 \x01(\x0e2\x1f.vcluster.api.v1.WatchEventTypeR\x04type\x125\n\x08vcluster\x18\x02 \x01(\x0b2\x19.vcluster.api.v1.VClusterR\x08vcluster"\xbc\x01\n\x14ListSnapshotsRequest\x12#\n\rvcluster_name\x18\x01 \x01(\tR\x0cvclusterName\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12\x1b\n\tpage_size\x18\x03 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x04 \x01(\tR\tpageToken\x12%\n\x0elabel_selector\x18\x05 \x01(\tR\rlabelSelector"\x99\x01\n\x15ListSnapshotsResponse\x127\n\tsnapshots\x18\x01 \x03(\x0b2\x19.vcluster.api.v1.SnapshotR\tsnapshots\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1f\n\x0btotal_count\x18\x03 \x01(\x05R\ntotalCount"V\n\x12GetSnapshotRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x03 \x01(\tR\tnamespace"L\n\x13GetSnapshotResponse\x125\n\x08snapshot\x18\x01 \x01(\x0b2\x19.vcluster.api.v1.SnapshotR\x08snapshot"=\n\x15DeleteSnapshotRequest\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n\x05force\x18\x02 \x01(\x08R\x05force"U\n\x16DeleteSnapshotResponse\x12;\n\x0bdelete_time\x18\x01 \x01(\x0b2\x1a.google.protobuf.TimestampR\ndeleteTime"\xec\x02\n\x0bErrorDetail\x12\x16\n\x06reason\x18\x01 \x01(\tR\x06reason\x12\x14\n\x05field\x18\x02 \x01(\tR\x05field\x12F\n\x08metadata\x18\x03 \x03(\x0b2*.vcluster.api.v1.ErrorDetail.MetadataEntryR\x08metadata\x12:\n\x0bretry_delay\x18\x04 \x01(\x0b2\x19.google.protobuf.DurationR\nretryDelay\x12?\n\nviolations\x18\x05 \x03(\x0b2\x1f.vcluster.api.v1.FieldViolationR\nviolations\x12-\n\x12omitted_violations\x18\x06 \x01(\x05R\x11omittedViolations\x1a;\n\rMetadataEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x028\x01"H\n\x0eFieldViolation\x12\x14\n\x05field\x18\x01 \x01(\tR\x05field\x12 \n\x0bdescription\x18\x02 \x01(\tR\x0bdescription"\x89\x01\n\x18ListVClusterUsageRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n\x0eafter_sequence\x18\x03 \x01(\x03R\rafterSequence\x12\x14\n\x05limit\x18\x04 \x01(\x05R\x05limit"x\n\x19ListVClusterUsageResponse\x126\n\x07samples\x18\x01 \x03(\x0b2\x1c.vcluster.api.v1.UsageSampleR\x07samples\x12#\n\rlast_sequence\x18\x02 \x01(\x03R\x0clastSequence"\xf4\x01\n\x0bUsageSample\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12.\n\x04time\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\x04time\x124\n\x05usage\x18\x03 \x01(\x0b2\x1e.vcluster.api.v1.ResourceUsageR\x05usage\x12\x1b\n\tcpu_cores\x18\x04 \x01(\x01R\x08cpuCores\x12!\n\x0cmemory_bytes\x18\x05 \x01(\x03R\x0bmemoryBytes\x12#\n\rstorage_bytes\x18\x06 \x01(\x03R\x0cstorageBytes"\x8a\x01\n\x19ListVClusterEventsRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n\tnamespace\x18\x02 \x01(\tR\tnamespace\x12%\n\x0eafter_sequence\x18\x03 \x01(\x03R\rafterSequence\x12\x14\n\x05limit\x18\x04 \x01(\x05R\x05limit"y\n\x1aListVClusterEventsResponse\x126\n\x06events\x18\x01 \x03(\x0b2\x1e.vcluster.api.v1.VClusterEventR\x06events\x12#\n\rlast_sequence\x18\x02 \x01(\x03R\x0clastSequence"\x85\x04\n\rVClusterEvent\x12\x1a\n\x08sequence\x18\x01 \x01(\x03R\x08sequence\x12.\n\x04time\x18\x02 \x01(\x0b2\x1a.google.protobuf.TimestampR\x04time\x12\x12\n\x04type\x18\x03 \x01(\tR\x04type\x12\x16\n\x06reason\x18\x04 \x01(\tR\x06reason\x12\x18\n\x07message\x18\x05 \x01(\tR\x07message\x12\x14\n\x05actor\x18\x06 \x01(\tR\x05actor\x12\x1c\n\toperation\x18\x07 \x01(\tR\toperation\x12!\n\x0coperation_id\x18\x08 \x01(\tR\x0boperationId\x12\x18\n\x07outcome\x18\t \x01(\tR\x07outcome\x125\n\x08duration\x18\n \x01(\x0b2\x19.google.protobuf.DurationR\x08duration\x125\n\nfrom_phase\x18\x0b \x01(\x0e2\x16.vcluster.api.v1.PhaseR\tfromPhase\x121\n\x08to_phase\x18\x0c \x01(\x0e2\x16.vcluster.api.v1.PhaseR\x07toPhase\x12%\n\x0econdition_type\x18\r \x01(\tR\rconditionType\x12)\n\x10condition_status\x18\x0e \x01(\tR\x0fconditionStatus*\xfa\x01\n\x05Phase\x12\x15\n\x11PHASE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePHASE_CREATING\x10\x01\x12\x11\n\rPHASE_RUNNING\x10\x02\x12\x13\n\x0fPHASE_SUSPENDED\x10\x03\x12\x11\n\rPHASE_SCALING\x10\x04\x12\x12\n\x0ePHASE_DELETING\x10\x05\x12\x0f\n\x0bPHASE_ERROR\x10\x06\x12\x12\n\x0ePHASE_UPDATING\x10\x07\x12\x13\n\x0fPHASE_RESTORING\x10\x08\x12\x16\n\x12PHASE_SNAPSHOTTING\x10\t\x12\x12\n\x0ePHASE_RESUMING\x10\n\x12\x11\n\rPHASE_PENDING\x10\x0b*\xa4\x01\n\x0eSnapshotStatus\x12\x1f\n\x1bSNAPSHOT_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18SNAPSHOT_STATUS_CREATING\x10\x01\x12\x19\n\x15SNAPSHOT_STATUS_READY\x10\x02\x12\x1a\n\x16SNAPSHOT_STATUS_FAILED\x10\x03\x12\x1c\n\x18SNAPSHOT_STATUS_DELETING\x10\x04*\xa7\x01\n\x0eWatchEventType\x12 \n\x1cWATCH_EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16WATCH_EVENT_TYPE_ADDED\x10\x01\x12\x1d\n\x19WATCH_EVENT_TYPE_MODIFIED\x10\x02\x12\x1c\n\x18WATCH_EVENT_TYPE_DELETED\x10\x03\x12\x1a\n\x16WATCH_EVENT_TYPE_ERROR\x10\x042\xba\x0b\n\x0fVClusterService\x12a\n\x0eCreateVCluster\x12&.vcluster.api.v1.CreateVClusterRequest\x1a\'.vcluster.api.v1.CreateVClusterResponse\x12]\n\x0bGetVCluster\x12#.vcluster.api.v1.GetVClusterRequest\x1a$.vcluster.api.v1.GetVClusterResponse"\x03\x90\x02\x01\x12c\n\rListVClusters\x12%.vcluster.api.v1.ListVClustersRequest\x1a&.vcluster.api.v1.ListVClustersResponse"\x03\x90\x02\x01\x12a\n\x0eUpdateVCluster\x12&.vcluster.api.v1.UpdateVClusterRequest\x1a\'.vcluster.api.v1.UpdateVClusterResponse\x12a\n\x0eDeleteVCluster\x12&.vcluster.api.v1.DeleteVClusterRequest\x1a\'.vcluster.api.v1.DeleteVClusterResponse\x12^\n\rScaleVCluster\x12%.vcluster.api.v1.ScaleVClusterRequest\x1a&.vcluster.api.v1.ScaleVClusterResponse\x12d\n\x0fSuspendVCluster\x12\'.vcluster.api.v1.SuspendVClusterRequest\x1a(.vcluster.api.v1.SuspendVClusterResponse\x12a\n\x0eResumeVCluster\x12&.vcluster.api.v1.ResumeVClusterRequest\x1a\'.vcluster.api.v1.ResumeVClusterResponse\x12g\n\x10SnapshotVCluster\x12(.vcluster.api.v1.SnapshotVClusterRequest\x1a).vcluster.api.v1.SnapshotVClusterResponse\x12d\n\x0fRestoreVCluster\x12\'.vcluster.api.v1.RestoreVClusterRequest\x1a(.vcluster.api.v1.RestoreVClusterResponse\x12{\n\x15GetVClusterKubeconfig\x12-.vcluster.api.v1.GetVClusterKubeconfigRequest\x1a..vcluster.api.v1.GetVClusterKubeconfigResponse"\x03\x90\x02\x01\x12`\n\rWatchVCluster\x12%.vcluster.api.v1.WatchVClusterRequest\x1a&.vcluster.api.v1.WatchVClusterResponse0\x01\x12r\n\x12ListVClusterEvents\x12*.vcluster.api.v1.ListVClusterEventsRequest\x1a+.vcluster.api.v1.ListVClusterEventsResponse"\x03\x90\x02\x01\x12o\n\x11ListVClusterUsage\x12).vcluster.api.v1.ListVClusterUsageRequest\x1a*.vcluster.api.v1.ListVClusterUsageResponse"\x03\x90\x02\x012\xb8\x02\n\x0fSnapshotService\x12c\n\rListSnapshots\x12%.vcluster.api.v1.ListSnapshotsRequest\x1a&.vcluster.api.v1.ListSnapshotsResponse"\x03\x90\x02\x01\x12]\n\x0bGetSnapshot\x12#.vcluster.api.v1.GetSnapshotRequest\x1a$.vcluster.api.v1.GetSnapshotResponse"\x03\x90\x02\x01\x12a\n\x0eDeleteSnapshot\x12&.vcluster.api.v1.DeleteSnapshotRequest\x1a\'.vcluster.api.v1.DeleteSnapshotResponseb\x06proto3',
     [
         duration_pb.desc(),
         field_mask_pb.desc(),
@@ -3282,6 +3687,12 @@ _DESC = file_desc(
         "DeleteSnapshotResponse": DeleteSnapshotResponse,
         "ErrorDetail": ErrorDetail,
         "FieldViolation": FieldViolation,
+        "ListVClusterUsageRequest": ListVClusterUsageRequest,
+        "ListVClusterUsageResponse": ListVClusterUsageResponse,
+        "UsageSample": UsageSample,
+        "ListVClusterEventsRequest": ListVClusterEventsRequest,
+        "ListVClusterEventsResponse": ListVClusterEventsResponse,
+        "VClusterEvent": VClusterEvent,
         "Phase": Phase,
         "SnapshotStatus": SnapshotStatus,
         "WatchEventType": WatchEventType,
