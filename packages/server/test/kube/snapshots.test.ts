@@ -73,6 +73,51 @@ afterAll(async () => {
 
 const json = async (...args: string[]) => JSON.parse(await cluster.kubectl(...args, "-o", "json"));
 const helmJson = async (...args: string[]) => JSON.parse(await cluster.helm(...args, "-o", "json"));
+/** Waits for vcluster's restore pod in `namespace` and returns it. */
+async function restorePod(namespace: string) {
+  await expect
+    .poll(async () => (await json("get", "pods", "-n", namespace, "-l", "app=vcluster-snapshot")).items.length, {
+      timeout: OP_TIMEOUT,
+    })
+    .toBe(1);
+  return (await json("get", "pods", "-n", namespace, "-l", "app=vcluster-snapshot")).items[0];
+}
+
+/** Ends the restore pod as vcluster's restore would: its container exits with `exitCode`. */
+async function finishRestorePod(
+  pod: { metadata: { name: string; namespace: string }; spec: { containers: { image: string }[] } },
+  exitCode: number,
+  message?: string,
+) {
+  await cluster.kubectl(
+    "patch",
+    "pod",
+    pod.metadata.name,
+    "-n",
+    pod.metadata.namespace,
+    "--subresource=status",
+    "--type=merge",
+    "-p",
+    JSON.stringify({
+      status: {
+        phase: exitCode === 0 ? "Succeeded" : "Failed",
+        containerStatuses: [
+          {
+            name: "snapshot",
+            image: pod.spec.containers[0]?.image,
+            imageID: "",
+            ready: false,
+            restartCount: 0,
+            state: {
+              terminated: { exitCode, reason: exitCode === 0 ? "Completed" : "Error", ...(message ? { message } : {}) },
+            },
+          },
+        ],
+      },
+    }),
+  );
+}
+
 const requestsOf = async (namespace: string, snapshotId: string) =>
   (
     await json(
@@ -258,12 +303,7 @@ describe("snapshots through vcluster snapshot requests (the test plays vcluster'
       expect(restored.vcluster?.status?.phase).toBe(Phase.CREATING);
 
       // vcluster's restore pod appears once the new control plane is installed and paused.
-      await expect
-        .poll(async () => (await json("get", "pods", "-n", "snap-b", "-l", "app=vcluster-snapshot")).items.length, {
-          timeout: OP_TIMEOUT,
-        })
-        .toBe(1);
-      const pod = (await json("get", "pods", "-n", "snap-b", "-l", "app=vcluster-snapshot")).items[0];
+      const pod = await restorePod("snap-b");
       expect(pod.metadata.name).toMatch(/^vcluster-snapshot-[a-z0-9]{6}$/);
       expect(pod.spec.restartPolicy).toBe("Never");
       const container = pod.spec.containers[0];
@@ -293,31 +333,7 @@ describe("snapshots through vcluster snapshot requests (the test plays vcluster'
       expect(await cluster.kubectl("get", "resourcequota", "-n", "snap-b", "-o", "name")).toBe("");
 
       // The restore ends as vcluster's would: container exit code 0.
-      await cluster.kubectl(
-        "patch",
-        "pod",
-        pod.metadata.name,
-        "-n",
-        "snap-b",
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        JSON.stringify({
-          status: {
-            phase: "Succeeded",
-            containerStatuses: [
-              {
-                name: "snapshot",
-                image: container.image,
-                imageID: "",
-                ready: false,
-                restartCount: 0,
-                state: { terminated: { exitCode: 0, reason: "Completed" } },
-              },
-            ],
-          },
-        }),
-      );
+      await finishRestorePod(pod, 0);
       await server.api.idle();
       const beta = (await c.vc.getVCluster({ name: "beta", namespace: "snap-b" })).vcluster;
       expect(beta?.status?.phase, beta?.status?.message).toBe(Phase.RUNNING);
@@ -331,6 +347,49 @@ describe("snapshots through vcluster snapshot requests (the test plays vcluster'
       expect(Object.keys(back.metadata.annotations ?? {}).filter((k) => k.startsWith("loft.sh/"))).toEqual([]);
       expect((await json("get", "pods", "-n", "snap-b", "-l", "app=vcluster-snapshot")).items).toEqual([]);
       expect((await json("get", "secrets", "-n", "snap-b", "-l", "app=vcluster-snapshot")).items).toEqual([]);
+    },
+    OP_TIMEOUT,
+  );
+
+  it(
+    "restores in place: helm upgrade with the recorded values, paused, vcluster's restore pod, resumed",
+    async () => {
+      const revision = (await c.vc.getVCluster({ name: "alpha", namespace: "snap-a" })).vcluster?.status?.helmRelease
+        ?.revision;
+      await c.vc.restoreVCluster({ name: "alpha", namespace: "snap-a", snapshotId: first });
+      const pod = await restorePod("snap-a");
+      expect(pod.spec.containers[0].command).toEqual(["/vcluster", "restore"]);
+      expect((await json("get", "statefulset", "alpha", "-n", "snap-a")).spec.replicas).toBe(0);
+      await finishRestorePod(pod, 0);
+      await server.api.idle();
+      const alpha = (await c.vc.getVCluster({ name: "alpha", namespace: "snap-a" })).vcluster;
+      expect(alpha?.status?.phase, alpha?.status?.message).toBe(Phase.RUNNING);
+      expect(alpha?.status?.helmRelease?.revision).toBe((revision ?? 0) + 1);
+      expect((await json("get", "statefulset", "alpha", "-n", "snap-a")).spec.replicas).toBe(1);
+    },
+    OP_TIMEOUT,
+  );
+
+  it(
+    "reports a failed restore pod with its exit code and message",
+    async () => {
+      await c.vc.restoreVCluster({
+        name: "alpha",
+        namespace: "snap-a",
+        snapshotId: first,
+        createNew: true,
+        newName: "gamma",
+        newNamespace: "snap-c",
+      });
+      await finishRestorePod(await restorePod("snap-c"), 1, "snapshot not found");
+      await server.api.idle();
+      const gamma = (await c.vc.getVCluster({ name: "gamma", namespace: "snap-c" })).vcluster;
+      expect(gamma?.status?.phase).toBe(Phase.ERROR);
+      expect(gamma?.status?.message).toMatch(/restore pod failed: exit code 1 \(Error: snapshot not found\)/);
+      expect((await json("get", "pods", "-n", "snap-c", "-l", "app=vcluster-snapshot")).items).toEqual([]);
+      await c.vc.deleteVCluster({ name: "gamma", namespace: "snap-c", gracePeriodSeconds: 5 });
+      await server.api.idle();
+      expect(await cluster.kubectl("get", "namespace", "snap-c", "--ignore-not-found", "-o", "name")).toBe("");
     },
     OP_TIMEOUT,
   );
