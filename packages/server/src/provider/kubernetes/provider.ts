@@ -434,7 +434,7 @@ export class KubernetesProvider implements Provider, SnapshotHost {
         );
     }
     await this.deleteWorkloadPods(namespace, name, 0, 60, op.signal);
-    if (op.deleteSnapshots) await this.snapshots.deleteRequests(op);
+    await this.snapshots.releaseRequests(op, op.deleteSnapshots === true);
     const ours = ns.metadata?.labels?.[MANAGED_LABEL] === MANAGED_VALUE;
     const others = (await this.helm.list(namespace, op.signal)).filter((r) => r.name !== name);
     if (ours && others.length === 0) {

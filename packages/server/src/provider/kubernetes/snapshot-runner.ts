@@ -176,7 +176,10 @@ export class SnapshotRunner {
       () => this.kube.core.listNamespacedConfigMap({ namespace, labelSelector: selector }),
       op.signal,
     );
-    const existing = configMaps.items.find(wanted);
+    // A deletion that vcluster failed earlier is asked again; anything else is observed on.
+    const retry = (cm: V1ConfigMap) =>
+      purpose === "delete" && isDone(readRequest(cm)) && readRequest(cm).status.phase !== RequestPhase.deleted;
+    const existing = configMaps.items.find((cm) => wanted(cm) && !retry(cm));
     if (existing?.metadata?.name) return existing.metadata.name;
     // A Secret without its ConfigMap: the server stopped between the two creates.
     const secrets = await this.host.retried(
@@ -184,7 +187,9 @@ export class SnapshotRunner {
       () => this.kube.core.listNamespacedSecret({ namespace, labelSelector: selector }),
       op.signal,
     );
-    let requestName = secrets.items.find(wanted)?.metadata?.name;
+    const named = new Set(configMaps.items.map((cm) => cm.metadata?.name));
+    let requestName = secrets.items.find((secret) => wanted(secret) && !named.has(secret.metadata?.name))?.metadata
+      ?.name;
     if (!requestName) {
       const created = await this.host.retried(
         "creating the snapshot options secret",
@@ -434,10 +439,11 @@ export class SnapshotRunner {
   }
 
   /**
-   * Removes this vcluster's snapshot request ConfigMaps and Secrets, releasing vcluster's
-   * finalizer first: once the control plane is gone nobody else will.
+   * After the control plane is gone: releases vcluster's finalizer on this vcluster's request
+   * ConfigMaps (nobody else will, and a namespace being deleted would wait for it forever) and,
+   * when `remove`, deletes the ConfigMaps and their Secrets.
    */
-  async deleteRequests(op: ProviderOperation): Promise<void> {
+  async releaseRequests(op: ProviderOperation, remove: boolean): Promise<void> {
     const { namespace, name } = op.vcluster;
     const labelSelector = `${SNAPSHOT_REQUEST_LABEL},${VCLUSTER_NAME_LABEL}=${name}`;
     const configMaps = await this.host.retried(
@@ -454,8 +460,10 @@ export class SnapshotRunner {
             setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
           ),
         );
-      await this.deleteIgnoringMissing(() => this.kube.core.deleteNamespacedConfigMap({ name: cm, namespace }));
+      if (remove)
+        await this.deleteIgnoringMissing(() => this.kube.core.deleteNamespacedConfigMap({ name: cm, namespace }));
     }
+    if (!remove) return;
     await this.host.retried(
       "deleting snapshot request secrets",
       () => this.kube.core.deleteCollectionNamespacedSecret({ namespace, labelSelector }),
