@@ -395,6 +395,30 @@ describe("snapshots through vcluster snapshot requests (the test plays vcluster'
   );
 
   it(
+    "suspends with create_snapshot: the snapshot request first, then vcluster's pause",
+    async () => {
+      const suspended = await c.vc.suspendVCluster({
+        name: "beta",
+        namespace: "snap-b",
+        createSnapshot: true,
+        snapshotName: "before-pause",
+      });
+      await server.api.idle();
+      const id = suspended.snapshot?.id ?? "";
+      const snapshot = (await c.snap.getSnapshot({ id })).snapshot;
+      expect(snapshot?.status).toBe(SnapshotStatus.READY);
+      expect(snapshot?.storageUri).toBe(`${SNAPSHOT_URL}/snap-b/beta-${id}.tar.gz`);
+      expect((await requestsOf("snap-b", id)).length).toBe(1);
+      const beta = (await c.vc.getVCluster({ name: "beta", namespace: "snap-b" })).vcluster;
+      expect(beta?.status?.phase, beta?.status?.message).toBe(Phase.SUSPENDED);
+      const sts = await json("get", "statefulset", "beta", "-n", "snap-b");
+      expect(sts.spec.replicas).toBe(0);
+      expect(sts.metadata.annotations["loft.sh/paused"]).toBe("true");
+    },
+    OP_TIMEOUT,
+  );
+
+  it(
     "deletes with delete_snapshots: vcluster deletion requests for the stored snapshots, then the requests",
     async () => {
       const ready = (await c.snap.listSnapshots({ namespace: "snap-a" })).snapshots.filter(
