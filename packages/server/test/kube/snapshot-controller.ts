@@ -1,10 +1,10 @@
 import {
   CoreV1Api,
   KubeConfig,
+  makeInformer,
   PatchStrategy,
   setHeaderOptions,
   type V1ConfigMap,
-  Watch,
 } from "@kubernetes/client-node";
 
 /*
@@ -45,7 +45,8 @@ export class FakeSnapshotController {
   readonly seen = new Map<string, SeenRequest>();
   private readonly core: CoreV1Api;
   private readonly config: KubeConfig;
-  private watch: AbortController | undefined;
+  private informer: ReturnType<typeof makeInformer<V1ConfigMap>> | undefined;
+  private stopped = false;
   private queue: Promise<void> = Promise.resolve();
   private readonly changed: (() => void)[] = [];
   /** Decides how a request (taking or deleting a snapshot) ends; default: completes. */
@@ -57,19 +58,30 @@ export class FakeSnapshotController {
     this.core = this.config.makeApiClient(CoreV1Api);
   }
 
+  /**
+   * An informer, as controller-runtime uses: it lists, then watches, and when the watch ends
+   * (the API server closes watches, a loaded machine drops them) it lists and watches again,
+   * so no request is missed.
+   */
   async start(): Promise<void> {
-    this.watch = await new Watch(this.config).watch(
+    const informer = makeInformer<V1ConfigMap>(
+      this.config,
       "/api/v1/configmaps",
-      { labelSelector: LABEL },
-      (type: string, object: V1ConfigMap) => {
-        if (type === "ADDED" || type === "MODIFIED") this.enqueue(object);
-      },
-      () => undefined,
+      () => this.core.listConfigMapForAllNamespaces({ labelSelector: LABEL }),
+      LABEL,
     );
+    informer.on("add", (object) => this.enqueue(object));
+    informer.on("update", (object) => this.enqueue(object));
+    informer.on("error", () => {
+      if (!this.stopped) setTimeout(() => informer.start().catch(() => undefined), 500).unref();
+    });
+    this.informer = informer;
+    await informer.start();
   }
 
   stop(): void {
-    this.watch?.abort();
+    this.stopped = true;
+    this.informer?.stop().catch(() => undefined);
   }
 
   /** Looks at a request again (after the verdict for it changed). */
@@ -98,7 +110,13 @@ export class FakeSnapshotController {
 
   /** One at a time, as vcluster's controller (MaxConcurrentReconciles 1). */
   private enqueue(configMap: V1ConfigMap): void {
-    this.queue = this.queue.then(() => this.handle(configMap)).catch(() => undefined);
+    // A call the loaded API server never answers must not stall every later request: the next
+    // event for that ConfigMap (or the informer's re-list) brings it back.
+    const ceiling = () =>
+      new Promise<void>((resolve) => {
+        setTimeout(resolve, 30_000).unref();
+      });
+    this.queue = this.queue.then(() => Promise.race([this.handle(configMap), ceiling()])).catch(() => undefined);
   }
 
   private async patch(namespace: string, name: string, body: object): Promise<void> {
