@@ -10,6 +10,7 @@ export {
   type ObservationTarget,
   OPERATION_KINDS,
   type OperationKind,
+  type PreflightDetails,
   type Provider,
   ProviderError,
   type ProviderHelmRelease,

@@ -27,7 +27,10 @@ export interface ProviderOperation {
   drainTimeoutSeconds?: number;
   /** snapshot: also capture workload state. */
   includeWorkloads?: boolean;
-  /** restore: the snapshot being restored and the content it captured. */
+  /**
+   * restore, and create from a snapshot (RestoreVCluster with create_new): the snapshot being
+   * restored and the content it captured.
+   */
   snapshot?: { id: string; content: Uint8Array };
   /** snapshot: the id of the snapshot being taken (names the provider's own request). */
   snapshotId?: string;
@@ -35,8 +38,20 @@ export interface ProviderOperation {
   restoreWorkloads?: boolean;
   /** delete: also delete the provider-side snapshot artefacts. */
   deleteSnapshots?: boolean;
+  /** delete with deleteSnapshots: the vcluster's READY snapshots and where each is stored. */
+  snapshots?: { id: string; storageUri: string }[];
   /** delete: skip waiting for anything (force). */
   force?: boolean;
+}
+
+/** What a preflight needs beyond the vcluster. */
+export interface PreflightDetails {
+  /** restore: whether workload state is to be restored too. */
+  restoreWorkloads?: boolean;
+  /** restore: into a new vcluster (which does not exist on the host yet). */
+  createNew?: boolean;
+  /** restore: the backing-store state the snapshot captured. */
+  backingStore?: Record<string, unknown>;
 }
 
 /** The Helm release as the provider found it (from Helm itself, not from constants). */
@@ -53,6 +68,8 @@ export interface ProviderResult {
   usage?: Omit<ResourceUsage, "$typeName" | "$unknown">;
   /** snapshot: the captured backing-store state, embedded into the snapshot content. */
   backingStore?: Record<string, unknown>;
+  /** snapshot: where the provider stored it (becomes the snapshot's storage_uri). */
+  storageUri?: string;
   /** The release after the operation (create/update/scale/resume/restore). */
   helmRelease?: ProviderHelmRelease;
   /** The virtual API server's URL as the provider exposes it. */
@@ -91,7 +108,7 @@ export interface Provider {
    * Checks, before the service accepts a request, that the host can do it; throws
    * ProviderPreconditionError saying exactly what is missing. Nothing may change.
    */
-  preflight?(kind: OperationKind, vcluster: VCluster, details?: { restoreWorkloads?: boolean }): Promise<void>;
+  preflight?(kind: OperationKind, vcluster: VCluster, details?: PreflightDetails): Promise<void>;
   /** The vcluster's kubeconfig in `format`; absent = the server builds one itself. */
   kubeconfig?(vcluster: VCluster, format: string, validityHours: number): Promise<ProviderKubeconfig>;
   /** Starts observing the host for `target`'s vclusters. Absent = nothing to observe. */

@@ -5,7 +5,7 @@ import { Phase, SnapshotSchema, SnapshotStatus } from "@open-vcluster/api";
 import type { Logger } from "pino";
 import type { Clock } from "../clock.js";
 import type { Provider, ProviderResult } from "../provider/index.js";
-import type { Store, StoreReader, StoreTx } from "../store/index.js";
+import { type SnapshotCursor, type Store, type StoreReader, type StoreTx, snapshotCursor } from "../store/index.js";
 import { type PendingOperation, resourceVersionOf } from "./annotations.js";
 import { markEndpointSimulated } from "./conditions.js";
 import {
@@ -266,7 +266,10 @@ export class OperationRunner {
     let result: ProviderResult | undefined;
     let failure: string | undefined;
     const content =
-      op.kind === "restore" && op.snapshotId ? await this.store.getSnapshotContent(op.snapshotId) : undefined;
+      (op.kind === "restore" || op.kind === "create") && op.snapshotId
+        ? await this.store.getSnapshotContent(op.snapshotId)
+        : undefined;
+    const snapshots = op.kind === "delete" && op.deleteSnapshots ? await this.readySnapshotsOf(vclusterId) : undefined;
     try {
       result = await this.provider.run({
         kind: op.kind,
@@ -279,6 +282,7 @@ export class OperationRunner {
         deleteSnapshots: op.deleteSnapshots ?? false,
         ...(op.snapshotId ? { snapshotId: op.snapshotId } : {}),
         ...(op.snapshotId && content ? { snapshot: { id: op.snapshotId, content } } : {}),
+        ...(snapshots ? { snapshots } : {}),
       });
     } catch (error) {
       if (signal.aborted) return undefined;
@@ -389,10 +393,25 @@ export class OperationRunner {
       const content = encodeSnapshotContent(vcluster, result.backingStore ?? {}, now);
       snapshot.status = SnapshotStatus.READY;
       snapshot.sizeBytes = BigInt(content.byteLength);
+      if (result.storageUri) snapshot.storageUri = result.storageUri;
       await tx.putSnapshot(snapshot, content);
     }
     recordLastSnapshot(vcluster, snapshot);
     vcluster.updateTime = timestampFromDate(now);
+  }
+
+  /** The vcluster's READY snapshots and where they are stored (what a provider may delete). */
+  private async readySnapshotsOf(vclusterId: string): Promise<{ id: string; storageUri: string }[]> {
+    const found: { id: string; storageUri: string }[] = [];
+    let cursor: SnapshotCursor | undefined;
+    for (;;) {
+      const page = await this.store.listSnapshots({ vclusterId }, cursor, 500);
+      for (const s of page.items)
+        if (s.status === SnapshotStatus.READY) found.push({ id: s.id, storageUri: s.storageUri });
+      const last = page.items.at(-1);
+      if (!page.hasMore || !last) return found;
+      cursor = snapshotCursor(last);
+    }
   }
 
   private async deleteSnapshotsOf(tx: StoreTx, vclusterId: string): Promise<void> {

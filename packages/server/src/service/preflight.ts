@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import type { VCluster } from "@open-vcluster/api";
 import { apiError, failedPrecondition } from "../errors.js";
-import { type OperationKind, ProviderPreconditionError } from "../provider/index.js";
+import { type OperationKind, type PreflightDetails, ProviderPreconditionError } from "../provider/index.js";
 import type { ServiceDeps } from "./deps.js";
 
 /**
@@ -13,7 +13,7 @@ export async function preflight(
   deps: ServiceDeps,
   kind: OperationKind,
   vcluster: VCluster,
-  details?: { restoreWorkloads?: boolean },
+  details?: PreflightDetails,
 ): Promise<void> {
   if (!deps.provider.preflight) return;
   try {

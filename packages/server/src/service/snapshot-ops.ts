@@ -196,7 +196,11 @@ export async function restoreVCluster(
         labels: checked.content.vcluster.labels,
       })
     : await findVisibleVCluster(deps.store, principal, { name: req.name, namespace });
-  await preflight(deps, "restore", target, { restoreWorkloads: req.restoreWorkloads });
+  await preflight(deps, "restore", target, {
+    restoreWorkloads: req.restoreWorkloads,
+    createNew: req.createNew,
+    backingStore: checked.content.backingStore,
+  });
 
   if (req.createNew) {
     const newNamespace = req.newNamespace || undefined;
@@ -213,7 +217,8 @@ export async function restoreVCluster(
         const placement = projectForCreate(principal, content.vcluster.labels);
         if ("denied" in placement) throw apiError(Code.PermissionDenied, "PERMISSION_DENIED", placement.denied);
         if (await tx.getVCluster(targetNamespace, req.newName)) throw alreadyExists(targetNamespace, req.newName);
-        const operation: PendingOperation = { kind: "create", id: deps.newId() };
+        // The create carries the snapshot: a provider creates the new vcluster from it.
+        const operation: PendingOperation = { kind: "create", id: deps.newId(), snapshotId: snapshot.id };
         const waiting = await deps.operations.mustWaitForCapacity(tx);
         const vcluster = newVCluster({
           id: deps.newId(),

@@ -12,9 +12,9 @@ export const PAUSED_DATE = "loft.sh/paused-date";
 export const MANAGED_LABEL = "vcluster.open-vcluster.io/managed-by";
 export const MANAGED_VALUE = "vcluster-api-server";
 
-/** vcluster's own snapshot requests (ConfigMaps and Secrets) carry this label. */
-export const SNAPSHOT_REQUEST_LABEL = "vcluster.loft.sh/snapshot-request";
-/** The oldest vcluster whose control plane serves asynchronous snapshot requests. */
+/** The oldest vcluster whose control plane serves asynchronous snapshot requests (its CLI: 0.29.0-alpha.1). */
 export const MIN_SNAPSHOT_APP_VERSION = "0.29.0";
+/** The oldest vcluster that deletes stored snapshots through requests in phase Deleting. */
+export const MIN_SNAPSHOT_DELETE_APP_VERSION = "0.31.0";
 /** On CreateVCluster: adopt the existing Helm release of that name instead of installing one. */
 export const ADOPT_LABEL = "open-vcluster.io/adopt";

@@ -5,6 +5,7 @@ import {
   type Observation,
   type ObservationTarget,
   type OperationKind,
+  type PreflightDetails,
   type Provider,
   ProviderError,
   type ProviderKubeconfig,
@@ -21,17 +22,19 @@ import {
   kubeconfigSecret,
   MANAGED_LABEL,
   MANAGED_VALUE,
+  MIN_SNAPSHOT_DELETE_APP_VERSION,
   PAUSED,
   PAUSED_DATE,
   PAUSED_REPLICAS,
-  SNAPSHOT_REQUEST_LABEL,
   workloadSelector,
 } from "./names.js";
 import { classify, readHostState } from "./observe.js";
 import { Reconciler } from "./reconciler.js";
 import { DEFAULT_RETRY, type RetryPolicy, withRetry } from "./retry.js";
-import { snapshotSupport } from "./snapshots.js";
-import { renderValues } from "./values.js";
+import { parseStorageUrl, type StorageOptions } from "./snapshot-format.js";
+import { type SnapshotHost, SnapshotRunner } from "./snapshot-runner.js";
+import { atLeast, snapshotSupport } from "./snapshots.js";
+import { renderValues, type Values } from "./values.js";
 
 export interface KubernetesProviderOptions {
   /** Kubeconfig path and context; absent kubeconfig = in-cluster service-account config. */
@@ -49,8 +52,14 @@ export interface KubernetesProviderOptions {
   readyTimeoutSeconds?: number;
   /** How often every vcluster is observed even without events (default 30 s). */
   resyncIntervalMs?: number;
-  /** Where vcluster's own snapshots are stored (oci://, s3://, container:///path); absent = no snapshots. */
+  /**
+   * Where vcluster's own snapshots are stored (oci://, s3://, container:///path, credentials in
+   * the URL as vcluster's CLI takes them); absent = no snapshots. Each snapshot gets its own
+   * file below a container path or S3 key, or its own tag in an OCI repository.
+   */
   snapshotUrl?: string;
+  /** How long a snapshot request, deletion request or restore pod may take (default 3600 s). */
+  snapshotTimeoutSeconds?: number;
 }
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
@@ -61,14 +70,16 @@ const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
  * observing. Each vcluster is the Helm release `<name>` in the host namespace of the same
  * name as its API namespace.
  */
-export class KubernetesProvider implements Provider {
+export class KubernetesProvider implements Provider, SnapshotHost {
   readonly name = "kubernetes";
   readonly chart: ChartSource;
-  private readonly kube: KubeClients;
-  private readonly helm: Helm;
-  private readonly clock: Clock;
+  readonly kube: KubeClients;
+  readonly helm: Helm;
+  readonly clock: Clock;
   private readonly retry: RetryPolicy;
   private readonly readyTimeoutMs: number;
+  private readonly storage: { options: StorageOptions | undefined; error: string | undefined };
+  private readonly snapshots: SnapshotRunner;
   private reconciler: Reconciler | undefined;
 
   constructor(private readonly options: KubernetesProviderOptions) {
@@ -83,6 +94,15 @@ export class KubernetesProvider implements Provider {
     this.clock = options.clock ?? systemClock;
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.readyTimeoutMs = (options.readyTimeoutSeconds ?? 600) * 1000;
+    this.storage = { options: undefined, error: undefined };
+    if (options.snapshotUrl) {
+      try {
+        this.storage.options = parseStorageUrl(options.snapshotUrl);
+      } catch (error) {
+        this.storage.error = (error as Error).message;
+      }
+    }
+    this.snapshots = new SnapshotRunner(this, this.storage.options, (options.snapshotTimeoutSeconds ?? 3600) * 1000);
   }
 
   /** Reads everything that makes up one vcluster on the host and says what state it is in. */
@@ -110,13 +130,18 @@ export class KubernetesProvider implements Provider {
     await this.reconciler?.stop();
   }
 
-  async preflight(kind: OperationKind, vcluster: VCluster, details?: { restoreWorkloads?: boolean }): Promise<void> {
+  async preflight(kind: OperationKind, vcluster: VCluster, details: PreflightDetails = {}): Promise<void> {
     if (kind === "create") return await this.preflightCreate(vcluster);
     if (kind === "snapshot" || kind === "restore") {
       const release = await this.retried("reading the Helm release", () =>
         this.helm.status(vcluster.name, vcluster.namespace),
       );
-      const missing = snapshotSupport(release, this.options.snapshotUrl, kind, details?.restoreWorkloads ?? false);
+      const missing = snapshotSupport(
+        kind,
+        release,
+        { url: this.options.snapshotUrl, error: this.storage.error },
+        details,
+      );
       if (missing) throw new ProviderPreconditionError(missing);
     }
   }
@@ -144,7 +169,7 @@ export class KubernetesProvider implements Provider {
     try {
       switch (op.kind) {
         case "create":
-          return await this.create(op);
+          return op.snapshot ? await this.snapshots.restore(op, "create") : await this.create(op);
         case "update":
         case "scale":
           return await this.upgrade(op);
@@ -155,13 +180,9 @@ export class KubernetesProvider implements Provider {
         case "delete":
           return await this.delete(op);
         case "snapshot":
-        case "restore": {
-          await this.preflight(op.kind, op.vcluster, { restoreWorkloads: op.restoreWorkloads ?? false });
-          throw new ProviderError(
-            `${op.kind} through vcluster snapshot requests is not implemented by this server`,
-            op.kind,
-          );
-        }
+          return await this.snapshots.snapshot(op);
+        case "restore":
+          return await this.snapshots.restore(op, "restore");
       }
     } catch (error) {
       if (op.signal.aborted || error instanceof ProviderError) throw error;
@@ -193,7 +214,7 @@ export class KubernetesProvider implements Provider {
     return { yaml, endpoint };
   }
 
-  private retried<T>(what: string, action: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+  retried<T>(what: string, action: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     return withRetry(what, action, { clock: this.clock, policy: this.retry, ...(signal ? { signal } : {}) });
   }
 
@@ -220,8 +241,12 @@ export class KubernetesProvider implements Provider {
   }
 
   private async install(mode: "install" | "upgrade", op: ProviderOperation): Promise<HelmRelease> {
+    return await this.installValues(mode, op, renderValues(op.vcluster));
+  }
+
+  /** helm install/upgrade of the vcluster's release with exactly `values` (no waiting). */
+  async installValues(mode: "install" | "upgrade", op: ProviderOperation, values: Values): Promise<HelmRelease> {
     const { namespace, name } = op.vcluster;
-    const values = renderValues(op.vcluster);
     return await this.retried(
       `helm ${mode} ${namespace}/${name}`,
       () =>
@@ -233,7 +258,7 @@ export class KubernetesProvider implements Provider {
     );
   }
 
-  private async ensureNamespace(namespace: string, signal: AbortSignal): Promise<void> {
+  async ensureNamespace(namespace: string, signal: AbortSignal): Promise<void> {
     await this.retried(
       `creating namespace ${namespace}`,
       async () => {
@@ -277,6 +302,14 @@ export class KubernetesProvider implements Provider {
       () => this.kube.apps.readNamespacedStatefulSet({ name, namespace }),
       signal,
     );
+  }
+
+  pause(op: ProviderOperation): Promise<ProviderResult> {
+    return this.suspend(op);
+  }
+
+  unpause(op: ProviderOperation): Promise<ProviderResult> {
+    return this.resume(op);
   }
 
   /** vcluster's pause: record the replicas in annotations, scale to zero, remove the workload pods. */
@@ -374,6 +407,7 @@ export class KubernetesProvider implements Provider {
       op.signal,
     );
     if (!ns) return {};
+    if (op.deleteSnapshots && !force) await this.deleteStoredSnapshots(op);
     if (!force) await this.deleteWorkloadPods(namespace, name, grace, grace + 30, op.signal);
     await this.retried(
       `helm uninstall ${namespace}/${name}`,
@@ -400,19 +434,7 @@ export class KubernetesProvider implements Provider {
         );
     }
     await this.deleteWorkloadPods(namespace, name, 0, 60, op.signal);
-    if (op.deleteSnapshots) {
-      for (const kind of ["ConfigMap", "Secret"] as const) {
-        const selector = { namespace, labelSelector: SNAPSHOT_REQUEST_LABEL };
-        await this.retried(
-          `deleting snapshot requests (${kind})`,
-          () =>
-            kind === "ConfigMap"
-              ? this.kube.core.deleteCollectionNamespacedConfigMap(selector)
-              : this.kube.core.deleteCollectionNamespacedSecret(selector),
-          op.signal,
-        );
-      }
-    }
+    await this.snapshots.releaseRequests(op, op.deleteSnapshots === true);
     const ours = ns.metadata?.labels?.[MANAGED_LABEL] === MANAGED_VALUE;
     const others = (await this.helm.list(namespace, op.signal)).filter((r) => r.name !== name);
     if (ours && others.length === 0) {
@@ -431,6 +453,22 @@ export class KubernetesProvider implements Provider {
     return {};
   }
 
+  /**
+   * Stored snapshots go through vcluster's own deletion requests, which only a running control
+   * plane of vcluster 0.31.0 or newer serves: otherwise (suspended, older, no storage
+   * configured) the stored files stay where they are and only the records go.
+   */
+  private async deleteStoredSnapshots(op: ProviderOperation): Promise<void> {
+    const { namespace, name } = op.vcluster;
+    if (!op.snapshots?.length || !this.storage.options) return;
+    const seen = await this.inspect(namespace, name, op.signal);
+    const appVersion = seen.helmRelease?.appVersion ?? "";
+    if (seen.state !== "running" || !atLeast(appVersion, MIN_SNAPSHOT_DELETE_APP_VERSION)) return;
+    const failures = await this.snapshots.deleteStored(op, op.snapshots);
+    if (failures.length > 0)
+      throw new ProviderError(`deleting the stored snapshots failed: ${failures.join("; ")}`, op.kind);
+  }
+
   private async deleteIfPresent(action: () => Promise<unknown>, signal: AbortSignal): Promise<void> {
     await this.retried(
       "deleting",
@@ -445,7 +483,7 @@ export class KubernetesProvider implements Provider {
     );
   }
 
-  private async until(
+  async until(
     op: Pick<ProviderOperation, "signal" | "kind">,
     what: string,
     check: () => Promise<boolean>,
