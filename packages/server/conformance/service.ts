@@ -29,7 +29,9 @@ const sleep = (ms: number, signal: AbortSignal) =>
 
 function headersOf(headers: Headers): Header[] {
   const byName = new Map<string, string[]>();
-  headers.forEach((value, name) => byName.set(name, [...(byName.get(name) ?? []), value]));
+  headers.forEach((value, name) => {
+    byName.set(name, [...(byName.get(name) ?? []), value]);
+  });
   return [...byName].map(([name, value]) => create(HeaderSchema, { name, value }));
 }
 
@@ -43,7 +45,9 @@ function requestInfo(ctx: HandlerContext, requests: Any[]): ConformancePayload_R
   if (ctx.requestMethod === "GET") {
     const query = new URL(ctx.url, "http://localhost").searchParams;
     const params = new Map<string, string[]>();
-    query.forEach((value, name) => params.set(name, [...(params.get(name) ?? []), value]));
+    query.forEach((value, name) => {
+      params.set(name, [...(params.get(name) ?? []), value]);
+    });
     info.connectGetInfo = {
       $typeName: "connectrpc.conformance.v1.ConformancePayload.ConnectGetInfo",
       queryParams: [...params].map(([name, value]) => create(HeaderSchema, { name, value })),
