@@ -1,11 +1,11 @@
 // The server under test of the Connect conformance suite: the reference client talks to the
-// ConformanceService served through the reference server's own transport (connect-node behind
-// the one-port HTTP/1.1 + h2c / TLS listener). Protocol: a size-delimited ServerCompatRequest
+// ConformanceService served through the reference server's own transport: its RPC handler (the
+// unary fast path beside connect-node) behind the one-port HTTP/1.1 + h2c / TLS listener. Protocol: a size-delimited ServerCompatRequest
 // on stdin, a size-delimited ServerCompatResponse on stdout once listening.
 import { createRegistry, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { loggingInterceptor, watchRequestErrors } from "../dist/http/interceptors.js";
 import { createOnePortServer } from "../dist/http/one-port.js";
+import { createRpcHandler } from "../dist/http/rpc-handler.js";
 import { resolveLogger } from "../dist/logger.js";
 import {
   ServerCompatRequestSchema,
@@ -38,7 +38,7 @@ const jsonOptions = {
   registry: createRegistry(file_connectrpc_conformance_v1_service),
 };
 const logger = resolveLogger(process.env.CONFORMANCE_LOG ? undefined : false);
-const handler = connectNodeAdapter({
+const handler = createRpcHandler({
   routes: (router) =>
     router.service(ConformanceService, conformanceService, {
       requestGate: (ctx) => watchRequestErrors(ctx, logger),
