@@ -71,6 +71,13 @@ describe("unary fast path", () => {
         equals(VClusterSchema, fast.vcluster ?? create(VClusterSchema), slow.vcluster ?? create(VClusterSchema)),
       ).toBe(true);
 
+      let echoed: string | null = null;
+      await c.fast.getVCluster(
+        { name: "same", namespace: "team" },
+        { headers: { "x-request-id": "caller-id-1" }, onHeader: (h) => (echoed = h.get("x-request-id")) },
+      );
+      expect(echoed).toBe("caller-id-1");
+
       const missingFast = await expectError(() => c.fast.getVCluster({ name: "js-missing", namespace: "js" }));
       const missingSlow = await expectError(() => c.viaConnect.getVCluster({ name: "js-missing", namespace: "js" }));
       expect(missingFast.error.code).toBe(Code.NotFound);
@@ -122,8 +129,10 @@ describe("unary fast path", () => {
 
     await expect.poll(() => lines.filter((l) => l.procedure === GET).length, { timeout: 30_000 }).toBe(3);
     const logged = lines.filter((l) => l.procedure === GET);
-    expect(logged.map((l) => l.code)).toEqual(expect.arrayContaining([Code[Code.Unauthenticated]]));
-    expect(logged.find((l) => l.principal === "alice" && l.code === Code[Code.NotFound])).toBeDefined();
+    expect(logged.map((l) => l.code)).toEqual(["UNAUTHENTICATED", "UNAVAILABLE", "NOT_FOUND"]);
+    expect(logged[2]?.principal).toBe("alice");
+    // Every line carries the call's request id, which the response echoes.
+    for (const line of logged) expect(line.requestId).toMatch(/^[\w-]{8,}$/);
   });
 
   it("refuses a body over the size limit with RESOURCE_EXHAUSTED and an ErrorDetail", async () => {
