@@ -5,7 +5,13 @@
 // what it generates.
 import { spawnSync } from "node:child_process";
 
-const generatedDirs = ["packages/api/src/gen", "go/gen", "python/src/open_vcluster/_gen", "docs/api"];
+const generatedDirs = [
+  "packages/api/src/gen",
+  "go/gen",
+  "python/src/open_vcluster/_gen",
+  "docs/api",
+  "packages/server/conformance/gen",
+];
 
 function run(cmd, args) {
   const result = spawnSync(cmd, args, { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });

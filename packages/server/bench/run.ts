@@ -5,11 +5,13 @@
  *   --quick (or BENCH_QUICK=1)  skip the 100 000-vcluster collections
  */
 import { availableParallelism } from "node:os";
+import { benchBundle } from "./bundle.ts";
 import { benchCreate, type CreateResult } from "./create-throughput.ts";
 import { stopPostgres } from "./fixtures.ts";
 import { benchListAtSize, FILTERS, PAGE_SIZES, POSITIONS, type SizeResult, type StoreKind } from "./list-pages.ts";
 import { benchReplicaWatch } from "./replica-watch.ts";
 import { mib, ms, table } from "./stats.ts";
+import { benchUnary } from "./unary.ts";
 import { benchFanout, type FanoutResult } from "./watch-fanout.ts";
 
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
@@ -211,18 +213,30 @@ async function replicaSection(): Promise<void> {
   );
 }
 
+async function wireSection(): Promise<void> {
+  const rows = [...(await benchUnary()), ...(await benchBundle())];
+  console.log(`\n### Targets P1 (unary over h2c, each contender in its own process) and P4 (bundle)\n`);
+  console.log(
+    table(
+      ["#", "what", "contender", "figure", "ratio", "target", "met"],
+      rows.map((r) => [r.id, r.what, r.contender, r.figure, r.ratio, r.target, r.met ? "yes" : "no"]),
+    ),
+  );
+}
+
 const started = performance.now();
 console.log(
   `# open-vcluster server benchmark\n\nnode ${process.version}, ${availableParallelism()} CPUs, sizes ${SIZES.map(sizeLabel).join(", ")}` +
     `${quick ? " (quick)" : ""}; client and server share one process`,
 );
-// --only=list|create|watch|replica runs one section.
+// --only=list|create|watch|replica|wire runs one section.
 const only = process.argv.find((arg) => arg.startsWith("--only="))?.slice("--only=".length);
 const sections: Record<string, () => Promise<void>> = {
   list: listSection,
   create: createSection,
   watch: watchSection,
   replica: replicaSection,
+  wire: wireSection,
 };
 for (const [name, section] of Object.entries(sections)) if (!only || only === name) await section();
 await stopPostgres();

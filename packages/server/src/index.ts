@@ -15,6 +15,7 @@ export { parseCliOptions as parseServerArgs, USAGE as SERVER_USAGE } from "./cli
 export { type Clock, ManualClock, systemClock } from "./clock.js";
 export { apiError } from "./errors.js";
 export type { RpcFault, RpcFaults } from "./http/interceptors.js";
+export { createRpcHandler, type RpcHandlerOptions } from "./http/rpc-handler.js";
 export { type RunningServer, type ServerOptions, startServer } from "./http/start-server.js";
 export { createInProcessTransport } from "./in-process.js";
 export type { ServerMetrics } from "./observability/metrics.js";

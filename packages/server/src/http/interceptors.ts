@@ -47,7 +47,10 @@ function logOutcome(logger: Logger, entry: RpcLogEntry, error: unknown): void {
 
 /** "/vcluster.api.v1.VClusterService/GetVCluster": the call's URL path, without a GET's query. */
 function procedureOf(url: string): string {
-  return new URL(url).pathname;
+  // Cheaper than new URL(): this runs once per call.
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  const query = url.indexOf("?", start);
+  return start < 0 ? "/" : url.slice(start, query < 0 ? undefined : query);
 }
 
 /**

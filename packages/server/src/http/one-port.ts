@@ -1,7 +1,6 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import { Duplex } from "node:stream";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
 
@@ -83,10 +82,12 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
       const route = (chunk: Buffer) => {
         socket.pause();
         const prefix = H2_PREFACE.subarray(0, Math.min(chunk.length, H2_PREFACE.length));
+        // Both servers take the socket itself, the sniffed bytes put back: Node's HTTP/2 session
+        // reads what is buffered on the socket before its native handle.
+        socket.unshift(chunk);
         if (chunk.subarray(0, prefix.length).equals(prefix)) {
-          h2.emit("connection", replayingStream(socket, chunk));
+          h2.emit("connection", socket);
         } else {
-          socket.unshift(chunk);
           trackH1(socket);
           plain.emit("connection", socket);
           socket.resume();
@@ -124,38 +125,4 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
       for (const socket of sockets) socket.destroy();
     },
   };
-}
-
-/**
- * The HTTP/2 session reads from a net.Socket's native handle, which would skip the bytes
- * already read to sniff the protocol. A JS duplex over the socket replays them first.
- */
-function replayingStream(socket: net.Socket, head: Buffer): Duplex {
-  const duplex = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    final(callback) {
-      // The session ends its stream only when it is done with the connection. Waiting for the
-      // peer's FIN as well would keep the half-open socket (and so shutdown) hanging.
-      socket.end(() => {
-        callback();
-        socket.destroy();
-      });
-    },
-    destroy(error, callback) {
-      socket.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  duplex.push(head);
-  socket.on("data", (data: Buffer) => {
-    if (!duplex.push(data)) socket.pause();
-  });
-  socket.on("end", () => duplex.push(null));
-  socket.on("close", () => duplex.destroy());
-  return duplex;
 }

@@ -21,7 +21,9 @@ import { invalidArgument } from "../validation/invalid-argument.js";
  * because connect keeps its own reference to the error it serializes (see `watchRequestErrors`).
  */
 export function refineRequestError(error: ConnectError, input: DescMessage): void {
-  const replacement = callerMistake(error, input);
+  // ErrorDetail and its reasons are this API's contract; a service of another package mounted on
+  // the same transport (the conformance suite's) keeps connect's errors as they are.
+  const replacement = input.file.proto.package === API_PACKAGE ? callerMistake(error, input) : undefined;
   if (replacement) {
     replace(error, replacement);
   } else if (error.rawMessage.length > MAX_ERROR_MESSAGE_CHARS) {
@@ -29,6 +31,8 @@ export function refineRequestError(error: ConnectError, input: DescMessage): voi
     Object.assign(error, { rawMessage: bounded.rawMessage, message: bounded.message });
   }
 }
+
+const API_PACKAGE = ErrorDetailSchema.file.proto.package;
 
 function callerMistake(error: ConnectError, input: DescMessage): ConnectError | undefined {
   const message = error.rawMessage;

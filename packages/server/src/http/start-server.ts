@@ -1,6 +1,5 @@
 import { readFileSync } from "node:fs";
 import { isIP } from "node:net";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type ApiServer, type ApiServerOptions, createApiServer, type FaultInjector } from "../api-server.js";
 import { systemClock } from "../clock.js";
 import { REQUEST_ID_HEADER, requestIdFrom } from "../observability/request-id.js";
@@ -10,6 +9,7 @@ import { createConsoleAssetsHandler } from "./console-assets.js";
 import { applyCors, type PlainResponse } from "./cors.js";
 import { createOnePortServer } from "./one-port.js";
 import { isRpcPath } from "./routes.js";
+import { createRpcHandler } from "./rpc-handler.js";
 
 const PACKAGE = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   name: string;
@@ -112,7 +112,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     provider = kubernetes;
   }
   const api = createApiServer({ ...options, ...(provider ? { provider } : {}) });
-  const connect = connectNodeAdapter({ routes: api.routes });
+  const connect = createRpcHandler({ routes: api.routes });
   const corsOrigins = options.corsOrigins ?? [];
   const serveConsole = options.consoleDir ? createConsoleAssetsHandler(options.consoleDir) : undefined;
   const server = createOnePortServer((req, nodeRes) => {
