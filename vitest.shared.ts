@@ -12,7 +12,7 @@ export default defineConfig({
     // Ceilings, not expectations: tests wait for events and states, and on a loaded machine
     // (CI shares two cores with browsers and builds) a healthy test may take many times longer
     // than on an idle one. A ceiling only decides how long a real hang takes to report.
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
   },
 });
