@@ -11,7 +11,7 @@ from importlib import metadata as _metadata
 from ._cache import CacheEvent
 from ._client_async import AsyncClient
 from ._client_sync import Client
-from ._gen.constants import Annotations, ErrorReasons, ResponseHeaders
+from ._gen.constants import Annotations, ErrorReasons, Phases, ResponseHeaders, Tokens
 from ._informer import AsyncInformer, Informer
 from ._paging import AsyncPaginator, Page, Paginator
 from ._retry import RetryBudgetOptions, RetryEvent, RetryPolicy
@@ -54,6 +54,7 @@ __all__ = [
     "Informer",
     "Page",
     "Paginator",
+    "Phases",
     "Protocol",
     "RepeatedPageTokenError",
     "ResponseHeaders",
@@ -61,6 +62,7 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "TokenSource",
+    "Tokens",
     "Violation",
     "WaitFailedError",
     "WaitTimeoutError",
