@@ -176,7 +176,11 @@ class Watch:
         on_bookmark: Callable[[str], None] | None = None,
         deadline: float | None = None,
         clock: Clock = time.monotonic,
+        refresh_credentials: Callable[[], bool] | None = None,
     ) -> None:
+        self._refresh_credentials = refresh_credentials
+        # Set once a refused stream was retried with a fresh token; cleared when a stream delivers.
+        self._credentials_refreshed = False
         self._deadline = _Deadline(deadline, clock)
         self._open_stream = open_stream
         self._request = request
@@ -221,6 +225,9 @@ class Watch:
                 except ApiError as error:
                     if self._closed.is_set():
                         return
+                    if self._retry_with_fresh_credentials(error):
+                        self._status.set("reconnecting", error)
+                        continue
                     if ends_watch(error):
                         raise
                     if self._deadline.expired():
@@ -231,6 +238,18 @@ class Watch:
         finally:
             self._status.set("closed")
 
+    def _retry_with_fresh_credentials(self, error: ApiError) -> bool:
+        """A refused stream (its token expired or was revoked) drops that token and reconnects at once, once.
+
+        Refused again before a message arrives, the watch ends: the credentials themselves are wrong.
+        """
+        if error.code != Code.UNAUTHENTICATED or self._credentials_refreshed or self._refresh_credentials is None:
+            return False
+        if not self._refresh_credentials():
+            return False
+        self._credentials_refreshed = True
+        return True
+
     def _stream_once(self) -> Iterator[WatchEvent]:
         with self._open_stream(
             _request(self._request, self._state.resource_version), self._deadline.timeout_ms()
@@ -240,6 +259,7 @@ class Watch:
                     return
                 self._status.set("connected")
                 self._backoff.reset()
+                self._credentials_refreshed = False
                 outcome = self._state.accept(message)
                 if isinstance(outcome, str):
                     if self._on_bookmark is not None:
@@ -262,7 +282,11 @@ class AsyncWatch:
         on_bookmark: Callable[[str], None] | None = None,
         deadline: float | None = None,
         clock: Clock = time.monotonic,
+        refresh_credentials: Callable[[], bool] | None = None,
     ) -> None:
+        self._refresh_credentials = refresh_credentials
+        # Set once a refused stream was retried with a fresh token; cleared when a stream delivers.
+        self._credentials_refreshed = False
         self._deadline = _Deadline(deadline, clock)
         self._open_stream = open_stream
         self._request = request
@@ -308,6 +332,9 @@ class AsyncWatch:
                 except ApiError as error:
                     if self._closed.is_set():
                         return
+                    if self._retry_with_fresh_credentials(error):
+                        self._status.set("reconnecting", error)
+                        continue
                     if ends_watch(error):
                         raise
                     if self._deadline.expired():
@@ -318,6 +345,18 @@ class AsyncWatch:
                     await asyncio.wait_for(self._closed.wait(), self._deadline.clamp(self._backoff.next()))
         finally:
             self._status.set("closed")
+
+    def _retry_with_fresh_credentials(self, error: ApiError) -> bool:
+        """A refused stream (its token expired or was revoked) drops that token and reconnects at once, once.
+
+        Refused again before a message arrives, the watch ends: the credentials themselves are wrong.
+        """
+        if error.code != Code.UNAUTHENTICATED or self._credentials_refreshed or self._refresh_credentials is None:
+            return False
+        if not self._refresh_credentials():
+            return False
+        self._credentials_refreshed = True
+        return True
 
     async def _stream_once(self) -> AsyncIterator[WatchEvent]:
         request = _request(self._request, self._state.resource_version)
@@ -337,6 +376,7 @@ class AsyncWatch:
                     receive = None
                     self._status.set("connected")
                     self._backoff.reset()
+                    self._credentials_refreshed = False
                     outcome = self._state.accept(message)
                     if isinstance(outcome, str):
                         if self._on_bookmark is not None:
