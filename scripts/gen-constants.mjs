@@ -19,14 +19,18 @@ const groupDocs = {
   tokens: "How clients cache bearer tokens.",
 };
 
-// An entry's value is a string, a number, or (with `enum`) a set of that proto enum's value
-// names, each checked against the proto so a typo fails here and not in three SDKs.
+/** The prefix buf lint requires of an enum's values: PHASE_ for Phase. */
+function enumPrefix(enumName) {
+  return `${enumName.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_`;
+}
 const proto = readFileSync(join(root, "proto/vcluster/api/v1/vcluster_api.proto"), "utf8");
 function enumValues(enumName) {
   const body = new RegExp(`\\benum ${enumName} \\{([^}]*)\\}`).exec(proto)?.[1];
   if (!body) throw new Error(`gen-constants: the proto has no enum ${enumName}`);
   return new Set([...body.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((m) => m[1]));
 }
+// An entry's value is a string, a number, or (with `enum`) a set of that proto enum's value
+// names, each checked against the proto so a typo fails here and not in three SDKs.
 for (const [group, entries] of groups) {
   for (const [key, entry] of Object.entries(entries)) {
     const where = `contract/constants.json ${group}.${key}`;
@@ -37,7 +41,7 @@ for (const [group, entries] of groups) {
       continue;
     }
     const known = enumValues(entry.enum);
-    const prefix = `${entry.enum.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_`;
+    const prefix = enumPrefix(entry.enum);
     if (!Array.isArray(entry.value) || entry.value.length === 0)
       throw new Error(`gen-constants: ${where}: value must be a non-empty list of ${entry.enum} names`);
     for (const name of entry.value) {
@@ -47,8 +51,9 @@ for (const [group, entries] of groups) {
   }
 }
 /** An enum value's name without the enum's prefix, as the TypeScript and Python code name it. */
-const shortName = (enumName, name) =>
-  name.slice(enumName.replace(/([a-z0-9])([A-Z])/g, "$1_$2").length + 1);
+function shortName(enumName, name) {
+  return name.slice(enumPrefix(enumName).length);
+}
 const enumsUsed = [...new Set(groups.flatMap(([, entries]) => Object.values(entries).map((e) => e.enum)))].filter(
   Boolean,
 );
