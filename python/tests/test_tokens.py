@@ -7,7 +7,7 @@ import itertools
 import os
 import queue
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 
 from open_vcluster import (
+    Annotations,
     AsyncCachedToken,
     AsyncClient,
     CachedToken,
@@ -36,6 +37,7 @@ from open_vcluster.api import (
     ListVClustersRequest,
     VCluster,
     WatchEventType,
+    WatchVClusterResponse,
 )
 from open_vcluster.errors import ApiError, UnauthenticatedError
 from tests.support.server import REPO, ServerProcess, start_server
@@ -453,3 +455,132 @@ async def test_async_watch_outlives_three_token_rotations(oidc: tuple[ServerProc
         watch.close()
     check_no_gap(seen, names)
     assert count[0] >= 4
+
+
+HEARTBEAT = WatchVClusterResponse(vcluster=VCluster(annotations={Annotations.RESOURCE_VERSION: "7"}))
+
+
+class ScriptedStreams:
+    """Stands in for the generated watch client: each opened stream follows the next script entry."""
+
+    def __init__(self, streams: list[str]) -> None:
+        self.streams = list(streams)
+        self.sent: list[str] = []
+        self.changed = threading.Condition()
+        self.release = threading.Event()
+
+    def next(self, headers: dict[str, str]) -> str:
+        with self.changed:
+            self.sent.append(headers["authorization"].removeprefix("Bearer "))
+            self.changed.notify_all()
+            return self.streams.pop(0)
+
+    def watch_v_cluster(
+        self, _request: object, *, headers: dict[str, str], timeout_ms: int | None
+    ) -> Iterator[WatchVClusterResponse]:
+        stream = self.next(headers)
+
+        def messages() -> Iterator[WatchVClusterResponse]:
+            if stream == "open":
+                yield HEARTBEAT
+                self.release.wait(CEILING)
+                return
+            if stream == "events_then_unauthenticated":
+                yield HEARTBEAT
+                raise ConnectError(Code.UNAUTHENTICATED, "credentials expired")
+            raise ConnectError(Code[stream.upper()], "scripted")
+
+        return messages()
+
+
+class AsyncScriptedStreams(ScriptedStreams):
+    def __init__(self, streams: list[str]) -> None:
+        super().__init__(streams)
+        self.async_release = asyncio.Event()
+
+    def watch_v_cluster(  # type: ignore[override]
+        self, _request: object, *, headers: dict[str, str], timeout_ms: int | None
+    ) -> AsyncIterator[WatchVClusterResponse]:
+        stream = self.next(headers)
+
+        async def messages() -> AsyncIterator[WatchVClusterResponse]:
+            if stream == "open":
+                yield HEARTBEAT
+                await self.async_release.wait()
+                return
+            if stream == "events_then_unauthenticated":
+                yield HEARTBEAT
+                raise ConnectError(Code.UNAUTHENTICATED, "credentials expired")
+            raise ConnectError(Code[stream.upper()], "scripted")
+
+        return messages()
+
+
+@pytest.mark.parametrize("case", cases("token-cache", "watch"), ids=case_id)
+def test_watch_refusal_sync(case: dict[str, Any]) -> None:
+    issued = iter(case["issued"])
+    fetches = 0
+
+    def fetch() -> str:
+        nonlocal fetches
+        fetches += 1
+        return str(next(issued))
+
+    streams = ScriptedStreams(case["streams"])
+    expect = case["expect"]
+    with Client("http://127.0.0.1:9", token=CachedToken(fetch), retry=None, random=lambda: 0) as client:
+        client._watches = streams  # type: ignore[assignment]
+        watch = client.watch()
+        outcome: list[str | None] = []
+
+        def consume() -> None:
+            try:
+                for _ in watch:
+                    pass
+                outcome.append(None)
+            except ApiError as error:
+                outcome.append(error.code.name.lower())
+
+        consumer = threading.Thread(target=consume)
+        consumer.start()
+        if expect["error"] is None:
+            with streams.changed:
+                assert streams.changed.wait_for(lambda: len(streams.sent) == len(case["streams"]), CEILING)
+            watch.close()
+            streams.release.set()
+        consumer.join(CEILING)
+    assert (outcome, streams.sent, fetches) == ([expect["error"]], expect["sent"], expect["fetches"])
+
+
+@pytest.mark.parametrize("case", cases("token-cache", "watch"), ids=case_id)
+async def test_watch_refusal_async(case: dict[str, Any]) -> None:
+    issued = iter(case["issued"])
+    fetches = 0
+
+    async def fetch() -> str:
+        nonlocal fetches
+        fetches += 1
+        return str(next(issued))
+
+    streams = AsyncScriptedStreams(case["streams"])
+    expect = case["expect"]
+    async with AsyncClient("http://127.0.0.1:9", token=AsyncCachedToken(fetch), retry=None, random=lambda: 0) as client:
+        client._watches = streams  # type: ignore[assignment]
+
+        def on_bookmark(_version: str) -> None:
+            # The last stream delivered its heartbeat: the script is played out.
+            if len(streams.sent) == len(case["streams"]) and expect["error"] is None:
+                watch.close()
+
+        watch = client.watch(on_bookmark=on_bookmark)
+
+        async def consume() -> str | None:
+            try:
+                async for _ in watch:
+                    pass
+                return None
+            except ApiError as error:
+                return error.code.name.lower()
+
+        outcome = await asyncio.wait_for(consume(), CEILING)
+    assert (outcome, streams.sent, fetches) == (expect["error"], expect["sent"], expect["fetches"])
