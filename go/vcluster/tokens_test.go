@@ -366,3 +366,39 @@ func TestClientCredentialsConfigErrors(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestWatchRetriesWhenNoTokenCanBeFetched(t *testing.T) {
+	// The issuer is down when the watch opens: the stream is not sent without credentials,
+	// and the watch reconnects (with backoff) until a token can be fetched.
+	r := &authRecorder{t: t, streams: []string{"open"}, changed: make(chan struct{}, 1)}
+	var fetches atomic.Int32
+	cache := NewTokenCache(func(context.Context) (string, time.Time, error) {
+		if fetches.Add(1) == 1 {
+			return "", time.Time{}, errors.New("issuer down")
+		}
+		return "good", time.Time{}, nil
+	})
+	client, err := New(recordingServer(t, r), WithTokenCache(cache), withRandom(func() float64 { return 0 }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var reconnectErr atomic.Value
+	w := client.Watch(&apiv1.WatchVClusterRequest{}, WatchOptions{OnStatus: func(s ConnectionStatus, err error) {
+		if s == StatusReconnecting && err != nil {
+			reconnectErr.CompareAndSwap(nil, err)
+		}
+	}})
+	go func() {
+		for range w.Events(ctx) {
+		}
+	}()
+	until(t, r.changed, func() bool { return len(r.sentTokens()) == 1 })
+	if got := r.sentTokens(); !slices.Equal(got, []string{"good"}) || fetches.Load() != 2 {
+		t.Fatalf("sent %v after %d fetches", got, fetches.Load())
+	}
+	if err, _ := reconnectErr.Load().(error); connect.CodeOf(err) != connect.CodeUnavailable || !strings.Contains(err.Error(), "issuer down") {
+		t.Fatalf("reconnected after %v, want unavailable naming the fetch failure", err)
+	}
+}
