@@ -584,3 +584,36 @@ async def test_watch_refusal_async(case: dict[str, Any]) -> None:
 
         outcome = await asyncio.wait_for(consume(), CEILING)
     assert (outcome, streams.sent, fetches) == (expect["error"], expect["sent"], expect["fetches"])
+
+
+def test_watch_retries_while_no_token_can_be_fetched() -> None:
+    # The issuer is down when the watch opens: the stream is not opened without credentials,
+    # and the watch reconnects (with backoff) until a token can be fetched.
+    fetches = 0
+
+    def fetch() -> str:
+        nonlocal fetches
+        fetches += 1
+        if fetches == 1:
+            raise ConnectionError("issuer down")
+        return "good"
+
+    streams = ScriptedStreams(["open"])
+    reconnects: list[ApiError] = []
+    with Client("http://127.0.0.1:9", token=CachedToken(fetch), random=lambda: 0) as client:
+        client._watches = streams  # type: ignore[assignment]
+
+        def on_status(status: str, error: ApiError | None) -> None:
+            if status == "reconnecting" and error is not None:
+                reconnects.append(error)
+
+        watch = client.watch(on_status=on_status)
+        consumer = threading.Thread(target=lambda: [None for _ in watch])
+        consumer.start()
+        with streams.changed:
+            assert streams.changed.wait_for(lambda: len(streams.sent) == 1, CEILING)
+        watch.close()
+        streams.release.set()
+        consumer.join(CEILING)
+    assert (streams.sent, fetches) == (["good"], 2)
+    assert [(e.code, "issuer down" in e.message) for e in reconnects] == [(Code.UNAVAILABLE, True)]

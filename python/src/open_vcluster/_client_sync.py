@@ -68,7 +68,7 @@ from .api import (
     WatchVClusterRequest,
     WatchVClusterResponse,
 )
-from .errors import ApiError, DeadlineExceededError, from_connect_error
+from .errors import ApiError, DeadlineExceededError, UnavailableError, from_connect_error
 
 Req = TypeVar("Req", bound=Message)
 Res = TypeVar("Res", bound=Message)
@@ -305,9 +305,12 @@ class Client:
     def _open_stream(
         self, request: WatchVClusterRequest, timeout_ms: int | None, *, sent: _shared.SentToken
     ) -> Iterator[Iterator[WatchVClusterResponse]]:
-        stream = self._watches.watch_v_cluster(
-            request, headers=_shared.headers(self._settings, sent), timeout_ms=timeout_ms
-        )
+        try:
+            auth = _shared.headers(self._settings, sent)
+        except (OSError, ValueError) as error:
+            # Fetching a token may succeed later (an issuer that is down): the watch retries.
+            raise UnavailableError(Code.UNAVAILABLE, f"no bearer token: {error}") from error
+        stream = self._watches.watch_v_cluster(request, headers=auth, timeout_ms=timeout_ms)
         try:
             yield _converted(stream)
         finally:

@@ -162,6 +162,27 @@ def _request(base: WatchVClusterRequest, version: str) -> WatchVClusterRequest:
     )
 
 
+class _CredentialRefresh:
+    """A refused stream (its token expired or was revoked) drops that token and reconnects at once.
+
+    Once: refused again before a stream delivers a message, the watch ends, because then the
+    credentials themselves are wrong.
+    """
+
+    def __init__(self, refresh: Callable[[], bool] | None) -> None:
+        self._refresh = refresh
+        self._refreshed = False
+
+    def retry(self, error: ApiError) -> bool:
+        if error.code != Code.UNAUTHENTICATED or self._refreshed or self._refresh is None or not self._refresh():
+            return False
+        self._refreshed = True
+        return True
+
+    def delivered(self) -> None:
+        self._refreshed = False
+
+
 class Watch:
     """A resumable watch (sync). Iterate it; :meth:`close` (from any thread) ends the iteration."""
 
@@ -178,9 +199,7 @@ class Watch:
         clock: Clock = time.monotonic,
         refresh_credentials: Callable[[], bool] | None = None,
     ) -> None:
-        self._refresh_credentials = refresh_credentials
-        # Set once a refused stream was retried with a fresh token; cleared when a stream delivers.
-        self._credentials_refreshed = False
+        self._credentials = _CredentialRefresh(refresh_credentials)
         self._deadline = _Deadline(deadline, clock)
         self._open_stream = open_stream
         self._request = request
@@ -225,7 +244,7 @@ class Watch:
                 except ApiError as error:
                     if self._closed.is_set():
                         return
-                    if self._retry_with_fresh_credentials(error):
+                    if self._credentials.retry(error):
                         self._status.set("reconnecting", error)
                         continue
                     if ends_watch(error):
@@ -238,18 +257,6 @@ class Watch:
         finally:
             self._status.set("closed")
 
-    def _retry_with_fresh_credentials(self, error: ApiError) -> bool:
-        """A refused stream (its token expired or was revoked) drops that token and reconnects at once, once.
-
-        Refused again before a message arrives, the watch ends: the credentials themselves are wrong.
-        """
-        if error.code != Code.UNAUTHENTICATED or self._credentials_refreshed or self._refresh_credentials is None:
-            return False
-        if not self._refresh_credentials():
-            return False
-        self._credentials_refreshed = True
-        return True
-
     def _stream_once(self) -> Iterator[WatchEvent]:
         with self._open_stream(
             _request(self._request, self._state.resource_version), self._deadline.timeout_ms()
@@ -259,7 +266,7 @@ class Watch:
                     return
                 self._status.set("connected")
                 self._backoff.reset()
-                self._credentials_refreshed = False
+                self._credentials.delivered()
                 outcome = self._state.accept(message)
                 if isinstance(outcome, str):
                     if self._on_bookmark is not None:
@@ -284,9 +291,7 @@ class AsyncWatch:
         clock: Clock = time.monotonic,
         refresh_credentials: Callable[[], bool] | None = None,
     ) -> None:
-        self._refresh_credentials = refresh_credentials
-        # Set once a refused stream was retried with a fresh token; cleared when a stream delivers.
-        self._credentials_refreshed = False
+        self._credentials = _CredentialRefresh(refresh_credentials)
         self._deadline = _Deadline(deadline, clock)
         self._open_stream = open_stream
         self._request = request
@@ -332,7 +337,7 @@ class AsyncWatch:
                 except ApiError as error:
                     if self._closed.is_set():
                         return
-                    if self._retry_with_fresh_credentials(error):
+                    if self._credentials.retry(error):
                         self._status.set("reconnecting", error)
                         continue
                     if ends_watch(error):
@@ -345,18 +350,6 @@ class AsyncWatch:
                     await asyncio.wait_for(self._closed.wait(), self._deadline.clamp(self._backoff.next()))
         finally:
             self._status.set("closed")
-
-    def _retry_with_fresh_credentials(self, error: ApiError) -> bool:
-        """A refused stream (its token expired or was revoked) drops that token and reconnects at once, once.
-
-        Refused again before a message arrives, the watch ends: the credentials themselves are wrong.
-        """
-        if error.code != Code.UNAUTHENTICATED or self._credentials_refreshed or self._refresh_credentials is None:
-            return False
-        if not self._refresh_credentials():
-            return False
-        self._credentials_refreshed = True
-        return True
 
     async def _stream_once(self) -> AsyncIterator[WatchEvent]:
         request = _request(self._request, self._state.resource_version)
@@ -376,7 +369,7 @@ class AsyncWatch:
                     receive = None
                     self._status.set("connected")
                     self._backoff.reset()
-                    self._credentials_refreshed = False
+                    self._credentials.delivered()
                     outcome = self._state.accept(message)
                     if isinstance(outcome, str):
                         if self._on_bookmark is not None:
