@@ -354,9 +354,11 @@ def test_refused_token_is_replaced_and_the_call_sent_once(oidc: tuple[ServerProc
         assert [v.name for v in client.list_vclusters(ListVClustersRequest()).vclusters] == ["after-refusal"]
 
 
-TTL = 5
-"""Token lifetime of the rotation tests; refreshing 2 s before expiry leaves every stream a
-token that outlives the next heartbeat (0.5 s), so a reconnect delivers before it can expire."""
+TTL = 12
+"""Token lifetime of the rotation tests; refreshing ``MARGIN`` s before expiry leaves every
+reconnected stream that long to deliver its first message (heartbeats come every 0.5 s) before
+its token expires, even on a heavily loaded machine."""
+MARGIN = 8
 
 
 def check_no_gap(seen: list[WatchEvent], names: list[str]) -> None:
@@ -377,7 +379,7 @@ def test_sync_watch_outlives_three_token_rotations(oidc: tuple[ServerProcess, Se
         if status == "reconnecting" and error is not None and error.code == Code.UNAUTHENTICATED:
             refusals.put(None)
 
-    with Client(server.url, protocol=protocol, token=CachedToken(fetch, refresh_before=2)) as client:  # type: ignore[arg-type]
+    with Client(server.url, protocol=protocol, token=CachedToken(fetch, refresh_before=MARGIN)) as client:  # type: ignore[arg-type]
         watch = client.watch(on_status=on_status)
 
         def consume() -> None:
@@ -429,7 +431,7 @@ async def test_async_watch_outlives_three_token_rotations(oidc: tuple[ServerProc
         if status == "reconnecting" and error is not None and error.code == Code.UNAUTHENTICATED:
             refusals.put_nowait(None)
 
-    async with AsyncClient(server.url, token=AsyncCachedToken(fetch_async, refresh_before=2)) as client:
+    async with AsyncClient(server.url, token=AsyncCachedToken(fetch_async, refresh_before=MARGIN)) as client:
         watch = client.watch(on_status=on_status)
         stream = aiter(watch)
         seen: list[WatchEvent] = []

@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[3]
 SERVER_BIN = REPO / "packages" / "server" / "dist" / "bin.js"
 FAULT_SERVER = Path(__file__).with_name("fault_server.mjs")
 _LISTENING = re.compile(r"listening on (http://\S+)")
-START_TIMEOUT = 60.0
+START_TIMEOUT = 180.0
+"""Seconds a process may take to print its URL: Node can take a minute to start on a loaded machine."""
 UNAVAILABLE = 14
 """The numeric RPC code the server's fault injection takes."""
 
