@@ -15,15 +15,61 @@ const groupDocs = {
   annotations: "System-managed annotation keys the server sets on every VCluster.",
   responseHeaders: "Response headers the server sets beside the contract's messages.",
   errorReasons: "Stable values of ErrorDetail.reason.",
+  phases: "Sets of lifecycle phases with a meaning every client relies on.",
+  tokens: "How clients cache bearer tokens.",
 };
+
+/** The prefix buf lint requires of an enum's values: PHASE_ for Phase. */
+function enumPrefix(enumName) {
+  return `${enumName.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase()}_`;
+}
+const proto = readFileSync(join(root, "proto/vcluster/api/v1/vcluster_api.proto"), "utf8");
+function enumValues(enumName) {
+  const body = new RegExp(`\\benum ${enumName} \\{([^}]*)\\}`).exec(proto)?.[1];
+  if (!body) throw new Error(`gen-constants: the proto has no enum ${enumName}`);
+  return new Set([...body.matchAll(/^\s*([A-Z][A-Z0-9_]*)\s*=/gm)].map((m) => m[1]));
+}
+// An entry's value is a string, a number, or (with `enum`) a set of that proto enum's value
+// names, each checked against the proto so a typo fails here and not in three SDKs.
+for (const [group, entries] of groups) {
+  for (const [key, entry] of Object.entries(entries)) {
+    const where = `contract/constants.json ${group}.${key}`;
+    if (typeof entry.doc !== "string" || entry.doc === "") throw new Error(`gen-constants: ${where} has no doc`);
+    if (entry.enum === undefined) {
+      if (typeof entry.value !== "string" && typeof entry.value !== "number")
+        throw new Error(`gen-constants: ${where}: value must be a string or a number (or give enum)`);
+      continue;
+    }
+    const known = enumValues(entry.enum);
+    const prefix = enumPrefix(entry.enum);
+    if (!Array.isArray(entry.value) || entry.value.length === 0)
+      throw new Error(`gen-constants: ${where}: value must be a non-empty list of ${entry.enum} names`);
+    for (const name of entry.value) {
+      if (!known.has(name) || !name.startsWith(prefix))
+        throw new Error(`gen-constants: ${where}: ${name} is not a value of enum ${entry.enum}`);
+    }
+  }
+}
+/** An enum value's name without the enum's prefix, as the TypeScript and Python code name it. */
+function shortName(enumName, name) {
+  return name.slice(enumPrefix(enumName).length);
+}
+const enumsUsed = [...new Set(groups.flatMap(([, entries]) => Object.values(entries).map((e) => e.enum)))].filter(
+  Boolean,
+);
 
 function typescript() {
   const lines = [`// ${header}`, ""];
+  if (enumsUsed.length > 0)
+    lines.push(`import { ${enumsUsed.join(", ")} } from "./vcluster/api/v1/vcluster_api_pb.js";`, "");
   for (const [group, entries] of groups) {
     const exportName = group[0].toUpperCase() + group.slice(1);
     lines.push(`/** ${groupDocs[group] ?? group} */`, `export const ${exportName} = {`);
-    for (const [key, { value, doc }] of Object.entries(entries)) {
-      lines.push(`  /** ${doc} */`, `  ${key}: ${JSON.stringify(value)},`);
+    for (const [key, { value, doc, enum: enumName }] of Object.entries(entries)) {
+      const text = enumName
+        ? `new Set<${enumName}>([${value.map((v) => `${enumName}.${shortName(enumName, v)}`).join(", ")}]) as ReadonlySet<${enumName}>`
+        : JSON.stringify(value);
+      lines.push(`  /** ${doc} */`, `  ${key}: ${text},`);
     }
     lines.push("} as const;", "");
   }
@@ -31,20 +77,46 @@ function typescript() {
 }
 
 // Go names: the group's singular prefix, then the key in PascalCase (AnnotationResourceVersion).
-const goPrefixes = { annotations: "Annotation", responseHeaders: "ResponseHeader", errorReasons: "Reason" };
+// A set of enum values becomes a predicate (IsPhaseSettled): Go has no constant sets, and an
+// exported slice or map could be changed by any importer.
+const goPrefixes = {
+  annotations: "Annotation",
+  responseHeaders: "ResponseHeader",
+  errorReasons: "Reason",
+  phases: "Phase",
+  tokens: "Token",
+};
 
 function go() {
   const lines = [`// ${header}`, "", "package apiv1", ""];
   for (const [group, entries] of groups) {
     const prefix = goPrefixes[group];
     if (!prefix) throw new Error(`gen-constants: no Go prefix for group "${group}"`);
-    lines.push(`// ${groupDocs[group] ?? group}`, "const (");
-    for (const [key, { value, doc }] of Object.entries(entries)) {
-      const name = (prefix + key[0].toUpperCase() + key.slice(1)).replace(/Id(?=[A-Z]|$)/g, "ID");
-      lines.push(`\t// ${name}: ${doc}`, `\t${name} = ${JSON.stringify(value)}`, "");
+    const goName = (key) => (prefix + key[0].toUpperCase() + key.slice(1)).replace(/Id(?=[A-Z]|$)/g, "ID");
+    const scalars = Object.entries(entries).filter(([, e]) => e.enum === undefined);
+    if (scalars.length > 0) {
+      lines.push(`// ${groupDocs[group] ?? group}`, "const (");
+      for (const [key, { value, doc }] of scalars) {
+        lines.push(`\t// ${goName(key)}: ${doc}`, `\t${goName(key)} = ${JSON.stringify(value)}`, "");
+      }
+      lines.pop();
+      lines.push(")", "");
     }
-    lines.pop();
-    lines.push(")", "");
+    for (const [key, { value, doc, enum: enumName }] of Object.entries(entries)) {
+      if (enumName === undefined) continue;
+      const name = `Is${goName(key)}`;
+      lines.push(
+        `// ${name} reports whether p is in the set ${group}.${key}: ${doc}`,
+        `func ${name}(p ${enumName}) bool {`,
+        "\tswitch p {",
+        `\tcase ${value.map((v) => `${enumName}_${v}`).join(", ")}:`,
+        "\t\treturn true",
+        "\t}",
+        "\treturn false",
+        "}",
+        "",
+      );
+    }
   }
   return lines.join("\n");
 }
@@ -58,11 +130,15 @@ function python() {
     "from typing import Final",
     "",
   ];
+  if (enumsUsed.length > 0) lines.push(`from .vcluster.api.v1.vcluster_api_pb import ${enumsUsed.join(", ")}`, "");
   for (const [group, entries] of groups) {
     const className = group[0].toUpperCase() + group.slice(1);
     lines.push("", `class ${className}:`, `    """${groupDocs[group] ?? group}"""`, "");
-    for (const [key, { value, doc }] of Object.entries(entries)) {
-      lines.push(`    ${upperSnake(key)}: Final = ${JSON.stringify(value)}`, `    """${doc}"""`, "");
+    for (const [key, { value, doc, enum: enumName }] of Object.entries(entries)) {
+      const text = enumName
+        ? `frozenset({${value.map((v) => `${enumName}.${shortName(enumName, v)}`).join(", ")}})`
+        : JSON.stringify(value);
+      lines.push(`    ${upperSnake(key)}: Final = ${text}`, `    """${doc}"""`, "");
     }
   }
   return `${lines.join("\n").trimEnd()}\n`;

@@ -7,7 +7,10 @@ require (
 	github.com/open-vcluster/open-vcluster/go v0.0.0
 )
 
-require google.golang.org/protobuf v1.36.12 // indirect
+require (
+	golang.org/x/oauth2 v0.38.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
+)
 
 // The example builds against the SDK in this repository; outside it, drop this line and
 // require a released version (go get github.com/open-vcluster/open-vcluster/go@latest).

@@ -4,13 +4,16 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/open-vcluster/open-vcluster/go/gen/vcluster/api/v1/apiv1connect"
+	"golang.org/x/oauth2"
 )
 
 // Protocol is the wire protocol a Client speaks.
@@ -43,6 +46,7 @@ type config struct {
 	protocol     Protocol
 	httpClient   connect.HTTPClient
 	token        func(context.Context) (string, error)
+	invalidate   func(refused string)
 	timeout      time.Duration
 	retry        RetryPolicy
 	retryEnabled bool
@@ -66,9 +70,29 @@ func WithToken(token string) Option {
 	return WithTokenSource(func(context.Context) (string, error) { return token, nil })
 }
 
-// WithTokenSource asks for the bearer token on every attempt, so it may refresh.
+// WithTokenSource asks for the bearer token on every attempt, so it may refresh. The client
+// cannot tell it that the server refused a token; use WithTokenCache for that.
 func WithTokenSource(source func(context.Context) (string, error)) Option {
-	return func(c *config) { c.token = source }
+	return func(c *config) { c.token, c.invalidate = source, nil }
+}
+
+// WithTokenCache authenticates with the cache's token, asked for on every attempt. When the
+// server answers UNAUTHENTICATED, the client invalidates the refused token and tries once
+// more with a fresh one (a unary call at once; a watch, informer or waiter when it
+// reconnects), so long-running watches outlive token rotation.
+func WithTokenCache(cache *TokenCache) Option {
+	return func(c *config) { c.token, c.invalidate = cache.Token, cache.Invalidate }
+}
+
+// WithTokenFunc is WithTokenCache(NewTokenCache(fetch, opts...)).
+func WithTokenFunc(fetch TokenFunc, opts ...TokenCacheOption) Option {
+	return WithTokenCache(NewTokenCache(fetch, opts...))
+}
+
+// WithOAuth2TokenSource authenticates with tokens of an x/oauth2 TokenSource, cached by a
+// TokenCache (see OAuth2TokenFunc).
+func WithOAuth2TokenSource(ts oauth2.TokenSource, opts ...TokenCacheOption) Option {
+	return WithTokenFunc(OAuth2TokenFunc(ts), opts...)
 }
 
 // WithTimeout sets the total time of a unary call whose context has no deadline, retries
@@ -106,6 +130,8 @@ type Client struct {
 
 	watchDefaults WatchOptions
 	random        func() float64
+	// invalidateToken tells the token cache that the server refused a token; nil without one.
+	invalidateToken func(refused string)
 }
 
 // New returns a Client for the server at baseURL (e.g. "http://127.0.0.1:8080").
@@ -125,7 +151,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	}
 	interceptors := []connect.Interceptor{newRetryInterceptor(cfg.retry, cfg.retryEnabled, cfg.timeout)}
 	if cfg.token != nil {
-		interceptors = append(interceptors, bearerAuth{cfg.token})
+		interceptors = append(interceptors, bearerAuth{token: cfg.token, invalidate: cfg.invalidate})
 	}
 	interceptors = append(interceptors, cfg.interceptors...)
 	clientOpts := []connect.ClientOption{connect.WithInterceptors(interceptors...)}
@@ -141,6 +167,7 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		SnapshotService: apiv1connect.NewSnapshotServiceClient(cfg.httpClient, base, clientOpts...),
 		watchDefaults:   cfg.watch,
 		random:          randomOrDefault(cfg.random),
+		invalidateToken: cfg.invalidate,
 	}, nil
 }
 
@@ -168,9 +195,12 @@ func defaultHTTPClient(p Protocol) *http.Client {
 }
 
 type bearerAuth struct {
-	token func(context.Context) (string, error)
+	token      func(context.Context) (string, error)
+	invalidate func(refused string)
 }
 
+// WrapUnary sends the token; when the server refuses it and the source can fetch anew, the
+// call is sent once more with a fresh token (the refusal proves nothing was done).
 func (a bearerAuth) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		token, err := a.token(ctx)
@@ -178,15 +208,51 @@ func (a bearerAuth) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			return nil, connect.NewError(connect.CodeUnauthenticated, err)
 		}
 		req.Header().Set("Authorization", "Bearer "+token)
+		res, err := next(ctx, req)
+		if a.invalidate == nil || connect.CodeOf(err) != connect.CodeUnauthenticated {
+			return res, err
+		}
+		a.invalidate(token)
+		fresh, ferr := a.token(ctx)
+		if ferr != nil || fresh == token {
+			return res, err
+		}
+		req.Header().Set("Authorization", "Bearer "+fresh)
 		return next(ctx, req)
 	}
+}
+
+// sentTokenKey carries a *sentToken through a stream's context: the watch reads back which
+// token the stream was opened with, so a refusal invalidates exactly that one.
+type sentTokenKey struct{}
+
+type sentToken struct {
+	mu    sync.Mutex
+	token string
+}
+
+func (s *sentToken) set(token string) {
+	s.mu.Lock()
+	s.token = token
+	s.mu.Unlock()
+}
+
+func (s *sentToken) get() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token
 }
 
 func (a bearerAuth) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return func(ctx context.Context, spec connect.Spec) connect.StreamingClientConn {
 		conn := next(ctx, spec)
-		if token, err := a.token(ctx); err == nil {
-			conn.RequestHeader().Set("Authorization", "Bearer "+token)
+		token, err := a.token(ctx)
+		if err != nil {
+			return &failedStream{StreamingClientConn: conn, err: connect.NewError(connect.CodeUnavailable, fmt.Errorf("vcluster: no token: %w", err))}
+		}
+		conn.RequestHeader().Set("Authorization", "Bearer "+token)
+		if sent, ok := ctx.Value(sentTokenKey{}).(*sentToken); ok {
+			sent.set(token)
 		}
 		return conn
 	}
@@ -194,4 +260,18 @@ func (a bearerAuth) WrapStreamingClient(next connect.StreamingClientFunc) connec
 
 func (a bearerAuth) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return next
+}
+
+// failedStream is a stream that could not be opened because there was no token: fetching
+// one may succeed later, so the watch reconnects with backoff rather than giving up.
+type failedStream struct {
+	connect.StreamingClientConn
+	err error
+}
+
+func (f *failedStream) Send(any) error    { return f.err }
+func (f *failedStream) Receive(any) error { return f.err }
+func (f *failedStream) CloseRequest() error {
+	_ = f.StreamingClientConn.CloseRequest()
+	return f.err
 }

@@ -35,6 +35,8 @@ type serverConfig struct {
 	timeScale string
 	// faults is the VCLUSTER_API_INJECT_FAULTS value.
 	faults string
+	// args are further command-line arguments (e.g. --auth-config).
+	args []string
 }
 
 func repoRoot(t *testing.T) string {
@@ -80,6 +82,7 @@ func startServer(t *testing.T, cfg serverConfig) *referenceServer {
 		env:   append(os.Environ(), "VCLUSTER_API_INJECT_FAULTS="+cfg.faults),
 	}
 	s.args = []string{bin, "--host", "127.0.0.1", "--time-scale", cfg.timeScale, "--heartbeat-interval", "1000", "--secret", "integration-test-secret"}
+	s.args = append(s.args, cfg.args...)
 	s.start()
 	t.Cleanup(s.stop)
 	return s
@@ -120,9 +123,10 @@ func (s *referenceServer) start() {
 		s.URL, s.port = m[1], m[2]
 	case err := <-exit:
 		s.t.Fatalf("reference server exited before listening: %v", err)
-	case <-time.After(60 * time.Second):
+	case <-time.After(180 * time.Second):
+		// A generous ceiling: on a heavily loaded machine Node alone may take a minute to start.
 		_ = cmd.Process.Kill()
-		s.t.Fatal("reference server did not start listening within 60 s")
+		s.t.Fatal("reference server did not start listening within 180 s")
 	}
 }
 

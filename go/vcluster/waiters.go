@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"connectrpc.com/connect"
@@ -123,8 +124,31 @@ func predicateGoal(description string, predicate func(*apiv1.VCluster) bool) goa
 	}}
 }
 
+// phaseGoal is done only on a settled state: a suspend under way, for instance, is RUNNING
+// but not settled, and must not end a wait for RUNNING.
 func phaseGoal(target apiv1.Phase) goal {
-	return predicateGoal("phase "+target.String(), func(vc *apiv1.VCluster) bool { return vc.GetStatus().GetPhase() == target })
+	return predicateGoal("phase "+target.String(), func(vc *apiv1.VCluster) bool {
+		return vc.GetStatus().GetPhase() == target && IsSettled(vc)
+	})
+}
+
+// IsSettled reports whether the server has finished acting on vc: its phase is settled
+// (apiv1.IsPhaseSettled, from the contract) and status.observed_generation has caught up
+// with the generation annotation (every spec change, suspend and resume raises it).
+func IsSettled(vc *apiv1.VCluster) bool {
+	if !apiv1.IsPhaseSettled(vc.GetStatus().GetPhase()) {
+		return false
+	}
+	return vc.GetStatus().GetObservedGeneration() >= GenerationOf(vc)
+}
+
+// GenerationOf is the desired-state generation the server stamped on vc (0 when absent).
+func GenerationOf(vc *apiv1.VCluster) int64 {
+	g, err := strconv.ParseInt(vc.GetAnnotations()[apiv1.AnnotationGeneration], 10, 64)
+	if err != nil || g < 0 {
+		return 0
+	}
+	return g
 }
 
 // WaitUntilRunning returns the vcluster once it is RUNNING; it fails at once on phase ERROR,

@@ -189,3 +189,42 @@ func TestDetailOfDecodesEveryViolation(t *testing.T) {
 		t.Errorf("ViolationsText = %q", got)
 	}
 }
+
+func withGeneration(vc *apiv1.VCluster, generation string, observed int64) *apiv1.VCluster {
+	vc.Annotations[apiv1.AnnotationGeneration] = generation
+	vc.Status.ObservedGeneration = observed
+	return vc
+}
+
+func TestPhaseWaitsEndOnlyOnASettledState(t *testing.T) {
+	// RUNNING with a suspend under way (generation 2 not yet observed) is not the RUNNING a
+	// caller waits for; only the state that observed generation 2 is.
+	s := &stateServer{current: withGeneration(phaseAt(apiv1.Phase_PHASE_RUNNING, "1"), "2", 1), updates: make(chan *apiv1.VCluster, 1)}
+	c := serveState(t, s)
+	s.updates <- withGeneration(phaseAt(apiv1.Phase_PHASE_RUNNING, "2"), "2", 2)
+	vc, err := c.WaitUntilRunning(t.Context(), Ref{Name: "a"})
+	if err != nil || ResourceVersionOf(vc) != "2" {
+		t.Fatalf("resolved on %v (%v), want the settled state at version 2", vc, err)
+	}
+}
+
+func TestIsSettled(t *testing.T) {
+	for _, phase := range []apiv1.Phase{apiv1.Phase_PHASE_RUNNING, apiv1.Phase_PHASE_SUSPENDED, apiv1.Phase_PHASE_ERROR} {
+		if !IsSettled(withGeneration(phaseAt(phase, "1"), "3", 3)) {
+			t.Errorf("%v at its observed generation is settled", phase)
+		}
+		if IsSettled(withGeneration(phaseAt(phase, "1"), "3", 2)) {
+			t.Errorf("%v behind its generation is not settled", phase)
+		}
+	}
+	for _, phase := range []apiv1.Phase{apiv1.Phase_PHASE_UNSPECIFIED, apiv1.Phase_PHASE_PENDING, apiv1.Phase_PHASE_CREATING,
+		apiv1.Phase_PHASE_UPDATING, apiv1.Phase_PHASE_SCALING, apiv1.Phase_PHASE_SNAPSHOTTING, apiv1.Phase_PHASE_RESTORING,
+		apiv1.Phase_PHASE_RESUMING, apiv1.Phase_PHASE_DELETING} {
+		if IsSettled(withGeneration(phaseAt(phase, "1"), "1", 1)) {
+			t.Errorf("%v is not settled", phase)
+		}
+	}
+	if IsSettled(&apiv1.VCluster{}) {
+		t.Error("a vcluster without status is not settled")
+	}
+}

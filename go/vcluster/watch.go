@@ -105,6 +105,10 @@ type Watch struct {
 	// marks the end of that state. Until then a reconnect starts over from "".
 	initialState       bool
 	initialStateNewest string
+	// sent is the token the current stream was opened with; credentialsRefreshed is set once
+	// a refused stream was retried with a fresh token, and cleared when a stream delivers.
+	sent                 sentToken
+	credentialsRefreshed bool
 }
 
 // Watch returns a resumable watch of the vclusters req selects, starting after
@@ -177,6 +181,10 @@ func (w *Watch) Events(ctx context.Context) iter.Seq2[WatchEvent, error] {
 			if err == nil {
 				err = errWatchEnded
 			}
+			if w.retryWithFreshCredentials(err) {
+				w.setStatus(StatusReconnecting, err)
+				continue
+			}
 			if endsWatch(err) {
 				yield(WatchEvent{}, err)
 				return
@@ -188,6 +196,18 @@ func (w *Watch) Events(ctx context.Context) iter.Seq2[WatchEvent, error] {
 			}
 		}
 	}
+}
+
+// retryWithFreshCredentials: a refused stream (its token expired or was revoked) drops that
+// token and reconnects at once, once; refused again without a message in between, the watch
+// ends (the credentials themselves are wrong).
+func (w *Watch) retryWithFreshCredentials(err error) bool {
+	if connect.CodeOf(err) != connect.CodeUnauthenticated || w.credentialsRefreshed || w.client.invalidateToken == nil {
+		return false
+	}
+	w.client.invalidateToken(w.sent.get())
+	w.credentialsRefreshed = true
+	return true
 }
 
 // endsWatch: retrying cannot help; the credentials, permissions or request must change first,
@@ -203,7 +223,7 @@ func endsWatch(err error) bool {
 // streamOnce runs one stream until it fails; it yields only events newer than everything
 // seen before. stopped reports that the consumer stopped the iteration.
 func (w *Watch) streamOnce(ctx context.Context, yield func(WatchEvent, error) bool) (stopped bool, err error) {
-	actx, cancel := context.WithCancel(ctx)
+	actx, cancel := context.WithCancel(context.WithValue(ctx, sentTokenKey{}, &w.sent))
 	defer cancel()
 	timeout := w.options.HeartbeatTimeout
 	var silent atomic.Bool
@@ -231,6 +251,7 @@ func (w *Watch) streamOnce(ctx context.Context, yield func(WatchEvent, error) bo
 		timer.Stop()
 		w.setStatus(StatusConnected, nil)
 		w.backoff.reset()
+		w.credentialsRefreshed = false
 		msg := stream.Msg()
 		version := ResourceVersionOf(msg.GetVcluster())
 		switch msg.GetType() {

@@ -11,11 +11,22 @@ from importlib import metadata as _metadata
 from ._cache import CacheEvent
 from ._client_async import AsyncClient
 from ._client_sync import Client
-from ._gen.constants import Annotations, ErrorReasons, ResponseHeaders
+from ._gen.constants import Annotations, ErrorReasons, Phases, ResponseHeaders, Tokens
 from ._informer import AsyncInformer, Informer
 from ._paging import AsyncPaginator, Page, Paginator
 from ._retry import RetryBudgetOptions, RetryEvent, RetryPolicy
-from ._shared import Protocol, TokenSource
+from ._shared import AsyncTokenSource, Protocol, TokenSource
+from ._tokens import (
+    SERVICE_ACCOUNT_TOKEN_PATH,
+    AsyncCachedToken,
+    CachedToken,
+    ClientCredentials,
+    IssuedToken,
+    async_client_credentials_token,
+    client_credentials_token,
+    jwt_expiry,
+    service_account_token,
+)
 from ._watch import (
     AsyncWatch,
     ConnectionStatus,
@@ -40,20 +51,27 @@ except _metadata.PackageNotFoundError:  # running from a source checkout
     __version__ = "0.0.0+source"
 
 __all__ = [
+    "SERVICE_ACCOUNT_TOKEN_PATH",
     "Annotations",
     "ApiError",
+    "AsyncCachedToken",
     "AsyncClient",
     "AsyncInformer",
     "AsyncPaginator",
+    "AsyncTokenSource",
     "AsyncWatch",
     "CacheEvent",
+    "CachedToken",
     "Client",
+    "ClientCredentials",
     "ConnectionStatus",
     "ErrorInfo",
     "ErrorReasons",
     "Informer",
+    "IssuedToken",
     "Page",
     "Paginator",
+    "Phases",
     "Protocol",
     "RepeatedPageTokenError",
     "ResponseHeaders",
@@ -61,6 +79,7 @@ __all__ = [
     "RetryEvent",
     "RetryPolicy",
     "TokenSource",
+    "Tokens",
     "Violation",
     "WaitFailedError",
     "WaitTimeoutError",
@@ -68,6 +87,10 @@ __all__ = [
     "WatchEvent",
     "WatchSettings",
     "__version__",
+    "async_client_credentials_token",
+    "client_credentials_token",
     "compare_resource_versions",
+    "jwt_expiry",
     "resource_version_of",
+    "service_account_token",
 ]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 from connectrpc.client import ResponseMetadata
+from connectrpc.code import Code
 from connectrpc.errors import ConnectError
 from protobuf import Message
 from pyqwest import SyncClient, SyncHTTPTransport
@@ -66,7 +68,7 @@ from .api import (
     WatchVClusterRequest,
     WatchVClusterResponse,
 )
-from .errors import ApiError, DeadlineExceededError, from_connect_error
+from .errors import ApiError, DeadlineExceededError, UnavailableError, from_connect_error
 
 Req = TypeVar("Req", bound=Message)
 Res = TypeVar("Res", bound=Message)
@@ -109,7 +111,9 @@ class Client:
         Args:
             base_url: The server, e.g. ``http://127.0.0.1:8080``.
             protocol: ``"connect"`` (default), ``"grpc"`` (HTTP/2) or ``"grpc-web"``.
-            token: Sent as ``Authorization: Bearer <token>``; a function is called per attempt.
+            token: Sent as ``Authorization: Bearer <token>``; a function is called per attempt. A
+                :class:`CachedToken` caches it and is told when the server refuses it; the call is then
+                sent once more with a fresh token.
             timeout: Total seconds per call, retries included; ``None`` or 0 disables.
             retry: The retry policy; ``None`` disables retries.
             watch: Reconnect and heartbeat settings of every watch (waiters and informers too).
@@ -158,18 +162,31 @@ class Client:
         desc = _shared.method(name)
         plan = _shared.plan(self._settings, desc, timeout)
         request = _shared.with_request_id(desc, request)
+        sent = _shared.SentToken()
+        auth: dict[str, str] | None = None
+        refreshed = False
         while True:
             timeout_ms = plan.attempt_timeout_ms()
             try:
+                if auth is None:
+                    auth = _shared.headers(self._settings, sent)
                 if metadata is None:
-                    result = call(request, headers=_shared.headers(self._settings), timeout_ms=timeout_ms)
+                    result = call(request, headers=auth, timeout_ms=timeout_ms)
                 else:
                     with metadata:
-                        result = call(request, headers=_shared.headers(self._settings), timeout_ms=timeout_ms)
+                        result = call(request, headers=auth, timeout_ms=timeout_ms)
                 plan.succeeded()
                 return result
             except ConnectError as error:
                 failure = from_connect_error(error)
+            refused, auth = sent.token, None
+            # A refused token is dropped and the call sent once more with a fresh one: the
+            # refusal proves the server did nothing. Handed the same token again, the refusal stands.
+            if failure.code == Code.UNAUTHENTICATED and not refreshed and _shared.refresh_token(self._settings, sent):
+                refreshed = True
+                auth = _shared.headers(self._settings, sent)
+                if sent.token != refused:
+                    continue
             time.sleep(plan.failed(failure))
 
     # --- VClusterService -------------------------------------------------------------------
@@ -286,9 +303,14 @@ class Client:
 
     @contextmanager
     def _open_stream(
-        self, request: WatchVClusterRequest, timeout_ms: int | None
+        self, request: WatchVClusterRequest, timeout_ms: int | None, *, sent: _shared.SentToken
     ) -> Iterator[Iterator[WatchVClusterResponse]]:
-        stream = self._watches.watch_v_cluster(request, headers=_shared.headers(self._settings), timeout_ms=timeout_ms)
+        try:
+            auth = _shared.headers(self._settings, sent)
+        except (OSError, ValueError) as error:
+            # Fetching a token may succeed later (an issuer that is down): the watch retries.
+            raise UnavailableError(Code.UNAVAILABLE, f"no bearer token: {error}") from error
+        stream = self._watches.watch_v_cluster(request, headers=auth, timeout_ms=timeout_ms)
         try:
             yield _converted(stream)
         finally:
@@ -311,9 +333,11 @@ class Client:
         fix (``ResourceVersionExpiredError``: list again). ``deadline`` (a ``time.monotonic()``
         value) bounds the whole watch.
         """
+        sent = _shared.SentToken()
         return Watch(
-            self._open_stream,
+            functools.partial(self._open_stream, sent=sent),
             request or WatchVClusterRequest(),
+            refresh_credentials=lambda: _shared.refresh_token(self._settings, sent),
             settings=self._settings.watch,
             random=self._settings.random,
             on_status=on_status,

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import inspect
 import random as random_module
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
@@ -17,6 +18,7 @@ from pyqwest import HTTPVersion
 from ._gen.constants import ResponseHeaders
 from ._gen.vcluster.api.v1.vcluster_api_connect import SnapshotService, VClusterService
 from ._retry import REQUEST_ID_FIELD, CallPlan, Clock, Random, RetryBudget, RetryEvent, RetryPolicy, has_request_id
+from ._tokens import invalidate_token
 from ._watch import WatchSettings
 from .api import ListSnapshotsRequest, ListVClustersRequest, WatchVClusterRequest
 
@@ -24,7 +26,13 @@ Protocol = Literal["connect", "grpc", "grpc-web"]
 """The wire protocol: Connect (default), gRPC (HTTP/2) or gRPC-Web."""
 
 TokenSource = str | Callable[[], str]
-"""A bearer token, or a function returning one (called for every attempt, so it may refresh)."""
+"""A bearer token, or a function returning one (called for every attempt, so it may refresh).
+
+A :class:`CachedToken` (or anything with ``invalidate(refused)``) is also told when the server
+refuses its token, and the call is then tried once more with a fresh one."""
+
+AsyncTokenSource = str | Callable[[], str] | Callable[[], Awaitable[str]]
+"""What the :class:`AsyncClient` takes: a token, a function or an async function returning one."""
 
 M = TypeVar("M", bound=Message)
 
@@ -53,7 +61,7 @@ class ClientSettings:
     base_url: str
     protocol: ProtocolType
     http_version: HTTPVersion | None
-    token: TokenSource | None
+    token: AsyncTokenSource | None
     timeout: float | None
     retry: RetryPolicy | None
     watch: WatchSettings
@@ -67,7 +75,7 @@ def client_settings(
     base_url: str,
     *,
     protocol: Protocol,
-    token: TokenSource | None,
+    token: AsyncTokenSource | None,
     timeout: float | None,
     retry: RetryPolicy | None,
     watch: WatchSettings | None,
@@ -94,13 +102,40 @@ def client_settings(
     )
 
 
-def headers(settings: ClientSettings, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The headers of one attempt: the bearer token (read anew) and the caller's."""
-    result = dict(extra or {})
+class SentToken:
+    """The token the last attempt (or stream) carried: what to invalidate when it is refused."""
+
+    __slots__ = ("token",)
+
+    def __init__(self) -> None:
+        self.token: str | None = None
+
+
+def _with_token(token: object, sent: SentToken | None) -> dict[str, str]:
+    if not isinstance(token, str):
+        raise TypeError(f"the token source returned {type(token).__name__}, not str")
+    if sent is not None:
+        sent.token = token
+    return {"authorization": f"Bearer {token}"} if token else {}
+
+
+def headers(settings: ClientSettings, sent: SentToken | None = None) -> dict[str, str]:
+    """The headers of one attempt: the bearer token, read anew (sync client)."""
     token = settings.token() if callable(settings.token) else settings.token
-    if token:
-        result["authorization"] = f"Bearer {token}"
-    return result
+    return {} if token is None else _with_token(token, sent)
+
+
+async def async_headers(settings: ClientSettings, sent: SentToken | None = None) -> dict[str, str]:
+    """The headers of one attempt: the bearer token, read anew and awaited when it is async."""
+    token = settings.token() if callable(settings.token) else settings.token
+    if inspect.isawaitable(token):
+        token = await token
+    return {} if token is None else _with_token(token, sent)
+
+
+def refresh_token(settings: ClientSettings, sent: SentToken) -> bool:
+    """After UNAUTHENTICATED: drops the refused token; True when a fresh one can be fetched."""
+    return invalidate_token(settings.token, sent.token)
 
 
 def with_request_id(desc: DescMethod, request: M) -> M:

@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ._gen.constants import Annotations
+from ._gen.constants import Annotations, Phases
 from ._watch import WatchEvent, compare_resource_versions, resource_version_of
 from .api import Phase, Snapshot, SnapshotStatus, VCluster, WatchEventType
 from .errors import (
@@ -97,20 +97,6 @@ def failed_on_error(vcluster: VCluster) -> tuple[str, str] | None:
     return (vcluster.status.reason or "Error", vcluster.status.message or "the vcluster is in phase ERROR")
 
 
-_TRANSITIONAL = frozenset(
-    {
-        Phase.PENDING,
-        Phase.CREATING,
-        Phase.UPDATING,
-        Phase.SCALING,
-        Phase.SNAPSHOTTING,
-        Phase.RESTORING,
-        Phase.RESUMING,
-        Phase.DELETING,
-    }
-)
-
-
 def generation_of(vcluster: VCluster) -> int:
     """The desired-state generation the server stamped on the object (0 when absent)."""
     raw = vcluster.annotations.get(Annotations.GENERATION, "")
@@ -120,11 +106,10 @@ def generation_of(vcluster: VCluster) -> int:
 def is_settled(vcluster: VCluster) -> bool:
     """Whether the server has finished acting on the vcluster.
 
-    No transitional phase is left and it observed the latest generation: a suspend in progress,
-    for instance, is RUNNING but not settled.
+    Its phase is settled (``Phases.SETTLED``, from the contract) and it observed the latest
+    generation: a suspend in progress, for instance, is RUNNING but not settled.
     """
-    phase = _phase(vcluster)
-    if phase == Phase.UNSPECIFIED or phase in _TRANSITIONAL or vcluster.status is None:
+    if _phase(vcluster) not in Phases.SETTLED or vcluster.status is None:
         return False
     return vcluster.status.observed_generation >= generation_of(vcluster)
 

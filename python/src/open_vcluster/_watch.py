@@ -162,6 +162,27 @@ def _request(base: WatchVClusterRequest, version: str) -> WatchVClusterRequest:
     )
 
 
+class _CredentialRefresh:
+    """A refused stream (its token expired or was revoked) drops that token and reconnects at once.
+
+    Once: refused again before a stream delivers a message, the watch ends, because then the
+    credentials themselves are wrong.
+    """
+
+    def __init__(self, refresh: Callable[[], bool] | None) -> None:
+        self._refresh = refresh
+        self._refreshed = False
+
+    def retry(self, error: ApiError) -> bool:
+        if error.code != Code.UNAUTHENTICATED or self._refreshed or self._refresh is None or not self._refresh():
+            return False
+        self._refreshed = True
+        return True
+
+    def delivered(self) -> None:
+        self._refreshed = False
+
+
 class Watch:
     """A resumable watch (sync). Iterate it; :meth:`close` (from any thread) ends the iteration."""
 
@@ -176,7 +197,9 @@ class Watch:
         on_bookmark: Callable[[str], None] | None = None,
         deadline: float | None = None,
         clock: Clock = time.monotonic,
+        refresh_credentials: Callable[[], bool] | None = None,
     ) -> None:
+        self._credentials = _CredentialRefresh(refresh_credentials)
         self._deadline = _Deadline(deadline, clock)
         self._open_stream = open_stream
         self._request = request
@@ -221,6 +244,9 @@ class Watch:
                 except ApiError as error:
                     if self._closed.is_set():
                         return
+                    if self._credentials.retry(error):
+                        self._status.set("reconnecting", error)
+                        continue
                     if ends_watch(error):
                         raise
                     if self._deadline.expired():
@@ -240,6 +266,7 @@ class Watch:
                     return
                 self._status.set("connected")
                 self._backoff.reset()
+                self._credentials.delivered()
                 outcome = self._state.accept(message)
                 if isinstance(outcome, str):
                     if self._on_bookmark is not None:
@@ -262,7 +289,9 @@ class AsyncWatch:
         on_bookmark: Callable[[str], None] | None = None,
         deadline: float | None = None,
         clock: Clock = time.monotonic,
+        refresh_credentials: Callable[[], bool] | None = None,
     ) -> None:
+        self._credentials = _CredentialRefresh(refresh_credentials)
         self._deadline = _Deadline(deadline, clock)
         self._open_stream = open_stream
         self._request = request
@@ -308,6 +337,9 @@ class AsyncWatch:
                 except ApiError as error:
                     if self._closed.is_set():
                         return
+                    if self._credentials.retry(error):
+                        self._status.set("reconnecting", error)
+                        continue
                     if ends_watch(error):
                         raise
                     if self._deadline.expired():
@@ -337,6 +369,7 @@ class AsyncWatch:
                     receive = None
                     self._status.set("connected")
                     self._backoff.reset()
+                    self._credentials.delivered()
                     outcome = self._state.accept(message)
                     if isinstance(outcome, str):
                         if self._on_bookmark is not None:

@@ -16,8 +16,8 @@ REPO = Path(__file__).resolve().parents[3]
 SERVER_BIN = REPO / "packages" / "server" / "dist" / "bin.js"
 FAULT_SERVER = Path(__file__).with_name("fault_server.mjs")
 _LISTENING = re.compile(r"listening on (http://\S+)")
-# A ceiling, not a wait: a heavily loaded machine can take minutes to start a Node process.
 START_TIMEOUT = 180.0
+"""Seconds a process may take to print its URL: Node can take a minute to start on a loaded machine."""
 UNAVAILABLE = 14
 """The numeric RPC code the server's fault injection takes."""
 

@@ -1,4 +1,4 @@
-import { Phase } from "@open-vcluster/api";
+import { Phase, Phases } from "@open-vcluster/api";
 
 const LABELS: Record<Phase, string> = {
   [Phase.UNSPECIFIED]: "Unknown",
@@ -30,9 +30,9 @@ export function withPhaseLabels(text: string): string {
   });
 }
 
-/** Phases in which an operation is under way, shown with a moving indicator. */
+/** Phases in which an operation is under way (not settled, in the contract's terms), shown with a moving indicator. */
 export function isTransitional(phase: Phase): boolean {
-  return ![Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR, Phase.UNSPECIFIED].includes(phase);
+  return phase !== Phase.UNSPECIFIED && !Phases.settled.has(phase);
 }
 
 /** Every phase a user may filter on, in lifecycle order. */

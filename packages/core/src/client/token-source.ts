@@ -1,4 +1,5 @@
 import { createContextKey } from "@connectrpc/connect";
+import { Tokens } from "@open-vcluster/api";
 import { type Clock, systemClock } from "../time/clock.js";
 
 /** A token as an issuer hands it out: with its expiry when known. */
@@ -19,7 +20,7 @@ export type CachedToken = (() => Promise<string>) & {
 };
 
 export interface CachedTokenOptions {
-  /** Fetch a new token this long before the cached one expires. Default 60 000 ms. */
+  /** Fetch a new token this long before the cached one expires. Default `Tokens.refreshBeforeMs` (60 000 ms). */
   refreshBeforeMs?: number;
   clock?: Clock;
 }
@@ -47,7 +48,7 @@ export function cachedToken(
   options: CachedTokenOptions = {},
 ): CachedToken {
   const clock = options.clock ?? systemClock;
-  const refreshBeforeMs = options.refreshBeforeMs ?? 60_000;
+  const refreshBeforeMs = options.refreshBeforeMs ?? Tokens.refreshBeforeMs;
   let cached: { token: string; refreshAt: number } | undefined;
   let inFlight: Promise<string> | undefined;
 

@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { HelmReleaseInfoSchema, Phase, ResourceUsageSchema, type VCluster } from "@open-vcluster/api";
+import { HelmReleaseInfoSchema, Phase, Phases, ResourceUsageSchema, type VCluster } from "@open-vcluster/api";
 import type { Clock } from "../clock.js";
 import type { Observation, ObservationTarget } from "../provider/index.js";
 import { type Store, VersionConflictError } from "../store/index.js";
@@ -8,8 +8,8 @@ import { PAUSED, PAUSED_DATE, PAUSED_REPLICAS, resourceVersionOf } from "./annot
 import { setCondition, setLifecycleConditions } from "./conditions.js";
 import { editable } from "./lifecycle.js";
 
-/** Phases an observation may overwrite: the settled ones. Transitional phases belong to their operation. */
-const SETTLED = new Set([Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR]);
+/** Phases an observation may overwrite: the settled ones (the contract's). Transitional phases belong to their operation. */
+const SETTLED = Phases.settled;
 
 /** What of a status an observation decides; a write happens only when this changes. */
 function fingerprint(vcluster: VCluster): string {

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { Phase } from "@open-vcluster/api";
+import { Phase, Phases } from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
 import { LIFECYCLE, renderLifecycleTable, requireAllowed, TRANSITIONAL_PHASES } from "./state-machine.js";
 
@@ -27,5 +27,11 @@ describe("lifecycle table", () => {
         expect(TRANSITIONAL_PHASES.has(phase), `${action} from ${Phase[phase]}`).toBe(false);
       }
     }
+  });
+
+  it("settles exactly in the contract's settled phases (the SDKs' waiters rely on them)", () => {
+    const phases = Object.values(Phase).filter((p): p is Phase => typeof p === "number" && p !== Phase.UNSPECIFIED);
+    const settled = phases.filter((p) => !TRANSITIONAL_PHASES.has(p));
+    expect(new Set(settled)).toEqual(Phases.settled);
   });
 });

@@ -3,6 +3,8 @@
 
 from typing import Final
 
+from .vcluster.api.v1.vcluster_api_pb import Phase
+
 
 class Annotations:
     """System-managed annotation keys the server sets on every VCluster."""
@@ -65,3 +67,17 @@ class ErrorReasons:
 
     ABORTED: Final = "ABORTED"
     """A concurrent change to the same object kept winning; retrying may succeed."""
+
+
+class Phases:
+    """Sets of lifecycle phases with a meaning every client relies on."""
+
+    SETTLED: Final = frozenset({Phase.RUNNING, Phase.SUSPENDED, Phase.ERROR})
+    """Phases in which no operation is under way: the server leaves every other phase (PENDING, CREATING, UPDATING, SCALING, SNAPSHOTTING, RESTORING, RESUMING, DELETING) on its own, and UNSPECIFIED is never a state. Waiters resolve only on a settled phase whose status.observed_generation has caught up with the generation annotation."""
+
+
+class Tokens:
+    """How clients cache bearer tokens."""
+
+    REFRESH_BEFORE_MS: Final = 60000
+    """A cached bearer token is fetched anew this many milliseconds before it expires, so no request carries a token about to expire; the server refusing it (UNAUTHENTICATED) drops it at once (contract/vectors/token-cache.json)."""

@@ -61,3 +61,18 @@ const (
 	// ReasonAborted: A concurrent change to the same object kept winning; retrying may succeed.
 	ReasonAborted = "ABORTED"
 )
+
+// IsPhaseSettled reports whether p is in the set phases.settled: Phases in which no operation is under way: the server leaves every other phase (PENDING, CREATING, UPDATING, SCALING, SNAPSHOTTING, RESTORING, RESUMING, DELETING) on its own, and UNSPECIFIED is never a state. Waiters resolve only on a settled phase whose status.observed_generation has caught up with the generation annotation.
+func IsPhaseSettled(p Phase) bool {
+	switch p {
+	case Phase_PHASE_RUNNING, Phase_PHASE_SUSPENDED, Phase_PHASE_ERROR:
+		return true
+	}
+	return false
+}
+
+// How clients cache bearer tokens.
+const (
+	// TokenRefreshBeforeMs: A cached bearer token is fetched anew this many milliseconds before it expires, so no request carries a token about to expire; the server refusing it (UNAUTHENTICATED) drops it at once (contract/vectors/token-cache.json).
+	TokenRefreshBeforeMs = 60000
+)
