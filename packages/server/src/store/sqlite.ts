@@ -17,7 +17,7 @@ import {
   vclusterPageQuery,
 } from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
-import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
+import { type GroupCommit, readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
   IdempotencyRecord,
@@ -69,17 +69,60 @@ export class SqliteStore extends SerialStore {
     }
   }
 
+  /**
+   * Write transactions commit in groups: each runs in a savepoint of one open database
+   * transaction, and the group's members share its COMMIT (one fsync of the write-ahead log).
+   * A read outside a group runs on its own; inside one it is a savepoint as well.
+   */
+  protected override readonly groupCommit: GroupCommit = {
+    open: () => this.#groupMembers > 0 && this.#db.isTransaction,
+    lost: () => !this.#db.isTransaction,
+    flush: () => {
+      this.#groupMembers = 0;
+      try {
+        this.#commit();
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    },
+  };
+  // Members committed into the open database transaction, not yet durable.
+  #groupMembers = 0;
+
   protected begin(readOnly: boolean): SerialTransaction {
-    this.#db.exec(readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
+    const standalone = readOnly && !this.#db.isTransaction;
+    if (standalone) this.#db.exec("BEGIN");
+    else {
+      if (!this.#db.isTransaction) this.#db.exec("BEGIN IMMEDIATE");
+      this.#db.exec("SAVEPOINT member");
+    }
     const events: StoredEvent[] = [];
     const tx = asyncTx(this.#txOf(events));
     return {
       tx: readOnly ? readOnlyGuard(tx) : tx,
       events,
-      commit: () => (readOnly ? this.#db.exec("COMMIT") : this.#commit()),
+      commit: () => {
+        if (standalone) {
+          this.#db.exec("COMMIT");
+          return;
+        }
+        this.#db.exec("RELEASE member");
+        this.#groupMembers += 1;
+      },
       rollback: () => {
-        // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL): then the
+        // whole group is gone, and SerialStore fails its members.
+        if (!this.#db.isTransaction) {
+          this.#groupMembers = 0;
+          return;
+        }
+        if (standalone || this.#groupMembers === 0) {
+          this.#db.exec("ROLLBACK");
+          return;
+        }
+        this.#db.exec("ROLLBACK TO member");
+        this.#db.exec("RELEASE member");
       },
     };
   }

@@ -27,8 +27,29 @@ export interface SerialTransaction {
   readonly tx: StoreTx;
   /** Events recorded so far, oldest first. */
   readonly events: readonly StoredEvent[];
+  /** Durable at once, or (group commit) kept for the group's one durable commit. */
   commit(): void;
   rollback(): void;
+}
+
+/**
+ * Group commit: transactions that finish while others are queued share one durable commit
+ * (one fsync). Each member is answered, and its events published, only once that commit
+ * succeeded; if it fails, every member fails and none of their writes remains.
+ */
+export interface GroupCommit {
+  /** Whether a group is open (a transaction committed into it and it was not yet made durable). */
+  open(): boolean;
+  /** Makes the open group durable. Throws (having rolled it all back) when it could not. */
+  flush(): void;
+  /** Whether the open group was lost (the database rolled it back by itself); its members fail. */
+  lost(): boolean;
+}
+
+interface Group {
+  readonly events: StoredEvent[][];
+  readonly durable: Promise<void>;
+  settle(error?: unknown): void;
 }
 
 /** Delivers committed events to subscribers, each its own copies, errors kept from the committer. */
@@ -121,22 +142,83 @@ export abstract class SerialStore implements Store {
     return this.#run(fn, false);
   }
 
-  #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
-    return this.#serialise(async () => {
+  async #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
+    let group: Group | undefined;
+    const result = await this.#serialise(async () => {
       this.assertOpen();
       const open = this.begin(readOnly);
-      let result: T;
+      let value: T;
       try {
-        result = await fn(open.tx);
+        value = await fn(open.tx);
         this.assertOpen();
         open.commit();
       } catch (error) {
         if (!this.#closed) open.rollback();
+        if (this.groupCommit?.lost()) this.#group?.settle(error);
         throw error;
       }
-      this.#subscribers.publish(open.events);
-      return result;
+      if (this.groupCommit?.open()) {
+        // A read inside an open group may have seen its writes: it too waits until they are durable.
+        group = this.#joinGroup();
+        group.events.push(open.events as StoredEvent[]);
+      } else {
+        this.#subscribers.publish(open.events);
+      }
+      return value;
     });
+    if (group) await group.durable;
+    return result;
+  }
+
+  /**
+   * Set by stores that commit in groups. A group is made durable once the transactions queued
+   * behind its first member have run: after the I/O of this event-loop turn (requests that
+   * arrived together) has queued its transactions, so that they share the commit.
+   */
+  protected readonly groupCommit: GroupCommit | undefined = undefined;
+
+  #group: Group | undefined;
+
+  #joinGroup(): Group {
+    if (this.#group) return this.#group;
+    let settle: (error?: unknown) => void = () => {};
+    const durable = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    const group: Group = {
+      events: [],
+      durable,
+      settle: (error) => {
+        if (this.#group === group) this.#group = undefined;
+        settle(error);
+      },
+    };
+    // Callers handle the rejection; this keeps an unobserved one from being reported.
+    durable.catch(() => undefined);
+    this.#group = group;
+    // Outside the caller's transaction context: the flush is not a nested transaction.
+    this.#inside.exit(() => setImmediate(() => this.#enqueueFlush(group)));
+    return group;
+  }
+
+  #enqueueFlush(group: Group): Promise<void> {
+    const run = this.#tail.then(() => this.#flush(group));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  #flush(group: Group): void {
+    if (this.#group !== group) return;
+    try {
+      if (this.#closed) throw new Error("store is closed");
+      this.groupCommit?.flush();
+    } catch (error) {
+      group.settle(error);
+      return;
+    }
+    // Subscribers have a commit's events by the time its caller hears it committed.
+    for (const events of group.events) this.#subscribers.publish(events);
+    group.settle();
   }
 
   /** A read on its own: one consistent view, no writes. */
@@ -154,8 +236,10 @@ export abstract class SerialStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Let transactions already asked for finish first.
+    // Let transactions already asked for finish first, and make the open group durable.
     await this.#serialise(async () => undefined).catch(() => undefined);
+    const group = this.#group;
+    if (group) await this.#enqueueFlush(group);
     this.#closed = true;
     this.#subscribers.clear();
     this.closeStore();
