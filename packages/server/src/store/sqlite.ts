@@ -10,6 +10,7 @@ import { assertPageLimit } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
   jsLabels,
+  jsVClusterLabels,
   type Query,
   snapshotCountQuery,
   snapshotPageQuery,
@@ -369,17 +370,19 @@ export class SqliteStore extends SerialStore {
     if (holder !== undefined && holder.id !== vcluster.id) {
       throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, String(holder.id));
     }
-    const exists = this.#checkExpected(vcluster.id, expected) !== undefined;
+    const existing = this.#checkExpected(vcluster.id, expected);
+    const exists = existing !== undefined;
     const version = this.#nextVersion();
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
     const data = toBinary(VClusterSchema, stored);
-    this.#run(
+    const row = this.#get(
       `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels_json, data)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
          create_time_ms = excluded.create_time_ms, phase = excluded.phase, owner = excluded.owner,
-         project = excluded.project, labels_json = excluded.labels_json, data = excluded.data`,
+         project = excluded.project, labels_json = excluded.labels_json, data = excluded.data
+       RETURNING seq`,
       stored.id,
       stored.namespace,
       stored.name,
@@ -390,8 +393,24 @@ export class SqliteStore extends SerialStore {
       JSON.stringify(stored.labels),
       data,
     );
+    this.#indexLabels(Number(row?.seq), existing?.labels, stored.labels);
+    if (!exists) this.#run("UPDATE meta SET vcluster_count = vcluster_count + 1 WHERE id = 1");
     this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
     return clone(VClusterSchema, stored);
+  }
+
+  /** Keeps vcluster_labels equal to the vcluster's labels, touching only the pairs that changed. */
+  #indexLabels(seq: number, before: Record<string, string> | undefined, after: Record<string, string>): void {
+    for (const [key, value] of Object.entries(before ?? {})) {
+      if (after[key] !== value) {
+        this.#run("DELETE FROM vcluster_labels WHERE key = ? AND value = ? AND seq = ?", key, value, seq);
+      }
+    }
+    for (const [key, value] of Object.entries(after)) {
+      if (before?.[key] !== value) {
+        this.#run("INSERT INTO vcluster_labels (key, value, seq) VALUES (?, ?, ?)", key, value, seq);
+      }
+    }
   }
 
   #deleteVCluster(events: StoredEvent[], id: string, expected: number | undefined): VCluster | undefined {
@@ -399,7 +418,9 @@ export class SqliteStore extends SerialStore {
     if (final === undefined) return undefined;
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
-    this.#run("DELETE FROM vclusters WHERE id = ?", id);
+    const row = this.#get("DELETE FROM vclusters WHERE id = ? RETURNING seq", id);
+    this.#indexLabels(Number(row?.seq), final.labels, {});
+    this.#run("UPDATE meta SET vcluster_count = vcluster_count - 1 WHERE id = 1");
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
     return clone(VClusterSchema, final);
@@ -413,7 +434,7 @@ export class SqliteStore extends SerialStore {
   ): ListResult<VCluster> {
     assertPageLimit(limit);
     // Unless part of the filter runs in JS, SQL stops after limit + 1 rows (the extra one tells hasMore).
-    const labels = jsLabels(filter.labels);
+    const labels = jsVClusterLabels(filter.labels);
     const sqlLimit = labels === undefined ? limit + 1 : undefined;
     const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), labels, limit);
     const items = page.items.map((data) => fromBinary(VClusterSchema, data));
@@ -490,7 +511,7 @@ export class SqliteStore extends SerialStore {
         hasMore = true;
         break;
       }
-      if (labels === undefined) items.push(row.data as Uint8Array);
+      if (row.data !== undefined) items.push(row.data as Uint8Array);
       else rowIds.push(row.row_id as SQLOutputValue);
     }
     // Label-filtered scans read no objects (see pageColumns): fetch the page's own now.
