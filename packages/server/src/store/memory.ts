@@ -376,7 +376,10 @@ export class MemoryStore extends SerialStore {
       addToIndex(this.#byNamespace, to.vcluster.namespace, id);
       for (const [key, value] of Object.entries(to.vcluster.labels)) {
         let values = this.#byLabel.get(key);
-        if (values === undefined) this.#byLabel.set(key, (values = new Map()));
+        if (values === undefined) {
+          values = new Map();
+          this.#byLabel.set(key, values);
+        }
         addToIndex(values, value, id);
       }
       this.#entries.set(id, to);
@@ -408,7 +411,9 @@ export class MemoryStore extends SerialStore {
     const onlyNamespace =
       filter.namespace !== undefined &&
       filter.labels === undefined &&
-      Object.keys(filter).every((field) => field === "namespace" || (filter as Record<string, unknown>)[field] === undefined);
+      Object.keys(filter).every(
+        (field) => field === "namespace" || (filter as Record<string, unknown>)[field] === undefined,
+      );
     return { ...smallest, exact: onlyNamespace };
   }
 
@@ -430,7 +435,9 @@ export class MemoryStore extends SerialStore {
     // Within one namespace in name order, the sorted list holds the namespace contiguously.
     if (candidates === undefined || (order === "name" && candidates.exact)) {
       const start =
-        filter.namespace !== undefined && order === "name" && (after === undefined || after.namespace < filter.namespace)
+        filter.namespace !== undefined &&
+        order === "name" &&
+        (after === undefined || after.namespace < filter.namespace)
           ? ({ key: { namespace: filter.namespace, name: "", createTimeMs: 0, id: "" } } as Entry)
           : probe;
       const items: VCluster[] = [];
@@ -527,14 +534,15 @@ export class MemoryStore extends SerialStore {
 }
 
 function isEmptyFilter(filter: VClusterFilter): boolean {
-  return Object.values(filter).every(
-    (value) => value === undefined || (Array.isArray(value) && value.length === 0),
-  );
+  return Object.values(filter).every((value) => value === undefined || (Array.isArray(value) && value.length === 0));
 }
 
 function addToIndex<K>(index: Map<K, Set<string>>, key: K, id: string): void {
   let ids = index.get(key);
-  if (ids === undefined) index.set(key, (ids = new Set()));
+  if (ids === undefined) {
+    ids = new Set();
+    index.set(key, ids);
+  }
   ids.add(id);
 }
 
