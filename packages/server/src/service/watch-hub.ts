@@ -1,6 +1,19 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { apiError } from "../errors.js";
-import type { Store, StoredEvent } from "../store/index.js";
+import type { HistoryExpiredError, Store, StoredEvent } from "../store/index.js";
+
+/**
+ * The documented answer to a watch that cannot be continued from `requested`: the history no
+ * longer holds what follows it, so the client lists again and watches from the list's version.
+ */
+export function resourceVersionExpired(requested: number, oldest: number): ConnectError {
+  return apiError(
+    Code.OutOfRange,
+    "RESOURCE_VERSION_EXPIRED",
+    `resource_version ${requested} is older than the retained history; list again and watch from the list's version`,
+    { field: "resource_version", metadata: { oldest_retained_version: String(oldest) } },
+  );
+}
 
 /** Events a watcher may buffer while it reads its starting point. */
 const STARTING_BUFFER_LIMIT = 100_000;
@@ -120,11 +133,24 @@ export class WatchHub {
     store: Store,
     private readonly options: { queueLimit: number; maxPerSubject: number },
   ) {
-    this.unsubscribe = store.subscribe((events) => {
-      for (const watcher of this.watchers) {
-        for (const event of events) watcher.offer(event);
-      }
-    });
+    this.unsubscribe = store.subscribe(
+      (events) => {
+        for (const watcher of this.watchers) {
+          for (const event of events) watcher.offer(event);
+        }
+      },
+      (gap) => this.lost(gap),
+    );
+  }
+
+  /**
+   * The store's feed lost events (this replica fell behind the retained history): no open
+   * stream can be continued exactly, so each ends as a watch resumed from an expired version.
+   */
+  private lost(gap: HistoryExpiredError): void {
+    for (const watcher of this.watchers) {
+      watcher.end(resourceVersionExpired(watcher.seenVersion || gap.requestedVersion, gap.oldestRetainedVersion));
+    }
   }
 
   /** A new watcher, buffering until its stream calls `begin`. */

@@ -16,19 +16,11 @@ import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
+import { resourceVersionExpired } from "./watch-hub.js";
 
 function parseVersion(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
   return Number(text);
-}
-
-function expired(requested: number, oldest: number) {
-  return apiError(
-    Code.OutOfRange,
-    "RESOURCE_VERSION_EXPIRED",
-    `resource_version ${requested} is older than the retained history; list again and watch from the list's version`,
-    { field: "resource_version", metadata: { oldest_retained_version: String(oldest) } },
-  );
 }
 
 function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse {
@@ -115,7 +107,8 @@ export async function* watchVCluster(
       try {
         replay = await store.eventsAfter(startVersion);
       } catch (error) {
-        if (error instanceof HistoryExpiredError) throw expired(startVersion, error.oldestRetainedVersion);
+        if (error instanceof HistoryExpiredError)
+          throw resourceVersionExpired(startVersion, error.oldestRetainedVersion);
         throw error;
       }
       watcher.begin(startVersion, relevant, replay);

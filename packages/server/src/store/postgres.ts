@@ -171,7 +171,17 @@ export class PostgresStore implements Store {
     this.#feedFailed = false;
     this.#feeding = (async () => {
       for (;;) {
-        const events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
+        let events: StoredEvent[];
+        try {
+          events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
+        } catch (error) {
+          if (!(error instanceof HistoryExpiredError)) throw error;
+          // This process stalled while others wrote more than the history keeps: what it
+          // missed is gone. Say so (watches end, clients list again) and go on from what is kept.
+          this.#feedVersion = error.oldestRetainedVersion;
+          this.#subscribers.gap(error);
+          continue;
+        }
         if (events.length === 0) return;
         this.#feedVersion = events.at(-1)?.resourceVersion ?? this.#feedVersion;
         this.#subscribers.publish(events);
@@ -195,8 +205,8 @@ export class PostgresStore implements Store {
     return this.#healthy && !this.#closed;
   }
 
-  subscribe(listener: (events: StoredEvent[]) => void): () => void {
-    return this.#subscribers.add(listener);
+  subscribe(listener: (events: StoredEvent[]) => void, onGap?: (gap: HistoryExpiredError) => void): () => void {
+    return this.#subscribers.add(listener, onGap);
   }
 
   /** Runs `work` once the schema is ready, with database failures as store errors. */

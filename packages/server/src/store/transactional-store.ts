@@ -18,7 +18,7 @@ import type {
   VClusterFilter,
   VClusterOrder,
 } from "./types.js";
-import { DEFAULT_HISTORY_LIMIT } from "./types.js";
+import { DEFAULT_HISTORY_LIMIT, type HistoryExpiredError } from "./types.js";
 
 type Listener = (events: StoredEvent[]) => void;
 
@@ -55,15 +55,15 @@ interface Group {
 /** Delivers committed events to subscribers, each its own copies, errors kept from the committer. */
 export class Subscribers {
   // Wrapper objects, so that one function subscribed twice is two independent subscriptions.
-  readonly #listeners = new Set<{ listener: Listener }>();
+  readonly #listeners = new Set<{ listener: Listener; onGap: ((gap: HistoryExpiredError) => void) | undefined }>();
   readonly #onError: (error: unknown) => void;
 
   constructor(onError: (error: unknown) => void) {
     this.#onError = onError;
   }
 
-  add(listener: Listener): () => void {
-    const entry = { listener };
+  add(listener: Listener, onGap?: (gap: HistoryExpiredError) => void): () => void {
+    const entry = { listener, onGap };
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
@@ -77,6 +77,18 @@ export class Subscribers {
       if (!this.#listeners.has(entry)) continue;
       try {
         entry.listener(events.map(copyEvent));
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
+  /** Tells every subscriber that events were lost to this process (see Store.subscribe). */
+  gap(gap: HistoryExpiredError): void {
+    for (const entry of [...this.#listeners]) {
+      if (!this.#listeners.has(entry)) continue;
+      try {
+        entry.onGap?.(gap);
       } catch (error) {
         this.#onError(error);
       }
@@ -226,8 +238,9 @@ export abstract class SerialStore implements Store {
     return this.#run(fn, true);
   }
 
-  subscribe(listener: Listener): () => void {
-    return this.#subscribers.add(listener);
+  // A single-process store publishes every commit itself: its subscribers never miss one.
+  subscribe(listener: Listener, onGap?: (gap: HistoryExpiredError) => void): () => void {
+    return this.#subscribers.add(listener, onGap);
   }
 
   healthy(): boolean {

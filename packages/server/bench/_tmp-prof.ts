@@ -1,0 +1,13 @@
+import { openStore } from "@open-vcluster/server";
+import { seed, rareLabels } from "./fixtures.ts";
+const store = openStore("memory");
+await seed(store, 0, 100000);
+let t = performance.now();
+for (let i = 0; i < 300; i++) await store.listVClusters({ labels: rareLabels }, "name", undefined, 50);
+console.log("sel", ((performance.now() - t) / 300).toFixed(2));
+t = performance.now();
+for (let i = 0; i < 300; i++) await store.listVClusters({ labels: rareLabels }, "name", undefined, 0);
+console.log("sel count only", ((performance.now() - t) / 300).toFixed(2));
+t = performance.now();
+for (let i = 0; i < 300; i++) await store.listVClusters({}, "name", undefined, 50);
+console.log("none", ((performance.now() - t) / 300).toFixed(2));
