@@ -16,8 +16,8 @@ export interface TargetRow {
   ratio: string;
   /** The target as written, e.g. "≤ 2×" or "≤ 50 ms p99". */
   target: string;
-  /** Whether the target was met in this run. */
-  met: boolean;
+  /** Whether the target was met in this run; null for a figure reported without a target. */
+  met: boolean | null;
 }
 
 /** Formats a ratio for a TargetRow. */
@@ -25,3 +25,18 @@ export function formatRatio(value: number): string {
   if (!Number.isFinite(value)) return "∞";
   return `${value >= 10 ? value.toFixed(1) : value.toFixed(2)}×`;
 }
+
+/** The one summary table's cells of a row. */
+export function rowCells(row: TargetRow): string[] {
+  return [
+    row.id,
+    row.what,
+    row.contender,
+    row.figure,
+    row.ratio,
+    row.target,
+    row.met === null ? "-" : row.met ? "yes" : "NO",
+  ];
+}
+
+export const ROW_HEADERS = ["#", "what", "contender", "figure", "ratio", "target", "met"];
