@@ -334,15 +334,20 @@ async function startupSection(): Promise<void> {
   console.log(
     `\n### Cold start of the built server on SQLite with 10 000 vclusters → first ListVClusters answered, 5 runs\n`,
   );
-  console.log(table(["p50 ms", "max ms"], [[ms(start.p50), ms(start.max)]]));
+  console.log(
+    table(
+      ["wall p50 ms", "wall max ms", "server CPU p50 ms"],
+      [[ms(start.wall.p50), ms(start.wall.max), start.cpu.count > 0 ? ms(start.cpu.p50) : "-"]],
+    ),
+  );
   rows.push({
     id: "P7",
     what: "Process start to first served RPC, SQLite, 10k vclusters",
     contender: "-",
-    figure: `${ms(start.p50)} ms p50 of 5 (max ${ms(start.max)})`,
+    figure: `${ms(start.wall.p50)} ms p50 of 5 (server CPU ${start.cpu.count > 0 ? ms(start.cpu.p50) : "?"} ms)`,
     ratio: "-",
     target: "≤ 1 s",
-    met: start.p50 <= 1000,
+    met: start.wall.p50 <= 1000,
   });
 }
 
