@@ -145,9 +145,33 @@ export abstract class SerialStore implements Store {
         new Error("store.transaction was called inside a transaction; use the transaction's tx instead"),
       );
     }
-    const run = this.#tail.then(() => this.#inside.run(true, work));
+    this.#queued += 1;
+    const run = this.#tail.then(async () => {
+      this.#queued -= 1;
+      try {
+        return await this.#inside.run(true, work);
+      } finally {
+        // Nothing else is waiting: the open group is complete.
+        if (this.#queued === 0 && this.#group) this.#flush(this.#group);
+      }
+    });
     this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Before the first write of a group, waits for the I/O of this event-loop turn, so that the
+   * requests that arrived together queue their transactions behind it and share its commit. The
+   * group then runs back to back and commits as soon as nothing more is queued: the database
+   * stays locked only while its members run, never across a wait for more work.
+   */
+  #gateGroup(): void {
+    if (this.#gated || !this.groupCommit || this.groupCommit.open()) return;
+    this.#gated = true;
+    const turn = new Promise<void>((resolve) => this.#inside.exit(() => setImmediate(resolve)));
+    this.#tail = this.#tail.then(() => turn).then(() => {
+      this.#gated = false;
+    });
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
@@ -155,6 +179,7 @@ export abstract class SerialStore implements Store {
   }
 
   async #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
+    if (!readOnly && !this.#inside.getStore()) this.#gateGroup();
     let group: Group | undefined;
     const result = await this.#serialise(async () => {
       this.assertOpen();
@@ -182,14 +207,13 @@ export abstract class SerialStore implements Store {
     return result;
   }
 
-  /**
-   * Set by stores that commit in groups. A group is made durable once the transactions queued
-   * behind its first member have run: after the I/O of this event-loop turn (requests that
-   * arrived together) has queued its transactions, so that they share the commit.
-   */
+  /** Set by stores that commit in groups (see #gateGroup). */
   protected readonly groupCommit: GroupCommit | undefined = undefined;
 
   #group: Group | undefined;
+  // Serialised work asked for and not yet started; whether a group's start is being delayed.
+  #queued = 0;
+  #gated = false;
 
   #joinGroup(): Group {
     if (this.#group) return this.#group;
@@ -208,15 +232,7 @@ export abstract class SerialStore implements Store {
     // Callers handle the rejection; this keeps an unobserved one from being reported.
     durable.catch(() => undefined);
     this.#group = group;
-    // Outside the caller's transaction context: the flush is not a nested transaction.
-    this.#inside.exit(() => setImmediate(() => this.#enqueueFlush(group)));
     return group;
-  }
-
-  #enqueueFlush(group: Group): Promise<void> {
-    const run = this.#tail.then(() => this.#flush(group));
-    this.#tail = run.catch(() => undefined);
-    return run;
   }
 
   #flush(group: Group): void {
@@ -249,10 +265,8 @@ export abstract class SerialStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Let transactions already asked for finish first, and make the open group durable.
+    // Let transactions already asked for finish first (the last of them commits the open group).
     await this.#serialise(async () => undefined).catch(() => undefined);
-    const group = this.#group;
-    if (group) await this.#enqueueFlush(group);
     this.#closed = true;
     this.#subscribers.clear();
     this.closeStore();
