@@ -169,9 +169,11 @@ export abstract class SerialStore implements Store {
     if (this.#gated || !this.groupCommit || this.groupCommit.open()) return;
     this.#gated = true;
     const turn = new Promise<void>((resolve) => this.#inside.exit(() => setImmediate(resolve)));
-    this.#tail = this.#tail.then(() => turn).then(() => {
-      this.#gated = false;
-    });
+    this.#tail = this.#tail
+      .then(() => turn)
+      .then(() => {
+        this.#gated = false;
+      });
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
