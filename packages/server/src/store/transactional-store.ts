@@ -148,9 +148,11 @@ export abstract class SerialStore implements Store {
     this.#queued += 1;
     const run = this.#tail.then(async () => {
       this.#queued -= 1;
+      this.#running = true;
       try {
         return await this.#inside.run(true, work);
       } finally {
+        this.#running = false;
         // Nothing else is waiting: the open group is complete.
         if (this.#queued === 0 && this.#group) this.#flush(this.#group);
       }
@@ -166,7 +168,8 @@ export abstract class SerialStore implements Store {
    * stays locked only while its members run, never across a wait for more work.
    */
   #gateGroup(): void {
-    if (this.#gated || !this.groupCommit || this.groupCommit.open()) return;
+    // Only an idle store waits: behind running or queued work, the write joins their group anyway.
+    if (this.#gated || !this.groupCommit || this.#running || this.#queued > 0) return;
     this.#gated = true;
     const turn = new Promise<void>((resolve) => this.#inside.exit(() => setImmediate(resolve)));
     this.#tail = this.#tail
@@ -215,6 +218,7 @@ export abstract class SerialStore implements Store {
   #group: Group | undefined;
   // Serialised work asked for and not yet started; whether a group's start is being delayed.
   #queued = 0;
+  #running = false;
   #gated = false;
 
   #joinGroup(): Group {
