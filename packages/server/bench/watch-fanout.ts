@@ -1,102 +1,131 @@
-import { setImmediate as nextTick } from "node:timers/promises";
-import { Annotations, WatchEventType } from "@open-vcluster/api";
-import { startServer } from "@open-vcluster/server";
-import { vclusterClient } from "./clients.ts";
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Annotations } from "@open-vcluster/api";
+import { type RunningServer, startServer } from "@open-vcluster/server";
 import { benchVCluster, storeSpec, tempDir } from "./fixtures.ts";
 import type { StoreKind } from "./list-pages.ts";
-import { collectGarbage, type Summary, summarize } from "./stats.ts";
+import { collectGarbage, type Summary } from "./stats.ts";
+
+const CLIENTS = fileURLToPath(new URL("./watch-clients.ts", import.meta.url));
+const SENT_ANNOTATION = "bench/sent";
+const NAMESPACE = "watched";
 
 export interface FanoutResult {
   store: StoreKind;
   watchers: number;
   changes: number;
-  /** Per change: from its commit until the last watcher had it. */
+  /** Per delivery (one watcher, one change): from just before the commit until receipt. */
   latency: Summary;
   /** From the first commit until every watcher had every change. */
   drainMs: number;
-  /** Heap growth per open watch (server and client state: both run in this process). */
+  /** Events delivered per second over the drain. */
+  eventsPerSecond: number;
+  /** Server heap growth per open, idle watch (the clients run in another process). */
   heapPerWatcher: number;
 }
 
-const NAMESPACE = "watched";
+/** The watchers' process: its "ready" and "all <version>" lines, and its final report. */
+class Watchers {
+  readonly #child: ChildProcessWithoutNullStreams;
+  readonly #waiting = new Map<string, () => void>();
+  readonly #seen = new Set<string>();
+  #report: ((line: string) => void) | undefined;
+  readonly #exited: Promise<never>;
+
+  constructor(url: string, watchers: number) {
+    this.#child = spawn(process.execPath, ["--no-warnings", CLIENTS, url, String(watchers), NAMESPACE], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stderr = "";
+    this.#child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    this.#exited = new Promise((_, reject) => {
+      this.#child.once("exit", (code) => reject(new Error(`watch clients exited (${code}): ${stderr}`)));
+    });
+    this.#exited.catch(() => undefined);
+    createInterface({ input: this.#child.stdout }).on("line", (line) => {
+      if (line.startsWith("{")) this.#report?.(line);
+      this.#seen.add(line);
+      this.#waiting.get(line)?.();
+    });
+  }
+
+  /** Resolves once the child printed `line`. */
+  line(line: string): Promise<void> {
+    if (this.#seen.has(line)) return Promise.resolve();
+    return Promise.race([new Promise<void>((resolve) => this.#waiting.set(line, resolve)), this.#exited]);
+  }
+
+  async report(): Promise<{ latency: Summary; firstSent: number; lastReceived: number }> {
+    const line = new Promise<string>((resolve) => (this.#report = resolve));
+    this.#child.stdin.write("report\n");
+    return JSON.parse(await Promise.race([line, this.#exited]));
+  }
+
+  stop(): void {
+    if (this.#child.exitCode === null) this.#child.kill("SIGKILL");
+  }
+}
+
+async function commit(server: RunningServer, i: number): Promise<number> {
+  const vcluster = benchVCluster(i);
+  vcluster.namespace = NAMESPACE;
+  vcluster.annotations[SENT_ANNOTATION] = String(performance.timeOrigin + performance.now());
+  const stored = await server.store.transaction((tx) => tx.putVCluster(vcluster));
+  return Number(stored.annotations[Annotations.resourceVersion]);
+}
 
 /**
- * Opens `watchers` gRPC watch streams (one HTTP/2 connection) on an empty namespace, then
- * commits `changes` writes straight to the store, yielding to the event loop every `chunk`
- * commits as a busy RPC server would.
+ * `watchers` gRPC watch streams (in a child process) on an empty namespace of a server in this
+ * process. A burst commits `changes` writes straight to the store, yielding to the event loop
+ * every 10 commits as a busy RPC server would; `sequential` instead commits one change at a
+ * time and waits until every watcher has it (the one-change latency, repeated).
  */
-export async function benchFanout(store: StoreKind, watchers: number, changes: number): Promise<FanoutResult> {
+export async function benchFanout(
+  store: StoreKind,
+  watchers: number,
+  changes: number,
+  mode: "burst" | "sequential" = "burst",
+): Promise<FanoutResult> {
   const dir = tempDir();
   const server = await startServer({
     port: 0,
     timeScale: 0,
     logger: false,
     store: await storeSpec(store, dir.path),
+    maxWatchersPerPrincipal: watchers + 10,
+    // A burst is delivered in full, not cut off: the bench measures delivery, not the limit.
+    watchQueueLimit: changes + 10,
   });
-  const abort = new AbortController();
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const clients = new Watchers(server.url, watchers);
   try {
-    const client = vclusterClient(server.url, "grpc-h2");
-    const commitTimes = new Map<number, number>();
-    const lastSeen = new Map<number, number>();
-    let delivered = 0;
-    let allDelivered: () => void = () => {};
-    const done = new Promise<void>((resolve) => {
-      allDelivered = resolve;
-    });
+    await clients.line("ready");
     collectGarbage();
-    const before = process.memoryUsage();
-    const ready: Promise<void>[] = [];
-    const streams: Promise<void>[] = [];
-    for (let w = 0; w < watchers; w++) {
-      let markReady: () => void = () => {};
-      ready.push(new Promise((resolve) => (markReady = resolve)));
-      const stream = client.watchVCluster({ namespace: NAMESPACE }, { signal: abort.signal });
-      streams.push(
-        (async () => {
-          for await (const event of stream) {
-            // The first heartbeat ends the (empty) initial state: the watch is registered.
-            if (event.type === WatchEventType.UNSPECIFIED) {
-              markReady();
-              continue;
-            }
-            const now = performance.now();
-            const version = Number(event.vcluster?.annotations[Annotations.resourceVersion]);
-            lastSeen.set(version, Math.max(lastSeen.get(version) ?? 0, now));
-            if (++delivered === watchers * changes) allDelivered();
-          }
-        })().catch((error: unknown) => {
-          if (!abort.signal.aborted) throw error;
-        }),
-      );
-    }
-    await Promise.all(ready);
-    collectGarbage();
-    const opened = process.memoryUsage();
-
-    const chunk = 10;
-    const start = performance.now();
+    const heapPerWatcher = (process.memoryUsage().heapUsed - before) / watchers;
+    let last = 0;
     for (let i = 0; i < changes; i++) {
-      const vcluster = benchVCluster(i);
-      vcluster.namespace = NAMESPACE;
-      const stored = await server.store.transaction((tx) => tx.putVCluster(vcluster));
-      commitTimes.set(Number(stored.annotations[Annotations.resourceVersion]), performance.now());
-      if (i % chunk === chunk - 1) await nextTick();
+      last = await commit(server, i);
+      if (mode === "sequential") await clients.line(`all ${last}`);
+      else if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
     }
-    await done;
-    const drainMs = performance.now() - start;
-    const latencies = [...commitTimes].map(([version, committed]) => (lastSeen.get(version) ?? Number.NaN) - committed);
-    abort.abort();
-    await Promise.all(streams);
+    await clients.line(`all ${last}`);
+    const report = await clients.report();
+    const drainMs = report.lastReceived - report.firstSent;
     return {
       store,
       watchers,
       changes,
-      latency: summarize(latencies),
+      latency: report.latency,
       drainMs,
-      heapPerWatcher: (opened.heapUsed - before.heapUsed) / watchers,
+      eventsPerSecond: (watchers * changes * 1000) / drainMs,
+      heapPerWatcher,
     };
   } finally {
-    abort.abort();
+    clients.stop();
     await server.close();
     dir.remove();
   }

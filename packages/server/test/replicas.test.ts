@@ -353,6 +353,77 @@ describe("replica processes", () => {
     if (!existsSync(bin)) throw new Error(`the built bin is missing (${bin}): build the package first`);
   });
 
+  it("end the watches of a replica that fell behind the retained history with RESOURCE_VERSION_EXPIRED, and go on", async () => {
+    const url = freshDatabase();
+    // A writes and trims: it keeps 20 events.
+    const a = await testServer({ store: url, secret: SECRET, historyLimit: 20 });
+    const b = await startReplica(url);
+    const ca = clientsFor(transportFor(a, "grpc")).vc;
+    const cb = createClient(VClusterService, createConnectTransport({ baseUrl: b.url, httpVersion: "1.1" }));
+    const watch = async (onEvent: (version: number) => void, ready: () => void): Promise<unknown> => {
+      try {
+        for await (const message of cb.watchVCluster({})) {
+          if (message.type === WatchEventType.UNSPECIFIED) ready();
+          else onEvent(Number(message.vcluster?.annotations[Annotations.resourceVersion]));
+        }
+        return undefined;
+      } catch (error) {
+        return error;
+      }
+    };
+    let newest = 0;
+    let reached: (() => void) | undefined;
+    let watching: () => void = () => {};
+    const registered = new Promise<void>((resolve) => (watching = resolve));
+    const ended = watch((version) => {
+      newest = version;
+      reached?.();
+    }, watching);
+    await registered;
+    await ca.createVCluster({ name: "before" });
+    await a.api.idle();
+    const first = await a.store.currentVersion();
+    if (newest < first) await new Promise<void>((resolve) => (reached = () => newest >= first && resolve()));
+
+    // B stalls (as under a long pause) while A commits far more than the history keeps.
+    b.child.kill("SIGSTOP");
+    try {
+      for (let i = 0; i < 15; i++) await ca.createVCluster({ name: `while-stalled-${i}` });
+      await a.api.idle();
+      expect(await a.store.oldestRetainedVersion()).toBeGreaterThan(first);
+    } finally {
+      b.child.kill("SIGCONT");
+    }
+    const error = await ended;
+    expect(error).toBeInstanceOf(ConnectError);
+    expect((error as ConnectError).code).toBe(Code.OutOfRange);
+    expect((error as ConnectError).rawMessage).toMatch(/older than the retained history/);
+    // Nothing after the gap was passed off as continuous: the stream stopped at what it had.
+    expect(newest).toBe(first);
+
+    // B goes on: a fresh watch lists everything and sees the next change committed through A.
+    let latest = 0;
+    let relisted: () => void = () => {};
+    const listed = new Promise<void>((resolve) => (relisted = resolve));
+    let sawAfter: () => void = () => {};
+    const after = new Promise<void>((resolve) => (sawAfter = resolve));
+    const target = { version: Number.POSITIVE_INFINITY };
+    const again = watch((version) => {
+      latest = version;
+      if (latest >= target.version) sawAfter();
+    }, relisted);
+    await listed;
+    await ca.createVCluster({ name: "after" });
+    await a.api.idle();
+    target.version = await a.store.currentVersion();
+    if (latest >= target.version) sawAfter();
+    await after;
+    expect((await cb.listVClusters({ pageSize: 100 })).totalCount).toBe(17);
+    // A graceful shutdown ends the stream cleanly.
+    b.child.kill("SIGTERM");
+    expect(await again).toBeUndefined();
+  }, 180_000);
+
   // Every write takes the version row in turn: a loaded machine makes this slow, not wrong.
   it("lose no acknowledged create and leave no operation stuck when one is SIGKILLed during 1,000 concurrent creates", async () => {
     const url = freshDatabase();

@@ -1,9 +1,65 @@
-import { Code, ConnectError } from "@connectrpc/connect";
-import { Annotations, ErrorDetailSchema, ResponseHeaders, WatchEventType } from "@open-vcluster/api";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import {
+  Annotations,
+  ErrorDetailSchema,
+  ResponseHeaders,
+  type VCluster,
+  VClusterService,
+  WatchEventType,
+} from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
 import { clientsFor, testServer, transportFor } from "./support.js";
 
 describe("watch", () => {
+  it("sends every codec the same live events (binary streams share one encoding of each), without secrets", async () => {
+    const server = await testServer();
+    const transports = {
+      grpc: transportFor(server, "grpc"),
+      "grpc-web": transportFor(server, "grpc-web"),
+      "connect binary": transportFor(server, "connect"),
+      "connect json": createConnectTransport({ baseUrl: server.url, httpVersion: "2", useBinaryFormat: false }),
+    };
+    const abort = new AbortController();
+    const readiness = new Map<string, () => void>();
+    const received = Object.entries(transports).map(async ([codec, transport]) => {
+      const seen: { type: WatchEventType; vcluster: VCluster | undefined }[] = [];
+      const stream = createClient(VClusterService, transport).watchVCluster({}, { signal: abort.signal });
+      let ready = false;
+      for await (const event of stream) {
+        if (event.type === WatchEventType.UNSPECIFIED) {
+          if (!ready) readiness.get(codec)?.();
+          ready = true;
+          continue;
+        }
+        seen.push({ type: event.type, vcluster: event.vcluster });
+        if (event.type === WatchEventType.DELETED) return { codec, seen };
+      }
+      return { codec, seen };
+    });
+    await Promise.all(
+      Object.keys(transports).map((codec) => new Promise<void>((resolve) => readiness.set(codec, resolve))),
+    );
+    const c = clientsFor(transportFor(server, "grpc"));
+    await c.vc.createVCluster({ name: "shared", labels: { app: "x" } });
+    await server.api.idle();
+    await c.vc.deleteVCluster({ name: "shared", force: true });
+    await server.api.idle();
+    const results = await Promise.all(received);
+    abort.abort();
+    const [reference, ...others] = results;
+    if (!reference) throw new Error("no watch");
+    expect(reference.seen.map((e) => e.type)).toContain(WatchEventType.ADDED);
+    expect(reference.seen.at(-1)?.type).toBe(WatchEventType.DELETED);
+    for (const { vcluster } of reference.seen) {
+      expect(vcluster?.name).toBe("shared");
+      expect(vcluster?.labels).toEqual({ app: "x" });
+      expect(vcluster?.status?.kubeconfig ?? "").toBe("");
+    }
+    for (const other of others)
+      expect({ codec: other.codec, seen: other.seen }).toEqual({ codec: other.codec, seen: reference.seen });
+  });
+
   it("sends current state, live changes, DELETED with the final object, and resumes from a version", async () => {
     const server = await testServer({ heartbeatIntervalMs: 20 });
     const c = clientsFor(transportFor(server, "grpc"));

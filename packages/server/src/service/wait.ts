@@ -25,23 +25,29 @@ export async function waitUntilSettled(
   try {
     return await new Promise<VCluster | undefined>((resolve, reject) => {
       // Subscribed before the first read, so a change committed in between is not missed.
-      unsubscribe = store.subscribe((events) => {
-        for (const event of events) {
-          if (event.vcluster.id !== id) continue;
-          const current = event.type === WatchEventType.DELETED ? undefined : event.vcluster;
+      const check = () =>
+        store.getVClusterById(id).then((current) => {
           if (settled(current)) {
             unsubscribe();
             resolve(current);
-            return;
           }
-        }
-      });
-      store.getVClusterById(id).then((initial) => {
-        if (settled(initial)) {
-          unsubscribe();
-          resolve(initial);
-        }
-      }, reject);
+        }, reject);
+      unsubscribe = store.subscribe(
+        (events) => {
+          for (const event of events) {
+            if (event.vcluster.id !== id) continue;
+            const current = event.type === WatchEventType.DELETED ? undefined : event.vcluster;
+            if (settled(current)) {
+              unsubscribe();
+              resolve(current);
+              return;
+            }
+          }
+        },
+        // Events were lost to this replica: the change may be among them, so look again.
+        () => void check(),
+      );
+      void check();
       clock.sleep(timeoutMs, timer.signal).then(
         () => {
           unsubscribe();

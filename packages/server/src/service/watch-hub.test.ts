@@ -30,9 +30,9 @@ describe("Watcher.bookmarkVersion", () => {
     commit(3003);
     expect(watcher.seenVersion).toBe(3003);
     expect(watcher.bookmarkVersion()).toBe(3000);
-    watcher.queue.shift();
+    watcher.take();
     expect(watcher.bookmarkVersion()).toBe(3002);
-    watcher.queue.shift();
+    watcher.take();
     expect(watcher.bookmarkVersion()).toBe(3003);
     // Changes the watcher drops move the bookmark once nothing is queued.
     commit(3004, "unrelated");

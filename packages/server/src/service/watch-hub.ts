@@ -1,6 +1,40 @@
+import { toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
+import { VClusterSchema } from "@open-vcluster/api";
 import { apiError } from "../errors.js";
-import type { Store, StoredEvent } from "../store/index.js";
+import type { HistoryExpiredError, Store, StoredEvent } from "../store/index.js";
+
+/**
+ * The documented answer to a watch that cannot be continued from `requested`: the history no
+ * longer holds what follows it, so the client lists again and watches from the list's version.
+ */
+export function resourceVersionExpired(requested: number, oldest: number): ConnectError {
+  return apiError(
+    Code.OutOfRange,
+    "RESOURCE_VERSION_EXPIRED",
+    `resource_version ${requested} is older than the retained history; list again and watch from the list's version`,
+    { field: "resource_version", metadata: { oldest_retained_version: String(oldest) } },
+  );
+}
+
+// Each committed event's object, encoded once (length-prefixed, as a message field holds it)
+// and shared by every stream that sends it; it lives as long as the event does.
+const encodedObjects = new WeakMap<StoredEvent, Uint8Array>();
+
+/**
+ * The event's vcluster in protobuf binary, as the bytes of a length-delimited field: encoded
+ * on first use, then shared by every binary stream (a fan-out of N watchers encodes it once,
+ * not N times). `object` is what the stream sends of it (e.g. without secrets).
+ */
+export function encodedObject(event: StoredEvent, object: StoredEvent["vcluster"]): Uint8Array {
+  let encoded = encodedObjects.get(event);
+  if (encoded === undefined) {
+    encoded = new BinaryWriter().bytes(toBinary(VClusterSchema, object)).finish();
+    encodedObjects.set(event, encoded);
+  }
+  return encoded;
+}
 
 /** Events a watcher may buffer while it reads its starting point. */
 const STARTING_BUFFER_LIMIT = 100_000;
@@ -11,7 +45,9 @@ const STARTING_BUFFER_LIMIT = 100_000;
  * every event until `begin` says where that point was, so no commit can fall in between.
  */
 export class Watcher {
-  readonly queue: StoredEvent[] = [];
+  // Events not yet taken: queue[head] onwards (taking by index keeps a long burst linear).
+  private queue: StoredEvent[] = [];
+  private head = 0;
   /** Highest version the hub has offered this watcher (matching or not). */
   seenVersion = 0;
   ended: { error?: ConnectError } | undefined;
@@ -30,7 +66,9 @@ export class Watcher {
    * `relevant` in version order.
    */
   begin(version: number, relevant: (event: StoredEvent) => boolean, replay: readonly StoredEvent[] = []): void {
-    const buffered = this.queue.splice(0);
+    const buffered = this.queue.slice(this.head);
+    this.queue = [];
+    this.head = 0;
     this.relevant = relevant;
     this.seenVersion = version;
     this.starting = false;
@@ -42,7 +80,7 @@ export class Watcher {
     if (this.ended) return;
     if (this.starting) {
       this.queue.push(event);
-      if (this.queue.length > STARTING_BUFFER_LIMIT) this.fallBehind(STARTING_BUFFER_LIMIT);
+      if (this.pending > STARTING_BUFFER_LIMIT) this.fallBehind(STARTING_BUFFER_LIMIT);
       return;
     }
     if (event.resourceVersion <= this.seenVersion) return;
@@ -51,7 +89,7 @@ export class Watcher {
     // burst of unrelated changes cuts off a filtered watcher that is keeping up.
     if (!this.relevant(event)) return;
     this.queue.push(event);
-    if (this.queue.length > this.limit) {
+    if (this.pending > this.limit) {
       this.fallBehind(this.limit);
       return;
     }
@@ -65,13 +103,32 @@ export class Watcher {
    * state was streaming).
    */
   bookmarkVersion(): number {
-    const next = this.queue[0];
+    const next = this.queue[this.head];
     return next === undefined ? this.seenVersion : next.resourceVersion - 1;
+  }
+
+  /** How many events wait to be taken. */
+  get pending(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** The oldest event not yet taken, removing it. */
+  take(): StoredEvent | undefined {
+    const event = this.queue[this.head];
+    if (event === undefined) return undefined;
+    this.head += 1;
+    // Drops the taken prefix once it is most of the array: amortised O(1) per event.
+    if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return event;
   }
 
   // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.
   private fallBehind(limit: number): void {
-    this.queue.length = 0;
+    this.queue = [];
+    this.head = 0;
     this.end(
       apiError(
         Code.ResourceExhausted,
@@ -89,7 +146,7 @@ export class Watcher {
 
   /** Resolves when something happened (event, end) or the signal fires. */
   waitForChange(signal: AbortSignal): Promise<void> {
-    if (this.queue.length > 0 || this.ended || signal.aborted) return Promise.resolve();
+    if (this.pending > 0 || this.ended || signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         signal.removeEventListener("abort", done);
@@ -120,11 +177,24 @@ export class WatchHub {
     store: Store,
     private readonly options: { queueLimit: number; maxPerSubject: number },
   ) {
-    this.unsubscribe = store.subscribe((events) => {
-      for (const watcher of this.watchers) {
-        for (const event of events) watcher.offer(event);
-      }
-    });
+    this.unsubscribe = store.subscribe(
+      (events) => {
+        for (const watcher of this.watchers) {
+          for (const event of events) watcher.offer(event);
+        }
+      },
+      (gap) => this.lost(gap),
+    );
+  }
+
+  /**
+   * The store's feed lost events (this replica fell behind the retained history): no open
+   * stream can be continued exactly, so each ends as a watch resumed from an expired version.
+   */
+  private lost(gap: HistoryExpiredError): void {
+    for (const watcher of this.watchers) {
+      watcher.end(resourceVersionExpired(watcher.seenVersion || gap.requestedVersion, gap.oldestRetainedVersion));
+    }
   }
 
   /** A new watcher, buffering until its stream calls `begin`. */

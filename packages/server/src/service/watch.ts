@@ -1,4 +1,5 @@
 import { create } from "@bufbuild/protobuf";
+import { WireType } from "@bufbuild/protobuf/wire";
 import { Code, type HandlerContext } from "@connectrpc/connect";
 import {
   Annotations,
@@ -16,23 +17,39 @@ import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
+import { encodedObject, resourceVersionExpired } from "./watch-hub.js";
 
 function parseVersion(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
   return Number(text);
 }
 
-function expired(requested: number, oldest: number) {
-  return apiError(
-    Code.OutOfRange,
-    "RESOURCE_VERSION_EXPIRED",
-    `resource_version ${requested} is older than the retained history; list again and watch from the list's version`,
-    { field: "resource_version", metadata: { oldest_retained_version: String(oldest) } },
-  );
-}
-
 function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse {
   return create(WatchVClusterResponseSchema, { type, vcluster: withoutSecrets(vcluster) });
+}
+
+const VCLUSTER_FIELD = WatchVClusterResponseSchema.field.vcluster.number;
+
+/**
+ * A live event for a binary stream: its vcluster travels as the bytes the hub encoded once for
+ * every stream (an unknown field to protobuf-es, which writes such fields out verbatim), so
+ * each stream only adds the event type around them.
+ */
+function sharedEvent(type: WatchEventType, stored: StoredEvent): WatchVClusterResponse {
+  const message = create(WatchVClusterResponseSchema, { type });
+  message.$unknown = [
+    {
+      no: VCLUSTER_FIELD,
+      wireType: WireType.LengthDelimited,
+      data: encodedObject(stored, withoutSecrets(stored.vcluster)),
+    },
+  ];
+  return message;
+}
+
+/** Whether the stream's codec is protobuf binary (gRPC, gRPC-Web, Connect +proto), not JSON. */
+function binaryCodec(ctx: HandlerContext): boolean {
+  return !/[+/]json\b/i.test(ctx.requestHeader.get("content-type") ?? "");
 }
 
 function heartbeat(version: number): WatchVClusterResponse {
@@ -65,6 +82,7 @@ export async function* watchVCluster(
     canAccess(principal, v);
 
   const { store, watchHub } = deps;
+  const binary = binaryCodec(ctx);
   const initial: WatchVClusterResponse[] = [];
   const sent = new Set<string>();
   // Mirrors `translate` at enqueue time (same order), so only events that produce output are
@@ -115,7 +133,8 @@ export async function* watchVCluster(
       try {
         replay = await store.eventsAfter(startVersion);
       } catch (error) {
-        if (error instanceof HistoryExpiredError) throw expired(startVersion, error.oldestRetainedVersion);
+        if (error instanceof HistoryExpiredError)
+          throw resourceVersionExpired(startVersion, error.oldestRetainedVersion);
         throw error;
       }
       watcher.begin(startVersion, relevant, replay);
@@ -134,9 +153,8 @@ export async function* watchVCluster(
     for (;;) {
       if (ctx.signal.aborted) return;
       if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
-      while (watcher.queue.length > 0) {
-        const next = watcher.queue.shift() as StoredEvent;
-        const out = translate(next, matches, sent, req.resourceVersion === "");
+      for (let next = watcher.take(); next !== undefined; next = watcher.take()) {
+        const out = translate(next, matches, sent, req.resourceVersion === "", binary);
         if (out) yield out;
       }
       if (watcher.ended) {
@@ -156,7 +174,7 @@ export async function* watchVCluster(
       const due = await Promise.race([timer, changed]);
       tick.abort();
       ctx.signal.removeEventListener("abort", onAbort);
-      if (due && watcher.queue.length === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
+      if (due && watcher.pending === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
         lastHeartbeat = deps.clock.now().getTime();
         yield heartbeat(watcher.bookmarkVersion());
       }
@@ -179,21 +197,23 @@ function translate(
   matches: (v: VCluster) => boolean,
   sent: Set<string>,
   knowsClientState: boolean,
+  binary: boolean,
 ): WatchVClusterResponse | undefined {
   const id = e.vcluster.id;
+  const out = (type: WatchEventType) => (binary ? sharedEvent(type, e) : event(type, e.vcluster));
   if (matches(e.vcluster)) {
     if (e.type === WatchEventType.DELETED) {
       sent.delete(id);
-      return event(WatchEventType.DELETED, e.vcluster);
+      return out(WatchEventType.DELETED);
     }
     const type =
       knowsClientState && e.type === WatchEventType.MODIFIED && !sent.has(id) ? WatchEventType.ADDED : e.type;
     sent.add(id);
-    return event(type, e.vcluster);
+    return out(type);
   }
   if (sent.has(id)) {
     sent.delete(id);
-    return event(WatchEventType.DELETED, e.vcluster);
+    return out(WatchEventType.DELETED);
   }
   return undefined;
 }

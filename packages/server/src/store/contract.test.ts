@@ -515,18 +515,34 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
     });
   });
 
-  describe.each<[VClusterOrder, boolean]>([
-    ["name", false],
-    ["create_time", false],
-    ["-create_time", false],
-    ["name", true],
-    ["create_time", true],
-    ["-create_time", true],
-  ])("keyset paging by %s (label filter: %s)", (order, withLabels) => {
+  // A label filter is a bare predicate (run in JavaScript) or carries its requirements (SQL
+  // stores then answer it from their label index, which must follow every change).
+  describe.each<[VClusterOrder, "none" | "predicate" | "requirements"]>([
+    ["name", "none"],
+    ["create_time", "none"],
+    ["-create_time", "none"],
+    ["name", "predicate"],
+    ["create_time", "predicate"],
+    ["-create_time", "predicate"],
+    ["name", "requirements"],
+    ["create_time", "requirements"],
+    ["-create_time", "requirements"],
+  ])("keyset paging by %s (label filter: %s)", (order, labelFilter) => {
     it("never skips nor repeats items that exist throughout, while others come and go", async () => {
+      const withLabels = labelFilter !== "none";
       const next = random(order.length * 7 + (withLabels ? 1 : 0));
       const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-      const filter: VClusterFilter = withLabels ? { labels: (l) => l.tier === "web" } : {};
+      const web = (l: Record<string, string>) => l.tier === "web";
+      const filter: VClusterFilter =
+        labelFilter === "predicate"
+          ? { labels: web }
+          : labelFilter === "requirements"
+            ? {
+                labels: Object.assign(web, {
+                  requirements: [{ key: "tier", operator: "=" as const, values: ["web"] }],
+                }),
+              }
+            : {};
       const matches = (v: VCluster) => !withLabels || v.labels.tier === "web";
       const model = new Map<string, VCluster>();
       let serial = 0;
@@ -571,11 +587,17 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
             const v = await store.putVCluster(make());
             model.set(v.id, v);
             volatile.add(v.id);
-          } else if (roll < 0.8 && volatile.size > 0) {
+          } else if (roll < 0.7 && volatile.size > 0) {
             const id = pick([...volatile]);
             volatile.delete(id);
             await store.deleteVCluster(id);
             model.delete(id);
+          } else if (roll < 0.8 && volatile.size > 0) {
+            // A volatile item changes its labels: it may start or stop matching.
+            const current = await store.getVClusterById(pick([...volatile]));
+            if (current === undefined) throw new Error("volatile item vanished");
+            current.labels = { tier: current.labels.tier === "web" ? "db" : "web", touched: String(serial++) };
+            model.set(current.id, await store.putVCluster(current));
           } else {
             const id = pick([...stable]);
             const current = await store.getVClusterById(id);

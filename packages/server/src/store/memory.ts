@@ -4,6 +4,7 @@ import { Annotations, SnapshotSchema, VClusterSchema, WatchEventType } from "@op
 import { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
 import { assertPageLimit, matchesSnapshotFilter, matchesVClusterFilter } from "./matching.js";
 import { SmallestK } from "./smallest.js";
+import { SortedList } from "./sorted-list.js";
 import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
@@ -24,6 +25,14 @@ import type {
 } from "./types.js";
 import { HistoryExpiredError, NameConflictError, VersionConflictError } from "./types.js";
 
+/** A stored vcluster with its sort key, as the listing indexes hold it. */
+interface Entry {
+  key: VClusterCursor;
+  vcluster: VCluster;
+}
+
+const ORDERS: readonly VClusterOrder[] = ["name", "create_time", "-create_time"];
+
 interface StoredSnapshot {
   snapshot: Snapshot;
   content: Uint8Array | undefined;
@@ -39,6 +48,14 @@ interface StoredSnapshot {
  */
 export class MemoryStore extends SerialStore {
   readonly #vclusters = new Map<string, VCluster>();
+  // Listing indexes, kept in step with #vclusters (and undone with it): one sorted list per
+  // order, the ids per namespace, and the ids per label value.
+  readonly #entries = new Map<string, Entry>();
+  readonly #ordered = Object.fromEntries(
+    ORDERS.map((order) => [order, new SortedList<Entry>((a, b) => compareVClusterKeys(order, a.key, b.key))]),
+  ) as Record<VClusterOrder, SortedList<Entry>>;
+  readonly #byNamespace = new Map<string, Set<string>>();
+  readonly #byLabel = new Map<string, Map<string, Set<string>>>();
   readonly #vclusterIdsByName = new Map<string, string>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
   readonly #snapshotIdsByName = new Map<string, string>();
@@ -273,6 +290,10 @@ export class MemoryStore extends SerialStore {
 
   protected closeStore(): void {
     this.#vclusters.clear();
+    this.#entries.clear();
+    for (const list of Object.values(this.#ordered)) list.clear();
+    this.#byNamespace.clear();
+    this.#byLabel.clear();
     this.#snapshots.clear();
     this.#idempotency.clear();
     this.#operations.clear();
@@ -335,6 +356,7 @@ export class MemoryStore extends SerialStore {
       this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusterIdsByName, key, vcluster.id);
     this.#set(this.#vclusters, vcluster.id, stored);
+    this.#reindex(vcluster.id, stored);
     events.push({
       resourceVersion: version,
       type: existing === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED,
@@ -351,6 +373,7 @@ export class MemoryStore extends SerialStore {
     final.annotations[Annotations.resourceVersion] = String(version);
     this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusters, id, undefined);
+    this.#reindex(id, undefined);
     this.#set(this.#operations, id, undefined);
     this.#set(this.#histories, historyKey("event", id), undefined);
     this.#set(this.#histories, historyKey("usage", id), undefined);
@@ -358,9 +381,79 @@ export class MemoryStore extends SerialStore {
     return clone(VClusterSchema, final);
   }
 
-  // One pass that counts the matches and keeps only the page (plus one, to learn hasMore):
-  // sorting every match on each call made a page cost O(n log n) — ~100 ms at 100 000
-  // vclusters — where counting alone is a cheap O(n) scan.
+  /** Moves vcluster `id` in the listing indexes to `stored` (undefined: out of them), undoably. */
+  #reindex(id: string, stored: VCluster | undefined): void {
+    const previous = this.#entries.get(id);
+    const next = stored === undefined ? undefined : { key: vclusterCursor(stored), vcluster: stored };
+    this.#undo.push(() => this.#placeEntry(id, next, previous));
+    this.#placeEntry(id, previous, next);
+  }
+
+  #placeEntry(id: string, from: Entry | undefined, to: Entry | undefined): void {
+    if (from !== undefined) {
+      for (const list of Object.values(this.#ordered)) list.delete(from);
+      removeFromIndex(this.#byNamespace, from.vcluster.namespace, id);
+      for (const [key, value] of Object.entries(from.vcluster.labels)) {
+        const values = this.#byLabel.get(key);
+        if (values !== undefined) {
+          removeFromIndex(values, value, id);
+          if (values.size === 0) this.#byLabel.delete(key);
+        }
+      }
+      this.#entries.delete(id);
+    }
+    if (to !== undefined) {
+      for (const list of Object.values(this.#ordered)) list.insert(to);
+      addToIndex(this.#byNamespace, to.vcluster.namespace, id);
+      for (const [key, value] of Object.entries(to.vcluster.labels)) {
+        let values = this.#byLabel.get(key);
+        if (values === undefined) {
+          values = new Map();
+          this.#byLabel.set(key, values);
+        }
+        addToIndex(values, value, id);
+      }
+      this.#entries.set(id, to);
+    }
+  }
+
+  /**
+   * The ids a filter can only match among, from the smallest index that applies (a namespace,
+   * a label's values under `=` or `in`), and whether that set is the answer by itself (nothing
+   * else in the filter). Undefined: no index applies.
+   */
+  #candidates(filter: VClusterFilter): { ids: Iterable<string>; size: number; exact: boolean } | undefined {
+    const sets: { ids: Iterable<string>; size: number }[] = [];
+    if (filter.namespace !== undefined) {
+      const ids = this.#byNamespace.get(filter.namespace) ?? new Set<string>();
+      sets.push({ ids, size: ids.size });
+    }
+    for (const { key, operator, values } of filter.labels?.requirements ?? []) {
+      if (operator !== "=" && operator !== "in") continue;
+      const byValue = this.#byLabel.get(key);
+      const matching = [...new Set(values)].map((value) => byValue?.get(value) ?? new Set<string>());
+      sets.push({
+        ids: matching.length === 1 ? (matching[0] as Set<string>) : matching.flatMap((ids) => [...ids]),
+        size: matching.reduce((sum, ids) => sum + ids.size, 0),
+      });
+    }
+    const smallest = sets.sort((a, b) => a.size - b.size)[0];
+    if (smallest === undefined) return undefined;
+    const onlyNamespace =
+      filter.namespace !== undefined &&
+      filter.labels === undefined &&
+      Object.keys(filter).every(
+        (field) => field === "namespace" || (filter as Record<string, unknown>)[field] === undefined,
+      );
+    return { ...smallest, exact: onlyNamespace };
+  }
+
+  /**
+   * A page from the smallest applicable index (count and page in one pass over its ids), or,
+   * when none applies, by walking the order's sorted list from the cursor. The exact total then
+   * comes from the index's size or, for filters no index answers (owner, phase, tenancy), from
+   * a counting pass.
+   */
   #listVClusters(
     filter: VClusterFilter,
     order: VClusterOrder,
@@ -368,15 +461,43 @@ export class MemoryStore extends SerialStore {
     limit: number,
   ): ListResult<VCluster> {
     assertPageLimit(limit);
-    const page = new SmallestK<{ key: VClusterCursor; vcluster: VCluster }>(limit + 1, (a, b) =>
-      compareVClusterKeys(order, a.key, b.key),
-    );
+    const candidates = this.#candidates(filter);
+    const probe = after === undefined ? undefined : ({ key: after } as Entry);
+    // Within one namespace in name order, the sorted list holds the namespace contiguously.
+    if (candidates === undefined || (order === "name" && candidates.exact)) {
+      const start =
+        filter.namespace !== undefined &&
+        order === "name" &&
+        (after === undefined || after.namespace < filter.namespace)
+          ? ({ key: { namespace: filter.namespace, name: "", createTimeMs: 0, id: "" } } as Entry)
+          : probe;
+      const items: VCluster[] = [];
+      let hasMore = false;
+      for (const entry of this.#ordered[order].after(start)) {
+        if (filter.namespace !== undefined && order === "name" && entry.key.namespace !== filter.namespace) break;
+        if (!matchesVClusterFilter(filter, entry.vcluster)) continue;
+        if (items.length === limit) {
+          hasMore = true;
+          break;
+        }
+        items.push(clone(VClusterSchema, entry.vcluster));
+      }
+      let total: number;
+      if (candidates?.exact) total = candidates.size;
+      else if (isEmptyFilter(filter)) total = this.#vclusters.size;
+      else {
+        total = 0;
+        for (const vcluster of this.#vclusters.values()) if (matchesVClusterFilter(filter, vcluster)) total++;
+      }
+      return { items, total, hasMore };
+    }
+    const page = new SmallestK<Entry>(limit + 1, (a, b) => compareVClusterKeys(order, a.key, b.key));
     let total = 0;
-    for (const vcluster of this.#vclusters.values()) {
-      if (!matchesVClusterFilter(filter, vcluster)) continue;
+    for (const id of candidates.ids) {
+      const entry = this.#entries.get(id);
+      if (entry === undefined || !matchesVClusterFilter(filter, entry.vcluster)) continue;
       total++;
-      const key = vclusterCursor(vcluster);
-      if (after === undefined || compareVClusterKeys(order, key, after) > 0) page.offer({ key, vcluster });
+      if (after === undefined || compareVClusterKeys(order, entry.key, after) > 0) page.offer(entry);
     }
     const kept = page.sorted();
     return {
@@ -441,6 +562,26 @@ export class MemoryStore extends SerialStore {
       .sort((a, b) => timestampToMs(a.expireTime) - timestampToMs(b.expireTime) || compareIds(a.id, b.id))
       .map((snapshot) => clone(SnapshotSchema, snapshot));
   }
+}
+
+function isEmptyFilter(filter: VClusterFilter): boolean {
+  return Object.values(filter).every((value) => value === undefined || (Array.isArray(value) && value.length === 0));
+}
+
+function addToIndex<K>(index: Map<K, Set<string>>, key: K, id: string): void {
+  let ids = index.get(key);
+  if (ids === undefined) {
+    ids = new Set();
+    index.set(key, ids);
+  }
+  ids.add(id);
+}
+
+function removeFromIndex<K>(index: Map<K, Set<string>>, key: K, id: string): void {
+  const ids = index.get(key);
+  if (ids === undefined) return;
+  ids.delete(id);
+  if (ids.size === 0) index.delete(key);
 }
 
 // Names and namespaces are DNS labels, so they never contain the separator.

@@ -63,6 +63,42 @@ describe("schema migrations", () => {
     raw.close();
   });
 
+  it("SQLite: indexes the labels and counts the vclusters of schema 2", async () => {
+    const path = join(dir, "v2.db");
+    const db = new DatabaseSync(path);
+    migrate(db, 2);
+    const insert = db.prepare(
+      `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels_json, data)
+       VALUES (?, 'default', ?, 0, 0, '', '', ?, ?)`,
+    );
+    for (const [name, tier] of [
+      ["a", "gold"],
+      ["b", "standard"],
+      ["c", "gold"],
+    ] as const) {
+      const labels = { tier, app: name };
+      const vcluster = create(VClusterSchema, { id: `id-${name}`, name, namespace: "default", labels });
+      insert.run(`id-${name}`, name, JSON.stringify(labels), toBinary(VClusterSchema, vcluster));
+    }
+    db.close();
+
+    const store = new SqliteStore(path);
+    try {
+      const gold = Object.assign((labels: Record<string, string>) => labels.tier === "gold", {
+        requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+      });
+      const page = await store.listVClusters({ labels: gold }, "name", undefined, 1);
+      expect(page.items.map((v) => v.name)).toEqual(["a"]);
+      expect(page.total).toBe(2);
+      expect((await store.listVClusters({}, "name", undefined, 1)).total).toBe(3);
+      await store.transaction((tx) => tx.deleteVCluster("id-a"));
+      expect((await store.listVClusters({ labels: gold }, "name", undefined, 1)).total).toBe(1);
+      expect((await store.listVClusters({}, "name", undefined, 1)).total).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it("PostgreSQL: migrates an empty database and one at the previous schema, keeping its rows", async () => {
     if (!server) throw new Error("PostgreSQL did not start");
     const emptyUrl = server.createDatabase("migrate_empty");
@@ -102,6 +138,12 @@ describe("schema migrations", () => {
         );
         expect(page.items.map((v) => v.name)).toEqual(["old"]);
         expect(page.total).toBe(1);
+        // Limit 0 has more to come, so the totals are counted: from the migrated index and counter.
+        const gold = Object.assign(() => true, {
+          requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+        });
+        expect((await store.listVClusters({ labels: gold }, "name", undefined, 0)).total).toBe(1);
+        expect((await store.listVClusters({}, "name", undefined, 0)).total).toBe(1);
       } finally {
         await store.close();
       }

@@ -82,7 +82,23 @@ export const PG_MIGRATIONS: readonly string[] = [
   CREATE INDEX vclusters_by_labels ON vclusters USING gin (labels);
   CREATE INDEX snapshots_by_labels ON snapshots USING gin (labels);
   `,
-  // 3: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
+  // 3: lists stop visiting every matching row to count. Label pairs get a btree of their own
+  // (a lone requirement is counted from it alone, and pages look ids up in it), and the
+  // unfiltered total is a counter written with the version counter it sits beside.
+  `
+  CREATE TABLE vcluster_labels (
+    key text COLLATE "C" NOT NULL,
+    value text COLLATE "C" NOT NULL,
+    vcluster_id text COLLATE "C" NOT NULL REFERENCES vclusters (id) ON DELETE CASCADE,
+    PRIMARY KEY (key, value, vcluster_id)
+  );
+  CREATE INDEX vcluster_labels_by_vcluster ON vcluster_labels (vcluster_id);
+  INSERT INTO vcluster_labels (key, value, vcluster_id)
+    SELECT labels.key, labels.value, vclusters.id FROM vclusters, jsonb_each_text(vclusters.labels) AS labels;
+  ALTER TABLE meta ADD COLUMN vcluster_count bigint NOT NULL DEFAULT 0;
+  UPDATE meta SET vcluster_count = (SELECT count(*) FROM vclusters);
+  `,
+  // 4: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
   `
   CREATE TABLE history (
     vcluster_id text COLLATE "C" NOT NULL,

@@ -174,7 +174,17 @@ export class PostgresStore implements Store {
     this.#feedFailed = false;
     this.#feeding = (async () => {
       for (;;) {
-        const events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
+        let events: StoredEvent[];
+        try {
+          events = await this.#readEvents(this.#pool, this.#feedVersion, FEED_BATCH);
+        } catch (error) {
+          if (!(error instanceof HistoryExpiredError)) throw error;
+          // This process stalled while others wrote more than the history keeps: what it
+          // missed is gone. Say so (watches end, clients list again) and go on from what is kept.
+          this.#feedVersion = error.oldestRetainedVersion;
+          this.#subscribers.gap(error);
+          continue;
+        }
         if (events.length === 0) return;
         this.#feedVersion = events.at(-1)?.resourceVersion ?? this.#feedVersion;
         this.#subscribers.publish(events);
@@ -198,8 +208,8 @@ export class PostgresStore implements Store {
     return this.#healthy && !this.#closed;
   }
 
-  subscribe(listener: (events: StoredEvent[]) => void): () => void {
-    return this.#subscribers.add(listener);
+  subscribe(listener: (events: StoredEvent[]) => void, onGap?: (gap: HistoryExpiredError) => void): () => void {
+    return this.#subscribers.add(listener, onGap);
   }
 
   /** Runs `work` once the schema is ready, with database failures as store errors. */
@@ -381,6 +391,8 @@ function tlsOptions(tls: PostgresTls): pg.ClientConfig["ssl"] {
 class PostgresTx implements StoreTx {
   #locked: { current: number; oldest: number } | undefined;
   #version = 0;
+  // vclusters added minus removed, written to meta.vcluster_count with the version.
+  #countDelta = 0;
 
   constructor(
     private readonly db: Db,
@@ -415,12 +427,16 @@ class PostgresTx implements StoreTx {
     const cutoff = this.#version - this.historyLimit;
     if (cutoff > this.#locked.oldest) {
       await this.q(`DELETE FROM events WHERE resource_version <= $1`, [cutoff]);
-      await this.q("UPDATE meta SET current_version = $1, oldest_retained_version = $2 WHERE id = 1", [
-        this.#version,
-        cutoff,
-      ]);
+      await this.q(
+        `UPDATE meta SET current_version = $1, oldest_retained_version = $2, vcluster_count = vcluster_count + $3
+         WHERE id = 1`,
+        [this.#version, cutoff, this.#countDelta],
+      );
     } else {
-      await this.q(`UPDATE meta SET current_version = $1 WHERE id = 1`, [this.#version]);
+      await this.q(`UPDATE meta SET current_version = $1, vcluster_count = vcluster_count + $2 WHERE id = 1`, [
+        this.#version,
+        this.#countDelta,
+      ]);
     }
     // Delivered at commit only, to every replica's feed.
     await this.q(`SELECT pg_notify($1, $2)`, [CHANNEL, String(this.#version)]);
@@ -502,6 +518,15 @@ class PostgresTx implements StoreTx {
         data = excluded.data`,
       Object.values(row),
     );
+    // The label index follows the row: pairs no longer present go, new ones come (one round trip).
+    await this.q(
+      `
+      WITH wanted AS (SELECT key, value FROM jsonb_each_text($2::jsonb)),
+        gone AS (DELETE FROM vcluster_labels WHERE vcluster_id = $1 AND (key, value) NOT IN (SELECT key, value FROM wanted))
+      INSERT INTO vcluster_labels (key, value, vcluster_id) SELECT key, value, $1 FROM wanted ON CONFLICT DO NOTHING`,
+      [stored.id, row.labels],
+    );
+    if (previous === undefined) this.#countDelta += 1;
     await this.#appendEvent(version, previous === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED, data);
     return clone(VClusterSchema, stored);
   }
@@ -513,7 +538,9 @@ class PostgresTx implements StoreTx {
     if (!final) return undefined;
     const version = ++this.#version;
     final.annotations[Annotations.resourceVersion] = String(version);
+    // Its label pairs go with it (ON DELETE CASCADE).
     await this.q(`DELETE FROM vclusters WHERE id = $1`, [id]);
+    this.#countDelta -= 1;
     await this.q(`DELETE FROM operations WHERE vcluster_id = $1`, [id]);
     await this.q(`DELETE FROM history WHERE vcluster_id = $1`, [id]);
     await this.#appendEvent(version, WatchEventType.DELETED, toBinary(VClusterSchema, final));
@@ -536,7 +563,7 @@ class PostgresTx implements StoreTx {
     if (filter.visibleTo !== undefined) {
       where.add("(owner = ? OR project = ANY(?::text[]))", filter.visibleTo.owner, filter.visibleTo.projects);
     }
-    const jsLabels = where.labels(filter.labels);
+    const jsLabels = where.indexedLabels(filter.labels);
     const page = new Where(where);
     if (after !== undefined) {
       if (order === "name") page.add("(namespace, name) > (?, ?)", after.namespace, after.name);
@@ -549,7 +576,27 @@ class PostgresTx implements StoreTx {
         : order === "create_time"
           ? "create_time_ms, id"
           : "create_time_ms DESC, id DESC";
-    return this.#list("vclusters", where, page, orderBy, limit, jsLabels, (data) => fromBinary(VClusterSchema, data));
+    // Counts the index answers without visiting the rows: the whole collection, or one label pair.
+    const only = filter.labels?.requirements?.length === 1 ? filter.labels.requirements[0] : undefined;
+    const count =
+      where.size === 0
+        ? { sql: "SELECT vcluster_count AS count FROM meta WHERE id = 1", params: [] }
+        : where.size === 1 && only?.operator === "="
+          ? {
+              sql: "SELECT count(*) AS count FROM vcluster_labels WHERE key = $1 AND value = $2",
+              params: [only.key, only.values[0] ?? ""],
+            }
+          : undefined;
+    return this.#list(
+      "vclusters",
+      where,
+      page,
+      orderBy,
+      limit,
+      jsLabels,
+      (data) => fromBinary(VClusterSchema, data),
+      count,
+    );
   }
 
   /** A page plus the exact count; both in SQL (using the indexes) unless a label predicate must run here. */
@@ -561,6 +608,7 @@ class PostgresTx implements StoreTx {
     limit: number,
     jsLabels: LabelPredicate | undefined,
     decode: (data: Uint8Array) => T,
+    count?: { sql: string; params: unknown[] },
   ): Promise<ListResult<T>> {
     if (jsLabels === undefined) {
       const rows = await this.q<{ data: Uint8Array }[]>(
@@ -571,11 +619,11 @@ class PostgresTx implements StoreTx {
       const hasMore = rows.length > limit;
       let total = items.length;
       if (hasMore || page.size !== where.size) {
-        const [count] = await this.q<{ count: string }[]>(
-          `SELECT count(*) AS count FROM ${table}${where.sql()}`,
-          where.params,
+        const [counted] = await this.q<{ count: string }[]>(
+          count?.sql ?? `SELECT count(*) AS count FROM ${table}${where.sql()}`,
+          count?.params ?? where.params,
         );
-        total = Number(count?.count ?? 0);
+        total = Number(counted?.count ?? 0);
       }
       return { items, total, hasMore };
     }
@@ -972,6 +1020,43 @@ class Where {
         case "!exists":
           this.params.push(key);
           this.clauses.push(`NOT (labels ? $${this.params.length})`);
+          break;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * A vcluster label selector as lookups in the vcluster_labels btree: each requirement becomes
+   * a set of ids (absent keys match `!=`, `notin` and `!exists`, as in Kubernetes). Returns the
+   * predicate when it can only run in JavaScript (it carries no requirements).
+   */
+  indexedLabels(labels: LabelPredicate | undefined): LabelPredicate | undefined {
+    if (labels === undefined) return undefined;
+    if (labels.requirements === undefined) return labels;
+    for (const { key, operator, values } of labels.requirements) {
+      this.params.push(key);
+      const keyParam = `$${this.params.length}`;
+      const ids = (valueClause: string) =>
+        `(SELECT vcluster_id FROM vcluster_labels WHERE key = ${keyParam}${valueClause})`;
+      const anyValue = () => {
+        this.params.push(operator === "=" || operator === "!=" ? [values[0] ?? ""] : values);
+        return ` AND value = ANY($${this.params.length}::text[])`;
+      };
+      switch (operator) {
+        case "=":
+        case "in":
+          this.clauses.push(`id IN ${ids(anyValue())}`);
+          break;
+        case "!=":
+        case "notin":
+          this.clauses.push(`id NOT IN ${ids(anyValue())}`);
+          break;
+        case "exists":
+          this.clauses.push(`id IN ${ids("")}`);
+          break;
+        case "!exists":
+          this.clauses.push(`id NOT IN ${ids("")}`);
           break;
       }
     }

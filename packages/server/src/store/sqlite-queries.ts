@@ -64,6 +64,40 @@ function addLabelConditions(labels: LabelPredicate, add: (clause: string, ...val
   }
 }
 
+/**
+ * The selector over the vcluster_labels index: every requirement names a key (and values), so
+ * each becomes a lookup of matching ids, and SQL never reads labels_json to filter. Absent keys
+ * match `!=`, `notin` and `!exists`, as in Kubernetes.
+ */
+function addIndexedLabelConditions(
+  labels: LabelPredicate,
+  add: (clause: string, ...values: SQLInputValue[]) => void,
+): void {
+  const having = (valueClause: string) => `SELECT seq FROM vcluster_labels WHERE key = ?${valueClause}`;
+  for (const { key, operator, values } of labels.requirements ?? []) {
+    switch (operator) {
+      case "=":
+        add(`seq IN (${having(" AND value = ?")})`, key, values[0] ?? "");
+        break;
+      case "!=":
+        add(`seq NOT IN (${having(" AND value = ?")})`, key, values[0] ?? "");
+        break;
+      case "in":
+        add(`seq IN (${having(" AND value IN (SELECT value FROM json_each(?))")})`, key, JSON.stringify(values));
+        break;
+      case "notin":
+        add(`seq NOT IN (${having(" AND value IN (SELECT value FROM json_each(?))")})`, key, JSON.stringify(values));
+        break;
+      case "exists":
+        add(`seq IN (${having("")})`, key);
+        break;
+      case "!exists":
+        add(`seq NOT IN (${having("")})`, key);
+        break;
+    }
+  }
+}
+
 function vclusterConditions(filter: VClusterFilter): Conditions {
   const clauses: string[] = [];
   const params: SQLInputValue[] = [];
@@ -85,7 +119,7 @@ function vclusterConditions(filter: VClusterFilter): Conditions {
       JSON.stringify(filter.visibleTo.projects),
     );
   }
-  if (filter.labels && labelsInSql(filter.labels)) addLabelConditions(filter.labels, add);
+  if (filter.labels?.requirements) addIndexedLabelConditions(filter.labels, add);
   return { clauses, params };
 }
 
@@ -106,9 +140,14 @@ function snapshotConditions(filter: SnapshotFilter): Conditions {
   return { clauses, params };
 }
 
-/** The part of the label selector left for JavaScript: all of it, unless SQL evaluates it. */
+/** The part of a snapshot label selector left for JavaScript: all of it, unless SQL evaluates it. */
 export function jsLabels(labels: LabelPredicate | undefined): LabelPredicate | undefined {
   return labels !== undefined && !labelsInSql(labels) ? labels : undefined;
+}
+
+/** The part of a vcluster label selector left for JavaScript: one without requirements (the index answers the rest). */
+export function jsVClusterLabels(labels: LabelPredicate | undefined): LabelPredicate | undefined {
+  return labels !== undefined && labels.requirements === undefined ? labels : undefined;
 }
 
 function where(clauses: string[]): string {
@@ -135,10 +174,13 @@ const VCLUSTER_ORDERS: Record<
 
 /**
  * With a label predicate most scanned rows are rejected, so the scan reads only their labels
- * and row id, and the encoded objects are fetched for the rows that make the page.
+ * and row id, and the encoded objects are fetched for the rows that make the page. Rows found
+ * through the label index arrive unordered: sorting only their keys, not their objects, keeps
+ * that sort cheap.
  */
-function pageColumns(filteredInJs: boolean): string {
-  return filteredInJs ? "rowid AS row_id, labels_json" : "labels_json, data";
+function pageColumns(filteredInJs: boolean, keysOnly = false): string {
+  if (filteredInJs) return "rowid AS row_id, labels_json";
+  return keysOnly ? "rowid AS row_id" : "labels_json, data";
 }
 
 /**
@@ -157,7 +199,8 @@ export function vclusterPageQuery(
     clauses.push(ordering.after);
     params.push(...ordering.key(after));
   }
-  let sql = `SELECT ${pageColumns(jsLabels(filter.labels) !== undefined)} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
+  const columns = pageColumns(jsVClusterLabels(filter.labels) !== undefined, filter.labels?.requirements !== undefined);
+  let sql = `SELECT ${columns} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
   if (limit !== undefined) {
     sql += " LIMIT ?";
     params.push(limit);
@@ -165,10 +208,22 @@ export function vclusterPageQuery(
   return { sql, params };
 }
 
-/** COUNT(*) of the matching rows, or, when a label predicate must run in JS, their labels. */
+/**
+ * COUNT(*) of the matching rows, or, when a label predicate must run in JS, their labels.
+ * Unfiltered, it reads the counter kept beside the rows instead of counting them.
+ */
 export function vclusterCountQuery(filter: VClusterFilter): Query {
   const { clauses, params } = vclusterConditions(filter);
-  const columns = jsLabels(filter.labels) === undefined ? "COUNT(*) AS count" : "labels_json";
+  if (clauses.length === 0 && filter.labels === undefined) {
+    return { sql: "SELECT vcluster_count AS count FROM meta WHERE id = 1", params };
+  }
+  // A selector alone with one requirement that names its values: the index range is the answer.
+  const only =
+    filter.labels?.requirements?.length === 1 && clauses.length === 1 ? filter.labels.requirements[0] : undefined;
+  if (only?.operator === "=") {
+    return { sql: "SELECT COUNT(*) AS count FROM vcluster_labels WHERE key = ? AND value = ?", params };
+  }
+  const columns = jsVClusterLabels(filter.labels) === undefined ? "COUNT(*) AS count" : "labels_json";
   return { sql: `SELECT ${columns} FROM vclusters${where(clauses)}`, params };
 }
 

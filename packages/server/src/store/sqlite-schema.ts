@@ -108,7 +108,43 @@ const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
       insert.run(String(row.id), raw, sequence);
     }
   },
-  // 3: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
+  // 3: lists stop scanning every row. Label requirements look up an index of (key, value)
+  // pairs, and the unfiltered total is a counter kept in the same transactions as the rows.
+  // The pairs point at an explicit integer key (an implicit rowid may change on VACUUM), so
+  // vclusters is rebuilt with one.
+  `
+  CREATE TABLE vclusters_keyed (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    create_time_ms INTEGER NOT NULL,
+    phase INTEGER NOT NULL,
+    owner TEXT NOT NULL,
+    project TEXT NOT NULL,
+    labels_json TEXT NOT NULL,
+    data BLOB NOT NULL,
+    UNIQUE (namespace, name)
+  );
+  INSERT INTO vclusters_keyed (id, namespace, name, create_time_ms, phase, owner, project, labels_json, data)
+    SELECT id, namespace, name, create_time_ms, phase, owner, project, labels_json, data FROM vclusters
+    ORDER BY create_time_ms, id;
+  DROP TABLE vclusters;
+  ALTER TABLE vclusters_keyed RENAME TO vclusters;
+  CREATE INDEX vclusters_by_create_time ON vclusters (create_time_ms, id);
+
+  CREATE TABLE vcluster_labels (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, value, seq)
+  ) WITHOUT ROWID;
+  INSERT INTO vcluster_labels (key, value, seq)
+    SELECT labels.key, labels.value, vclusters.seq FROM vclusters, json_each(vclusters.labels_json) AS labels;
+  ALTER TABLE meta ADD COLUMN vcluster_count INTEGER NOT NULL DEFAULT 0;
+  UPDATE meta SET vcluster_count = (SELECT COUNT(*) FROM vclusters);
+  `,
+  // 4: each vcluster's activity timeline and usage samples, bounded per vcluster by the writer.
   `
   CREATE TABLE history (
     vcluster_id TEXT NOT NULL,
@@ -136,6 +172,9 @@ export function configureConnection(db: DatabaseSync, options: { inMemory: boole
   }
   // FULL syncs the WAL on every commit: an acknowledged write survives a crash or power loss.
   db.exec("PRAGMA synchronous = FULL");
+  // A page cache of up to 64 MiB (the default is 2 MiB) keeps the hot rows a listing seeks by
+  // key (e.g. those found through the label index) in memory instead of re-reading them.
+  db.exec("PRAGMA cache_size = -65536");
 }
 
 /** Applies the migrations up to `target` (default: all); a lower target is for upgrade tests. */

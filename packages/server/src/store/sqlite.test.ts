@@ -75,10 +75,37 @@ describe("sqlite store file", () => {
     expect(() => new SqliteStore(path)).toThrow(/newer than this server supports/);
   });
 
-  it("keeps every acknowledged write when the writing process is killed mid-burst", async () => {
+  it("commits concurrent transactions together, and one that fails leaves the others of its group", async () => {
+    const path = join(dir, "group.db");
+    const store = new SqliteStore(path);
+    const seen: number[] = [];
+    store.subscribe((events) => seen.push(...events.map((e) => e.resourceVersion)));
+    const results = await Promise.allSettled(
+      ["a", "b", "c", "d"].map((name) =>
+        store.transaction(async (tx) => {
+          await tx.putVCluster(vcluster(name));
+          if (name === "b") throw new Error("b fails");
+          // A read in the same group sees the group's earlier writes.
+          return (await tx.listVClusters({}, "name", undefined, 10)).items.map((v) => v.name);
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(results[3]).toEqual({ status: "fulfilled", value: ["a", "c", "d"] });
+    expect(seen).toEqual([1, 2, 3]);
+    await store.close();
+    const reopened = new SqliteStore(path);
+    expect((await reopened.listVClusters({}, "name", undefined, 10)).items.map((v) => v.name)).toEqual(["a", "c", "d"]);
+    await reopened.close();
+  });
+
+  it.each([
+    { writers: 1, what: "one writer" },
+    { writers: 16, what: "16 concurrent writers sharing commits" },
+  ])("keeps every acknowledged write when the writing process is killed mid-burst ($what)", async ({ writers }) => {
     const path = join(dir, "crash.db");
-    const acknowledged = await runWriterUntilKilled(path, 40);
-    expect(acknowledged.length).toBeGreaterThanOrEqual(40);
+    const acknowledged = await runWriterUntilKilled(path, 40 * writers, writers);
+    expect(acknowledged.length).toBeGreaterThanOrEqual(40 * writers);
 
     expect(withRawDatabase(path, (db) => db.prepare("PRAGMA integrity_check").get()?.integrity_check)).toBe("ok");
     const store = new SqliteStore(path);
@@ -121,28 +148,34 @@ const { create } = await import("@bufbuild/protobuf");
 const { VClusterSchema } = await import("@open-vcluster/api");
 const store = new SqliteStore(process.env.STORE_PATH);
 const padding = "x".repeat(4096);
-for (let i = 0; ; i++) {
-  await store.transaction(async (tx) => {
-    for (const side of ["a", "b"]) {
-      const id = side + "-" + i;
-      await tx.putVCluster(create(VClusterSchema, { id, name: id, namespace: "default", spec: { helmValues: padding } }));
-    }
-  });
-  process.stdout.write(i + "\\n");
-}
+const writers = Number(process.env.WRITERS);
+// Concurrent writers' transactions share commits (group commit); each prints what was acknowledged.
+const write = async (writer) => {
+  for (let i = 0; ; i++) {
+    const key = writers === 1 ? String(i) : writer + "." + i;
+    await store.transaction(async (tx) => {
+      for (const side of ["a", "b"]) {
+        const id = side + "-" + key;
+        await tx.putVCluster(create(VClusterSchema, { id, name: id, namespace: "default", spec: { helmValues: padding } }));
+      }
+    });
+    process.stdout.write(key + "\\n");
+  }
+};
+await Promise.all(Array.from({ length: writers }, (_, writer) => write(writer)));
 `;
 
-/** Starts a writer, lets it acknowledge at least `count` transactions, then SIGKILLs it. */
-function runWriterUntilKilled(path: string, count: number): Promise<number[]> {
+/** Starts `writers` concurrent writers in one process, lets them acknowledge at least `count` transactions, then SIGKILLs it. */
+function runWriterUntilKilled(path: string, count: number, writers: number): Promise<string[]> {
   const storeModule = pathToFileURL(fileURLToPath(new URL("./sqlite.ts", import.meta.url))).href;
   const child = spawn(process.execPath, ["--no-warnings", "--input-type=module", "--eval", WRITER], {
     // Bare imports in the script resolve from here, i.e. this package's dependencies.
     cwd: fileURLToPath(new URL(".", import.meta.url)),
-    env: { ...process.env, STORE_MODULE: storeModule, STORE_PATH: path },
+    env: { ...process.env, STORE_MODULE: storeModule, STORE_PATH: path, WRITERS: String(writers) },
     stdio: ["ignore", "pipe", "pipe"],
   });
   return new Promise((resolve, reject) => {
-    const acknowledged: number[] = [];
+    const acknowledged: string[] = [];
     let buffered = "";
     let stderr = "";
     let killed = false;
@@ -153,7 +186,7 @@ function runWriterUntilKilled(path: string, count: number): Promise<number[]> {
       buffered += chunk.toString();
       const lines = buffered.split("\n");
       buffered = lines.pop() ?? "";
-      for (const line of lines) acknowledged.push(Number(line));
+      acknowledged.push(...lines);
       if (!killed && acknowledged.length >= count) {
         killed = true;
         child.kill("SIGKILL");

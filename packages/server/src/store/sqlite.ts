@@ -10,6 +10,7 @@ import { assertPageLimit } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
   jsLabels,
+  jsVClusterLabels,
   type Query,
   snapshotCountQuery,
   snapshotPageQuery,
@@ -17,7 +18,7 @@ import {
   vclusterPageQuery,
 } from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
-import { readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
+import { type GroupCommit, readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
   IdempotencyRecord,
@@ -69,17 +70,60 @@ export class SqliteStore extends SerialStore {
     }
   }
 
+  /**
+   * Write transactions commit in groups: each runs in a savepoint of one open database
+   * transaction, and the group's members share its COMMIT (one fsync of the write-ahead log).
+   * A read outside a group runs on its own; inside one it is a savepoint as well.
+   */
+  protected override readonly groupCommit: GroupCommit = {
+    open: () => this.#groupMembers > 0 && this.#db.isTransaction,
+    lost: () => !this.#db.isTransaction,
+    flush: () => {
+      this.#groupMembers = 0;
+      try {
+        this.#commit();
+      } catch (error) {
+        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        throw error;
+      }
+    },
+  };
+  // Members committed into the open database transaction, not yet durable.
+  #groupMembers = 0;
+
   protected begin(readOnly: boolean): SerialTransaction {
-    this.#db.exec(readOnly ? "BEGIN" : "BEGIN IMMEDIATE");
+    const standalone = readOnly && !this.#db.isTransaction;
+    if (standalone) this.#db.exec("BEGIN");
+    else {
+      if (!this.#db.isTransaction) this.#db.exec("BEGIN IMMEDIATE");
+      this.#db.exec("SAVEPOINT member");
+    }
     const events: StoredEvent[] = [];
     const tx = asyncTx(this.#txOf(events));
     return {
       tx: readOnly ? readOnlyGuard(tx) : tx,
       events,
-      commit: () => (readOnly ? this.#db.exec("COMMIT") : this.#commit()),
+      commit: () => {
+        if (standalone) {
+          this.#db.exec("COMMIT");
+          return;
+        }
+        this.#db.exec("RELEASE member");
+        this.#groupMembers += 1;
+      },
       rollback: () => {
-        // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL).
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL): then the
+        // whole group is gone, and SerialStore fails its members.
+        if (!this.#db.isTransaction) {
+          this.#groupMembers = 0;
+          return;
+        }
+        if (standalone || this.#groupMembers === 0) {
+          this.#db.exec("ROLLBACK");
+          return;
+        }
+        this.#db.exec("ROLLBACK TO member");
+        this.#db.exec("RELEASE member");
       },
     };
   }
@@ -368,17 +412,19 @@ export class SqliteStore extends SerialStore {
     if (holder !== undefined && holder.id !== vcluster.id) {
       throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, String(holder.id));
     }
-    const exists = this.#checkExpected(vcluster.id, expected) !== undefined;
+    const existing = this.#checkExpected(vcluster.id, expected);
+    const exists = existing !== undefined;
     const version = this.#nextVersion();
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
     const data = toBinary(VClusterSchema, stored);
-    this.#run(
+    const row = this.#get(
       `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels_json, data)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
          create_time_ms = excluded.create_time_ms, phase = excluded.phase, owner = excluded.owner,
-         project = excluded.project, labels_json = excluded.labels_json, data = excluded.data`,
+         project = excluded.project, labels_json = excluded.labels_json, data = excluded.data
+       RETURNING seq`,
       stored.id,
       stored.namespace,
       stored.name,
@@ -389,8 +435,24 @@ export class SqliteStore extends SerialStore {
       JSON.stringify(stored.labels),
       data,
     );
+    this.#indexLabels(Number(row?.seq), existing?.labels, stored.labels);
+    if (!exists) this.#run("UPDATE meta SET vcluster_count = vcluster_count + 1 WHERE id = 1");
     this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
     return clone(VClusterSchema, stored);
+  }
+
+  /** Keeps vcluster_labels equal to the vcluster's labels, touching only the pairs that changed. */
+  #indexLabels(seq: number, before: Record<string, string> | undefined, after: Record<string, string>): void {
+    for (const [key, value] of Object.entries(before ?? {})) {
+      if (after[key] !== value) {
+        this.#run("DELETE FROM vcluster_labels WHERE key = ? AND value = ? AND seq = ?", key, value, seq);
+      }
+    }
+    for (const [key, value] of Object.entries(after)) {
+      if (before?.[key] !== value) {
+        this.#run("INSERT INTO vcluster_labels (key, value, seq) VALUES (?, ?, ?)", key, value, seq);
+      }
+    }
   }
 
   #deleteVCluster(events: StoredEvent[], id: string, expected: number | undefined): VCluster | undefined {
@@ -398,7 +460,9 @@ export class SqliteStore extends SerialStore {
     if (final === undefined) return undefined;
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
-    this.#run("DELETE FROM vclusters WHERE id = ?", id);
+    const row = this.#get("DELETE FROM vclusters WHERE id = ? RETURNING seq", id);
+    this.#indexLabels(Number(row?.seq), final.labels, {});
+    this.#run("UPDATE meta SET vcluster_count = vcluster_count - 1 WHERE id = 1");
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
     this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
@@ -413,7 +477,7 @@ export class SqliteStore extends SerialStore {
   ): ListResult<VCluster> {
     assertPageLimit(limit);
     // Unless part of the filter runs in JS, SQL stops after limit + 1 rows (the extra one tells hasMore).
-    const labels = jsLabels(filter.labels);
+    const labels = jsVClusterLabels(filter.labels);
     const sqlLimit = labels === undefined ? limit + 1 : undefined;
     const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), labels, limit);
     const items = page.items.map((data) => fromBinary(VClusterSchema, data));
@@ -490,7 +554,7 @@ export class SqliteStore extends SerialStore {
         hasMore = true;
         break;
       }
-      if (labels === undefined) items.push(row.data as Uint8Array);
+      if (row.data !== undefined) items.push(row.data as Uint8Array);
       else rowIds.push(row.row_id as SQLOutputValue);
     }
     // Label-filtered scans read no objects (see pageColumns): fetch the page's own now.

@@ -20,7 +20,7 @@ import type {
   VClusterFilter,
   VClusterOrder,
 } from "./types.js";
-import { DEFAULT_HISTORY_LIMIT } from "./types.js";
+import { DEFAULT_HISTORY_LIMIT, type HistoryExpiredError } from "./types.js";
 
 type Listener = (events: StoredEvent[]) => void;
 
@@ -29,22 +29,43 @@ export interface SerialTransaction {
   readonly tx: StoreTx;
   /** Events recorded so far, oldest first. */
   readonly events: readonly StoredEvent[];
+  /** Durable at once, or (group commit) kept for the group's one durable commit. */
   commit(): void;
   rollback(): void;
+}
+
+/**
+ * Group commit: transactions that finish while others are queued share one durable commit
+ * (one fsync). Each member is answered, and its events published, only once that commit
+ * succeeded; if it fails, every member fails and none of their writes remains.
+ */
+export interface GroupCommit {
+  /** Whether a group is open (a transaction committed into it and it was not yet made durable). */
+  open(): boolean;
+  /** Makes the open group durable. Throws (having rolled it all back) when it could not. */
+  flush(): void;
+  /** Whether the open group was lost (the database rolled it back by itself); its members fail. */
+  lost(): boolean;
+}
+
+interface Group {
+  readonly events: StoredEvent[][];
+  readonly durable: Promise<void>;
+  settle(error?: unknown): void;
 }
 
 /** Delivers committed events to subscribers, each its own copies, errors kept from the committer. */
 export class Subscribers {
   // Wrapper objects, so that one function subscribed twice is two independent subscriptions.
-  readonly #listeners = new Set<{ listener: Listener }>();
+  readonly #listeners = new Set<{ listener: Listener; onGap: ((gap: HistoryExpiredError) => void) | undefined }>();
   readonly #onError: (error: unknown) => void;
 
   constructor(onError: (error: unknown) => void) {
     this.#onError = onError;
   }
 
-  add(listener: Listener): () => void {
-    const entry = { listener };
+  add(listener: Listener, onGap?: (gap: HistoryExpiredError) => void): () => void {
+    const entry = { listener, onGap };
     this.#listeners.add(entry);
     return () => {
       this.#listeners.delete(entry);
@@ -58,6 +79,18 @@ export class Subscribers {
       if (!this.#listeners.has(entry)) continue;
       try {
         entry.listener(events.map(copyEvent));
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+  }
+
+  /** Tells every subscriber that events were lost to this process (see Store.subscribe). */
+  gap(gap: HistoryExpiredError): void {
+    for (const entry of [...this.#listeners]) {
+      if (!this.#listeners.has(entry)) continue;
+      try {
+        entry.onGap?.(gap);
       } catch (error) {
         this.#onError(error);
       }
@@ -114,31 +147,114 @@ export abstract class SerialStore implements Store {
         new Error("store.transaction was called inside a transaction; use the transaction's tx instead"),
       );
     }
-    const run = this.#tail.then(() => this.#inside.run(true, work));
+    this.#queued += 1;
+    const run = this.#tail.then(async () => {
+      this.#queued -= 1;
+      this.#running = true;
+      try {
+        return await this.#inside.run(true, work);
+      } finally {
+        this.#running = false;
+        // Nothing else is waiting: the open group is complete.
+        if (this.#queued === 0 && this.#group) this.#flush(this.#group);
+      }
+    });
     this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Before the first write of a group, waits for the I/O of this event-loop turn, so that the
+   * requests that arrived together queue their transactions behind it and share its commit. The
+   * group then runs back to back and commits as soon as nothing more is queued: the database
+   * stays locked only while its members run, never across a wait for more work.
+   */
+  #gateGroup(): void {
+    // Only an idle store waits: behind running or queued work, the write joins their group anyway.
+    if (this.#gated || !this.groupCommit || this.#running || this.#queued > 0) return;
+    this.#gated = true;
+    const turn = new Promise<void>((resolve) => this.#inside.exit(() => setImmediate(resolve)));
+    this.#tail = this.#tail
+      .then(() => turn)
+      .then(() => {
+        this.#gated = false;
+      });
   }
 
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
     return this.#run(fn, false);
   }
 
-  #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
-    return this.#serialise(async () => {
+  async #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
+    if (!readOnly && !this.#inside.getStore()) this.#gateGroup();
+    let group: Group | undefined;
+    const result = await this.#serialise(async () => {
       this.assertOpen();
       const open = this.begin(readOnly);
-      let result: T;
+      let value: T;
       try {
-        result = await fn(open.tx);
+        value = await fn(open.tx);
         this.assertOpen();
         open.commit();
       } catch (error) {
         if (!this.#closed) open.rollback();
+        if (this.groupCommit?.lost()) this.#group?.settle(error);
         throw error;
       }
-      this.#subscribers.publish(open.events);
-      return result;
+      if (this.groupCommit?.open()) {
+        // A read inside an open group may have seen its writes: it too waits until they are durable.
+        group = this.#joinGroup();
+        group.events.push(open.events as StoredEvent[]);
+      } else {
+        this.#subscribers.publish(open.events);
+      }
+      return value;
     });
+    if (group) await group.durable;
+    return result;
+  }
+
+  /** Set by stores that commit in groups (see #gateGroup). */
+  protected readonly groupCommit: GroupCommit | undefined = undefined;
+
+  #group: Group | undefined;
+  // Serialised work asked for and not yet started; whether a group's start is being delayed.
+  #queued = 0;
+  #running = false;
+  #gated = false;
+
+  #joinGroup(): Group {
+    if (this.#group) return this.#group;
+    let settle: (error?: unknown) => void = () => {};
+    const durable = new Promise<void>((resolve, reject) => {
+      settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    const group: Group = {
+      events: [],
+      durable,
+      settle: (error) => {
+        if (this.#group === group) this.#group = undefined;
+        settle(error);
+      },
+    };
+    // Callers handle the rejection; this keeps an unobserved one from being reported.
+    durable.catch(() => undefined);
+    this.#group = group;
+    return group;
+  }
+
+  #flush(group: Group): void {
+    if (this.#group !== group) return;
+    try {
+      if (this.#closed) throw new Error("store is closed");
+      this.groupCommit?.flush();
+    } catch (error) {
+      group.settle(error);
+      return;
+    }
+    // Subscribers have a commit's events by the time its caller hears it committed.
+    for (const events of group.events) this.#subscribers.publish(events);
+    group.settle();
   }
 
   /** A read on its own: one consistent view, no writes. */
@@ -146,8 +262,9 @@ export abstract class SerialStore implements Store {
     return this.#run(fn, true);
   }
 
-  subscribe(listener: Listener): () => void {
-    return this.#subscribers.add(listener);
+  // A single-process store publishes every commit itself: its subscribers never miss one.
+  subscribe(listener: Listener, onGap?: (gap: HistoryExpiredError) => void): () => void {
+    return this.#subscribers.add(listener, onGap);
   }
 
   healthy(): boolean {
@@ -156,7 +273,7 @@ export abstract class SerialStore implements Store {
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Let transactions already asked for finish first.
+    // Let transactions already asked for finish first (the last of them commits the open group).
     await this.#serialise(async () => undefined).catch(() => undefined);
     this.#closed = true;
     this.#subscribers.clear();

@@ -254,8 +254,13 @@ export interface Store extends StoreReader {
   /**
    * The listener gets every committed change (of this and, for shared stores, of other
    * processes) exactly once, in resource-version order without gaps, after commit.
+   *
+   * The one exception: a shared store's change feed that fell so far behind that the history
+   * no longer holds what it missed (this process stalled while other replicas wrote). It then
+   * calls `onGap` with what was lost and goes on from the oldest retained version; whoever
+   * must see every event has to start over (watches end as if resumed from an expired version).
    */
-  subscribe(listener: (events: StoredEvent[]) => void): () => void;
+  subscribe(listener: (events: StoredEvent[]) => void, onGap?: (gap: HistoryExpiredError) => void): () => void;
   /** Whether the store can serve now (a networked database may be unreachable). */
   healthy(): boolean;
   close(): Promise<void>;
