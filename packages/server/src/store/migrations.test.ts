@@ -9,8 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresServer } from "../../test/postgres-server.js";
 import { PostgresStore } from "./postgres.js";
 import { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
+
 import { SqliteStore } from "./sqlite.js";
 import { LEGACY_PENDING_OPERATION, migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
+
+/** The last PostgreSQL schema without the label index and the kept vcluster count. */
+const SCHEMA_BEFORE_LABEL_INDEX = 2;
 
 function legacyVCluster() {
   return create(VClusterSchema, {
@@ -109,7 +113,9 @@ describe("schema migrations", () => {
     const url = server.createDatabase("migrate_previous");
     const pool = new pg.Pool({ connectionString: url });
     try {
-      expect(await migratePostgres(pool, PG_SCHEMA_VERSION - 1)).toBe(0);
+      // The last schema without the label index and the kept count, so the row below must be
+      // carried into both by the migrations after it.
+      expect(await migratePostgres(pool, SCHEMA_BEFORE_LABEL_INDEX)).toBe(0);
       await pool.query(
         `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
          VALUES ('vc-1', 'default', 'old', 0, 1, '', '', '{"tier":"gold"}', 1, $1)`,
