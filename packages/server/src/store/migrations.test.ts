@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PostgresServer } from "../../test/postgres-server.js";
 import { PostgresStore } from "./postgres.js";
 import { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
-
 import { SqliteStore } from "./sqlite.js";
 import { LEGACY_PENDING_OPERATION, migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
 
