@@ -36,7 +36,7 @@ async function replicas(count: number, url: string, options: Parameters<typeof t
 }
 
 /** Polls a condition that a state change will make true, up to a generous ceiling. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ceilingMs = 60_000): Promise<T> {
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, ceilingMs = 180_000): Promise<T> {
   const deadline = Date.now() + ceilingMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
