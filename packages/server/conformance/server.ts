@@ -52,7 +52,8 @@ const tls =
   request.useTls && request.serverCreds
     ? { cert: decoder.decode(request.serverCreds.cert), key: decoder.decode(request.serverCreds.key) }
     : undefined;
-const server = createOnePortServer(handler, tls);
+// As the reference server does: its fast path sees each HTTP/2 stream first.
+const server = createOnePortServer(handler, tls, (stream, headers) => handler.serveStream(stream, headers));
 const port = await server.listen(0, "127.0.0.1");
 const response = toBinary(ServerCompatResponseSchema, {
   $typeName: "connectrpc.conformance.v1.ServerCompatResponse",

@@ -9,6 +9,9 @@ type Handler = (
   res: http.ServerResponse | http2.Http2ServerResponse,
 ) => void;
 
+/** Takes an HTTP/2 stream before Node's compatibility API does (true), or leaves it (false). */
+export type StreamClaim = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
 export interface OnePortServer {
   listen(port: number, host: string): Promise<number>;
   /** Stops accepting connections and lets idle ones go; open streams keep running. */
@@ -21,9 +24,14 @@ export interface OnePortServer {
  * Serves HTTP/1.1 and cleartext HTTP/2 (prior knowledge, as gRPC clients use) on one port:
  * a plain TCP server peeks at the first bytes and hands the socket to the HTTP/2 server when
  * they are the HTTP/2 connection preface, to the HTTP/1.1 server otherwise. With TLS,
- * ALPN picks the protocol instead (h2 or http/1.1).
+ * ALPN picks the protocol instead (h2 or http/1.1). `claim`, when given, sees every HTTP/2
+ * stream first (see RpcHandler.serveStream); `handler` gets the ones it leaves.
  */
-export function createOnePortServer(handler: Handler, tls?: { cert: string; key: string }): OnePortServer {
+export function createOnePortServer(
+  handler: Handler,
+  tls?: { cert: string; key: string },
+  claim?: StreamClaim,
+): OnePortServer {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.Http2Session>();
   // HTTP/1.1 connections and how many requests each is serving. Node's own
@@ -66,6 +74,7 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
       serve,
     );
     trackSessions(secure);
+    if (claim) claimStreamsFirst(secure, claim);
     secure.on("secureConnection", (socket: net.Socket & { alpnProtocol?: string | false }) => {
       track(socket);
       if (socket.alpnProtocol !== "h2") trackH1(socket);
@@ -74,6 +83,7 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
   } else {
     const h2 = http2.createServer(serve);
     trackSessions(h2);
+    if (claim) claimStreamsFirst(h2, claim);
     const plain = http.createServer(serve);
     // noDelay: HTTP/2 frames reach this socket through a JS stream in small writes; with Nagle
     // on, each response waited for the client's delayed ACK (~40 ms per call over h2c).
@@ -125,4 +135,18 @@ export function createOnePortServer(handler: Handler, tls?: { cert: string; key:
       for (const socket of sockets) socket.destroy();
     },
   };
+}
+
+/**
+ * Node's compatibility API turns each stream into a request and a response from a "stream"
+ * listener of its own; that listener is moved behind `claim`, so a stream the claim takes is
+ * never wrapped, and every other one is handled exactly as before.
+ */
+function claimStreamsFirst(server: http2.Http2Server | http2.Http2SecureServer, claim: StreamClaim): void {
+  const compatibility = server.listeners("stream") as ((...args: unknown[]) => void)[];
+  server.removeAllListeners("stream");
+  server.on("stream", (stream, headers, ...rest: unknown[]) => {
+    if (claim(stream, headers)) return;
+    for (const listener of compatibility) listener.call(server, stream, headers, ...rest);
+  });
 }

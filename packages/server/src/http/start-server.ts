@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { isIP } from "node:net";
 import { type ApiServer, type ApiServerOptions, createApiServer, type FaultInjector } from "../api-server.js";
 import { systemClock } from "../clock.js";
@@ -115,22 +116,34 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const connect = createRpcHandler({ routes: api.routes });
   const corsOrigins = options.corsOrigins ?? [];
   const serveConsole = options.consoleDir ? createConsoleAssetsHandler(options.consoleDir) : undefined;
-  const server = createOnePortServer((req, nodeRes) => {
-    const res = nodeRes as unknown as PlainResponse;
-    // Every response carries the request's id; the API's interceptors read the same one back.
-    const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
-    req.headers[REQUEST_ID_HEADER] = requestId;
-    res.setHeader(REQUEST_ID_HEADER, requestId);
-    if (applyCors(corsOrigins, req, res)) return;
-    const path = (req.url ?? "").split("?")[0] ?? "";
-    if (serveServerPath(api, path, res)) return;
-    if (isRpcPath(path)) {
-      connect(req, nodeRes);
-      return;
-    }
-    if (serveConsole?.(req, nodeRes)) return;
-    text(res, 404, "not found\n");
-  }, options.tls);
+  // API calls the RPC handler's fast path takes straight from an HTTP/2 stream, with the
+  // request id every response carries. Browser calls (CORS) take the request listener below.
+  const claim = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    if (headers.origin !== undefined || !isRpcPath(headers[":path"] ?? "")) return false;
+    const requestId = requestIdFrom(headers[REQUEST_ID_HEADER]);
+    headers[REQUEST_ID_HEADER] = requestId;
+    return connect.serveStream(stream, headers, { [REQUEST_ID_HEADER]: requestId });
+  };
+  const server = createOnePortServer(
+    (req, nodeRes) => {
+      const res = nodeRes as unknown as PlainResponse;
+      // Every response carries the request's id; the API's interceptors read the same one back.
+      const requestId = requestIdFrom(req.headers[REQUEST_ID_HEADER]);
+      req.headers[REQUEST_ID_HEADER] = requestId;
+      res.setHeader(REQUEST_ID_HEADER, requestId);
+      if (applyCors(corsOrigins, req, res)) return;
+      const path = (req.url ?? "").split("?")[0] ?? "";
+      if (serveServerPath(api, path, res)) return;
+      if (isRpcPath(path)) {
+        connect(req, nodeRes);
+        return;
+      }
+      if (serveConsole?.(req, nodeRes)) return;
+      text(res, 404, "not found\n");
+    },
+    options.tls,
+    claim,
+  );
   let boundPort: number;
   try {
     boundPort = await server.listen(port, host);

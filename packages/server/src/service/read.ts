@@ -29,6 +29,7 @@ import {
 } from "../validation/index.js";
 import type { PendingOperation } from "./annotations.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
+import { binaryCodec, withEncodedField } from "./encoded-once.js";
 import { decodePageToken, effectivePageSize, encodePageToken, queryHash } from "./page-token.js";
 import { compileSelector } from "./selector.js";
 import { findVisibleVCluster, withoutSecrets } from "./shared.js";
@@ -79,13 +80,17 @@ export async function getVCluster(
 ): Promise<GetVClusterResponse> {
   const violations = validateGetVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
-  const vcluster = await findVisibleVCluster(deps.store, principalOf(ctx), req);
+  // A peek: nothing here changes the vcluster, and its encoding is shared with other reads.
+  const vcluster = await findVisibleVCluster(deps.store, principalOf(ctx), req, { peek: true });
   const result = withoutSecrets(vcluster);
   // Only a running control plane has credentials to hand out; otherwise the field stays empty.
   if (req.includeKubeconfig && vcluster.status?.phase === Phase.RUNNING) {
     const copy = clone(VClusterSchema, result);
     if (copy.status) copy.status.kubeconfig = (await kubeconfigFor(deps, vcluster, "default", 0)).base64;
     return create(GetVClusterResponseSchema, { vcluster: copy });
+  }
+  if (binaryCodec(ctx)) {
+    return withEncodedField(create(GetVClusterResponseSchema), GetVClusterResponseSchema.field.vcluster.number, result);
   }
   return create(GetVClusterResponseSchema, { vcluster: result });
 }

@@ -3,7 +3,7 @@ import { Code } from "@connectrpc/connect";
 import { type Snapshot, SnapshotStatus, type VCluster, VClusterSchema } from "@open-vcluster/api";
 import { canAccess, type Principal } from "../auth/index.js";
 import { apiError, notFound } from "../errors.js";
-import { type StoreReader, type StoreTx, VersionConflictError } from "../store/index.js";
+import { freezeDeep, type StoreReader, type StoreTx, VersionConflictError } from "../store/index.js";
 import { snapshotInfoStatus } from "./lifecycle.js";
 
 // What more than one handler needs lives here, so that handler files never import each other.
@@ -11,10 +11,17 @@ import { snapshotInfoStatus } from "./lifecycle.js";
 /** Kubeconfigs are secrets: every object leaving the server without an explicit ask has none. */
 export function withoutSecrets(vcluster: VCluster): VCluster {
   if (!vcluster.status?.kubeconfig) return vcluster;
+  const frozen = Object.isFrozen(vcluster);
+  const cached = frozen ? sanitized.get(vcluster) : undefined;
+  if (cached) return cached;
   const copy = clone(VClusterSchema, vcluster);
   if (copy.status) copy.status.kubeconfig = "";
+  // A frozen vcluster (a store peek) gets one frozen copy, so its encoding is shared too.
+  if (frozen) sanitized.set(vcluster, freezeDeep(copy));
   return copy;
 }
+
+const sanitized = new WeakMap<VCluster, VCluster>();
 
 export function alreadyExists(namespace: string, name: string) {
   return apiError(Code.AlreadyExists, "ALREADY_EXISTS", `vcluster ${namespace}/${name} already exists`, {
@@ -66,9 +73,12 @@ export async function findVisibleVCluster(
   tx: StoreReader,
   principal: Principal,
   ref: { name: string; namespace: string; id?: string },
+  options: { peek?: boolean } = {},
 ): Promise<VCluster> {
   const namespace = namespaceOrDefault(ref.namespace);
-  const vcluster = ref.id ? await tx.getVClusterById(ref.id) : await tx.getVCluster(namespace, ref.name);
+  const vcluster = options.peek
+    ? await (ref.id ? tx.peekVClusterById(ref.id) : tx.peekVCluster(namespace, ref.name))
+    : await (ref.id ? tx.getVClusterById(ref.id) : tx.getVCluster(namespace, ref.name));
   const label = ref.id ? `vcluster with id ${ref.id}` : `vcluster ${namespace}/${ref.name}`;
   if (!vcluster || !canAccess(principal, vcluster)) throw notFound(label);
   // With both id and name given they must agree, or the request is about nothing.

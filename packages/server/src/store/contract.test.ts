@@ -225,6 +225,49 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       expect((await store.eventsAfter(0))[0]?.vcluster.labels).toEqual({ env: "prod" });
       expect(input.annotations[Annotations.resourceVersion]).toBeUndefined();
     });
+    it("peeks without a copy: frozen, current after every write, never a rolled-back write", async () => {
+      const put = await store.putVCluster(vcluster({ name: "one", labels: { env: "prod" } }));
+      const peeked = await store.peekVCluster("default", "one");
+      expect(peeked).toEqual(put);
+      expect(await store.peekVClusterById(put.id)).toEqual(put);
+      expect(await store.peekVCluster("other", "one")).toBeUndefined();
+      expect(await store.peekVClusterById("missing")).toBeUndefined();
+      // Frozen all the way down: no reader can change what the next one is handed.
+      expect(() => {
+        (peeked as VCluster).labels.env = "mutated";
+      }).toThrow(TypeError);
+      expect(() => {
+        if (peeked?.status) (peeked.status as { phase: Phase }).phase = Phase.SUSPENDED;
+      }).toThrow(TypeError);
+      expect((await store.getVClusterById(put.id))?.labels).toEqual({ env: "prod" });
+
+      const replaced = await store.putVCluster(vcluster({ name: "one", phase: Phase.SUSPENDED }));
+      expect(await store.peekVClusterById(put.id)).toEqual(replaced);
+
+      // A peek asked for while a transaction is open never sees that transaction's writes
+      // if it rolls back; inside the transaction, a peek sees them.
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      let wrote = () => {};
+      const written = new Promise<void>((resolve) => (wrote = resolve));
+      const failing = store.transaction(async (tx) => {
+        await tx.putVCluster(vcluster({ name: "one", labels: { env: "rolled-back" } }));
+        expect((await tx.peekVClusterById(put.id))?.labels).toEqual({ env: "rolled-back" });
+        wrote();
+        await gate;
+        throw new Error("abort");
+      });
+      await written;
+      const during = store.peekVClusterById(put.id);
+      release();
+      await expect(failing).rejects.toThrow("abort");
+      expect(await during).toEqual(replaced);
+      expect(await store.peekVClusterById(put.id)).toEqual(replaced);
+
+      await store.deleteVCluster(put.id);
+      expect(await store.peekVClusterById(put.id)).toBeUndefined();
+      expect(await store.peekVCluster("default", "one")).toBeUndefined();
+    });
   });
 
   describe("events", () => {

@@ -4,6 +4,7 @@ import { SqliteStore } from "./sqlite.js";
 import type { Store, StoreOptions, StoreSpec } from "./types.js";
 
 export { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
+export { DecodedVClusters, freezeDeep } from "./frozen.js";
 export { MemoryStore } from "./memory.js";
 export { PostgresStore, type PostgresStoreOptions } from "./postgres.js";
 export { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";

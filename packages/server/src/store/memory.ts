@@ -2,6 +2,7 @@ import { clone } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
+import { freezeDeep } from "./frozen.js";
 import { assertPageLimit, matchesSnapshotFilter, matchesVClusterFilter } from "./matching.js";
 import { SmallestK } from "./smallest.js";
 import { SortedList } from "./sorted-list.js";
@@ -43,8 +44,8 @@ interface StoredSnapshot {
  *
  * Transactions run one at a time (SerialStore). Writes apply in place and push their inverse
  * onto the transaction's undo log; rollback replays it backwards, so a failed transaction
- * leaves nothing behind. Stored objects are private copies that are never mutated after being
- * stored, which lets the event history share them.
+ * leaves nothing behind. Stored objects are private copies, frozen once stored, which lets the
+ * event history and peeks share them.
  */
 export class MemoryStore extends SerialStore {
   readonly #vclusters = new Map<string, VCluster>();
@@ -108,6 +109,8 @@ export class MemoryStore extends SerialStore {
         return id === undefined ? undefined : this.#copyOut(id);
       }),
       getVClusterById: sync((id: string) => this.#copyOut(id)),
+      peekVCluster: sync((namespace: string, name: string) => this.peekCommitted({ namespace, name })),
+      peekVClusterById: sync((id: string) => this.peekCommitted({ id })),
       putVCluster: sync((vcluster: VCluster, expected?: number) => this.#putVCluster(events, vcluster, expected)),
       deleteVCluster: sync((id: string, expected?: number) => this.#deleteVCluster(events, id, expected)),
       listVClusters: sync(
@@ -326,6 +329,12 @@ export class MemoryStore extends SerialStore {
     return this.#version;
   }
 
+  // Stored objects are frozen and never replaced in place: a peek hands out the object itself.
+  protected peekCommitted(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
+    const id = "id" in key ? key.id : this.#vclusterIdsByName.get(nameKey(key.namespace, key.name));
+    return id === undefined ? undefined : this.#vclusters.get(id);
+  }
+
   #copyOut(id: string): VCluster | undefined {
     const stored = this.#vclusters.get(id);
     return stored === undefined ? undefined : clone(VClusterSchema, stored);
@@ -352,6 +361,7 @@ export class MemoryStore extends SerialStore {
     const version = this.#nextVersion();
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
+    freezeDeep(stored);
     if (existing !== undefined)
       this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusterIdsByName, key, vcluster.id);
@@ -371,6 +381,7 @@ export class MemoryStore extends SerialStore {
     const version = this.#nextVersion();
     const final = clone(VClusterSchema, existing);
     final.annotations[Annotations.resourceVersion] = String(version);
+    freezeDeep(final);
     this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
     this.#set(this.#vclusters, id, undefined);
     this.#reindex(id, undefined);

@@ -4,6 +4,7 @@ import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import pg from "pg";
 import { timestampToMs } from "./cursors.js";
+import { DecodedVClusters } from "./frozen.js";
 import { assertPageLimit } from "./matching.js";
 import { migratePostgres } from "./postgres-schema.js";
 import { historyLimitOf, reportListenerError, Subscribers } from "./transactional-store.js";
@@ -67,6 +68,7 @@ export class PostgresStore implements Store {
   readonly #pool: pg.Pool;
   readonly #config: pg.PoolConfig;
   readonly #historyLimit: number;
+  readonly #decoded = new DecodedVClusters();
   readonly #subscribers: Subscribers;
   readonly #ready: Promise<void>;
   readonly #pollTimer: NodeJS.Timeout;
@@ -259,7 +261,7 @@ export class PostgresStore implements Store {
     return this.#use(async () => {
       let committed = 0;
       const result = await this.#begin("BEGIN", async (db) => {
-        const tx = new PostgresTx(db, this.#historyLimit);
+        const tx = new PostgresTx(db, this.#historyLimit, this.#decoded);
         const value = await fn(tx);
         committed = await tx.finish();
         return value;
@@ -274,7 +276,7 @@ export class PostgresStore implements Store {
     // One snapshot for every statement; read-only transactions never fail to serialise.
     return this.#use(() =>
       this.#begin("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", (db) =>
-        fn(new PostgresTx(db, this.#historyLimit)),
+        fn(new PostgresTx(db, this.#historyLimit, this.#decoded)),
       ),
     );
   }
@@ -289,7 +291,7 @@ export class PostgresStore implements Store {
   }
 
   #reader(): PostgresTx {
-    return new PostgresTx(this.#pool, this.#historyLimit);
+    return new PostgresTx(this.#pool, this.#historyLimit, this.#decoded);
   }
 
   getVCluster(namespace: string, name: string): Promise<VCluster | undefined> {
@@ -297,6 +299,12 @@ export class PostgresStore implements Store {
   }
   getVClusterById(id: string): Promise<VCluster | undefined> {
     return this.#use(() => this.#reader().getVClusterById(id));
+  }
+  peekVCluster(namespace: string, name: string): Promise<Readonly<VCluster> | undefined> {
+    return this.#use(() => this.#reader().peekVCluster(namespace, name));
+  }
+  peekVClusterById(id: string): Promise<Readonly<VCluster> | undefined> {
+    return this.#use(() => this.#reader().peekVClusterById(id));
   }
   listVClusters(
     filter: VClusterFilter,
@@ -397,6 +405,7 @@ class PostgresTx implements StoreTx {
   constructor(
     private readonly db: Db,
     private readonly historyLimit: number,
+    private readonly decoded: DecodedVClusters,
   ) {}
 
   async q<R = Row[]>(text: string, params: unknown[]): Promise<R> {
@@ -461,6 +470,21 @@ class PostgresTx implements StoreTx {
   async getVClusterById(id: string): Promise<VCluster | undefined> {
     const [row] = await this.q<{ data: Uint8Array }[]>(`SELECT data FROM vclusters WHERE id = $1`, [id]);
     return row ? fromBinary(VClusterSchema, row.data) : undefined;
+  }
+
+  async peekVCluster(namespace: string, name: string): Promise<Readonly<VCluster> | undefined> {
+    const [row] = await this.q<{ id: string; data: Uint8Array }[]>(
+      `SELECT id, data FROM vclusters WHERE namespace = $1 AND name = $2`,
+      [namespace, name],
+    );
+    return row ? this.decoded.decode(row.id, row.data) : undefined;
+  }
+
+  async peekVClusterById(id: string): Promise<Readonly<VCluster> | undefined> {
+    const [row] = await this.q<{ id: string; data: Uint8Array }[]>(`SELECT id, data FROM vclusters WHERE id = $1`, [
+      id,
+    ]);
+    return row ? this.decoded.decode(row.id, row.data) : undefined;
   }
 
   async #checkExpected(id: string, expected: number | undefined): Promise<number | undefined> {

@@ -6,6 +6,7 @@ import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { timestampToMs } from "./cursors.js";
+import { DecodedVClusters } from "./frozen.js";
 import { assertPageLimit } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
@@ -50,6 +51,7 @@ type Row = Record<string, SQLOutputValue>;
 export class SqliteStore extends SerialStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
+  readonly #decoded = new DecodedVClusters();
   #committedVersion = 0;
   #committedOldest = 0;
 
@@ -133,6 +135,8 @@ export class SqliteStore extends SerialStore {
       getVCluster: (namespace, name) =>
         decodeVCluster(this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
       getVClusterById: (id) => decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id)),
+      peekVCluster: (namespace, name) => this.peekCommitted({ namespace, name }),
+      peekVClusterById: (id) => this.peekCommitted({ id }),
       putVCluster: (vcluster, expected) => this.#putVCluster(events, vcluster, expected),
       deleteVCluster: (id, expected) => this.#deleteVCluster(events, id, expected),
       listVClusters: (filter, order, after, limit) => this.#listVClusters(filter, order, after, limit),
@@ -301,6 +305,15 @@ export class SqliteStore extends SerialStore {
       free -= 1;
     }
     return claimed;
+  }
+
+  // Inside a transaction this reads what the transaction sees; the store calls it when none is open.
+  protected peekCommitted(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
+    const row =
+      "id" in key
+        ? this.#get("SELECT id, data FROM vclusters WHERE id = ?", key.id)
+        : this.#get("SELECT id, data FROM vclusters WHERE namespace = ? AND name = ?", key.namespace, key.name);
+    return row === undefined ? undefined : this.#decoded.decode(String(row.id), row.data as Uint8Array);
   }
 
   protected committedVersion(): number {

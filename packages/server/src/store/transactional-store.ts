@@ -135,6 +135,10 @@ export abstract class SerialStore implements Store {
   protected abstract committedVersion(): number;
   protected abstract oldestRetained(): number;
   protected abstract committedEventsAfter(version: number, limit?: number): StoredEvent[];
+  /** A committed vcluster, frozen, read at once (only called while the store is quiet). */
+  protected abstract peekCommitted(
+    key: { id: string } | { namespace: string; name: string },
+  ): Readonly<VCluster> | undefined;
 
   protected assertOpen(): void {
     if (this.#closed) throw new Error("store is closed");
@@ -300,6 +304,25 @@ export abstract class SerialStore implements Store {
     return this.read((tx) => tx.getVClusterById(id));
   }
 
+  peekVCluster(namespace: string, name: string): Promise<Readonly<VCluster> | undefined> {
+    if (this.#quiet()) return settle(() => this.peekCommitted({ namespace, name }));
+    return this.read((tx) => tx.peekVCluster(namespace, name));
+  }
+
+  peekVClusterById(id: string): Promise<Readonly<VCluster> | undefined> {
+    if (this.#quiet()) return settle(() => this.peekCommitted({ id }));
+    return this.read((tx) => tx.peekVClusterById(id));
+  }
+
+  /**
+   * Whether a read may skip the queue: no transaction is running or waiting, and no commit is
+   * waiting to be made durable, so what the store holds is exactly what was committed. The
+   * reads of a read-only load then never queue behind one another.
+   */
+  #quiet(): boolean {
+    return !this.#running && this.#queued === 0 && !this.#gated && this.#group === undefined && !this.#closed;
+  }
+
   listVClusters(
     filter: VClusterFilter,
     order: VClusterOrder,
@@ -364,6 +387,15 @@ export function readOnlyGuard(tx: StoreTx): StoreTx {
     claimHousekeeping: refuse,
     appendHistory: refuse,
   };
+}
+
+/** The result of a synchronous read as a promise; what it throws becomes the rejection. */
+function settle<T>(read: () => T): Promise<T> {
+  try {
+    return Promise.resolve(read());
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 export function copyEvent(event: StoredEvent): StoredEvent {

@@ -133,6 +133,13 @@ export interface HistoryAppend {
 export interface StoreReader {
   getVCluster(namespace: string, name: string): Promise<VCluster | undefined>;
   getVClusterById(id: string): Promise<VCluster | undefined>;
+  /**
+   * getVCluster without the copy: a frozen object that other callers may be handed too. For
+   * reads that only look at a vcluster and send it (GetVCluster); whoever changes a vcluster
+   * reads it with getVCluster.
+   */
+  peekVCluster(namespace: string, name: string): Promise<Readonly<VCluster> | undefined>;
+  peekVClusterById(id: string): Promise<Readonly<VCluster> | undefined>;
   listVClusters(
     filter: VClusterFilter,
     order: VClusterOrder,
