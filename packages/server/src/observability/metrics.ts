@@ -21,6 +21,24 @@ const PHASES = Object.values(Phase).filter((p): p is Phase => typeof p === "numb
 const seconds = (startedMs: number) => (performance.now() - startedMs) / 1000;
 
 /**
+ * A metric's child per label values, kept: prom-client's labels() hashes and checks its
+ * arguments on every call, which the RPC path would pay several times per call. The registry is
+ * never reset, so a child stays the one the registry reports.
+ */
+function children<Child>(metric: { labels(...values: string[]): Child }): (...values: string[]) => Child {
+  const made = new Map<string, Child>();
+  return (...values) => {
+    const key = values.join("\u0000");
+    let child = made.get(key);
+    if (child === undefined) {
+      child = metric.labels(...values);
+      made.set(key, child);
+    }
+    return child;
+  };
+}
+
+/**
  * The server's Prometheus metrics, in a registry of its own so several servers in one process
  * (embedding, tests) never mix their numbers. Served at GET /metrics.
  */
@@ -102,7 +120,14 @@ export class ServerMetrics {
       },
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
+    this.#rpcs = children(this.rpcs);
+    this.#rpcSeconds = children(this.rpcSeconds);
+    this.#inFlight = children(this.rpcsInFlight);
   }
+
+  readonly #rpcs: (...values: string[]) => { inc(): void };
+  readonly #rpcSeconds: (...values: string[]) => { observe(value: number): void };
+  readonly #inFlight: (...values: string[]) => { inc(): void; dec(): void };
 
   /** Counts, times and tracks in-flight RPCs; streams are measured until they end. */
   interceptor(): Interceptor {
@@ -110,13 +135,13 @@ export class ServerMetrics {
       const service = req.service.typeName;
       const method = req.method.name;
       const started = performance.now();
-      const inFlight = this.rpcsInFlight.labels(service, method);
+      const inFlight = this.#inFlight(service, method);
       inFlight.inc();
       const done = (error: unknown) => {
         inFlight.dec();
         const code = codeName(error === undefined ? 0 : ConnectError.from(error, Code.Internal).code);
-        this.rpcs.labels(service, method, code).inc();
-        this.rpcSeconds.labels(service, method, code).observe(seconds(started));
+        this.#rpcs(service, method, code).inc();
+        this.#rpcSeconds(service, method, code).observe(seconds(started));
       };
       let res: Awaited<ReturnType<typeof next>>;
       try {
@@ -146,8 +171,9 @@ export class ServerMetrics {
 
   /** Times every store call made outside a transaction, and each transaction as a whole. */
   instrumentStore(store: Store): Store {
+    const timer = children(this.storeSeconds);
     return timeMethods(store, UNTIMED_STORE_METHODS, (operation, outcome, ms) =>
-      this.storeSeconds.labels(operation, outcome).observe(ms / 1000),
+      timer(operation, outcome).observe(ms / 1000),
     );
   }
 

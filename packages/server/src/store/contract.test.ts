@@ -264,9 +264,17 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       expect(await during).toEqual(replaced);
       expect(await store.peekVClusterById(put.id)).toEqual(replaced);
 
+      // A rename moves the name: the old one finds nothing, a newcomer can take it.
+      const renamed = await store.putVCluster(vcluster({ id: put.id, name: "two" }));
+      expect(await store.peekVCluster("default", "one")).toBeUndefined();
+      expect(await store.peekVCluster("default", "two")).toEqual(renamed);
+      const newcomer = await store.putVCluster(vcluster({ id: "newcomer", name: "one" }));
+      expect(await store.peekVCluster("default", "one")).toEqual(newcomer);
+
       await store.deleteVCluster(put.id);
       expect(await store.peekVClusterById(put.id)).toBeUndefined();
-      expect(await store.peekVCluster("default", "one")).toBeUndefined();
+      expect(await store.peekVCluster("default", "two")).toBeUndefined();
+      expect(await store.peekVCluster("default", "one")).toEqual(newcomer);
     });
   });
 

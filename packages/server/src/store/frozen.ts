@@ -45,3 +45,49 @@ export class DecodedVClusters {
     return vcluster;
   }
 }
+
+/**
+ * Committed vclusters, frozen, by id and by name, for a store every write of which goes through
+ * this process (SQLite): a write forgets what it touches before it happens, and only a read
+ * made while no transaction is open fills it, so what it holds is always what is committed.
+ * Bounded; the least recently used entry goes first.
+ */
+export class CommittedVClusters {
+  readonly #byId = new Map<string, Readonly<VCluster>>();
+  readonly #idByName = new Map<string, string>();
+  readonly #limit: number;
+
+  constructor(limit = 4096) {
+    this.#limit = limit;
+  }
+
+  get(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
+    const id = "id" in key ? key.id : this.#idByName.get(nameKey(key.namespace, key.name));
+    if (id === undefined) return undefined;
+    const vcluster = this.#byId.get(id);
+    if (vcluster !== undefined) {
+      this.#byId.delete(id);
+      this.#byId.set(id, vcluster);
+    }
+    return vcluster;
+  }
+
+  remember(vcluster: Readonly<VCluster>): void {
+    this.#byId.set(vcluster.id, vcluster);
+    this.#idByName.set(nameKey(vcluster.namespace, vcluster.name), vcluster.id);
+    if (this.#byId.size > this.#limit) {
+      const oldest = this.#byId.keys().next();
+      if (!oldest.done) this.forget(oldest.value);
+    }
+  }
+
+  /** Before vcluster `id` is written (possibly under a new name, `as`) or deleted. */
+  forget(id: string, as?: { namespace: string; name: string }): void {
+    const held = this.#byId.get(id);
+    if (held !== undefined) this.#idByName.delete(nameKey(held.namespace, held.name));
+    this.#byId.delete(id);
+    if (as !== undefined) this.#idByName.delete(nameKey(as.namespace, as.name));
+  }
+}
+
+const nameKey = (namespace: string, name: string) => `${namespace}/${name}`;

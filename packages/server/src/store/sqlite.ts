@@ -6,7 +6,7 @@ import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import { timestampToMs } from "./cursors.js";
-import { DecodedVClusters } from "./frozen.js";
+import { CommittedVClusters, freezeDeep } from "./frozen.js";
 import { assertPageLimit } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
@@ -51,7 +51,8 @@ type Row = Record<string, SQLOutputValue>;
 export class SqliteStore extends SerialStore {
   readonly #db: DatabaseSync;
   readonly #statements = new Map<string, StatementSync>();
-  readonly #decoded = new DecodedVClusters();
+  // Every write goes through this process, so committed vclusters can be kept for peeks.
+  readonly #committed = new CommittedVClusters();
   #committedVersion = 0;
   #committedOldest = 0;
 
@@ -135,8 +136,9 @@ export class SqliteStore extends SerialStore {
       getVCluster: (namespace, name) =>
         decodeVCluster(this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
       getVClusterById: (id) => decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id)),
-      peekVCluster: (namespace, name) => this.peekCommitted({ namespace, name }),
-      peekVClusterById: (id) => this.peekCommitted({ id }),
+      // Inside a transaction: what it sees, its own writes included, never cached.
+      peekVCluster: (namespace, name) => this.#selectFrozen({ namespace, name }),
+      peekVClusterById: (id) => this.#selectFrozen({ id }),
       putVCluster: (vcluster, expected) => this.#putVCluster(events, vcluster, expected),
       deleteVCluster: (id, expected) => this.#deleteVCluster(events, id, expected),
       listVClusters: (filter, order, after, limit) => this.#listVClusters(filter, order, after, limit),
@@ -307,13 +309,21 @@ export class SqliteStore extends SerialStore {
     return claimed;
   }
 
-  // Inside a transaction this reads what the transaction sees; the store calls it when none is open.
+  // Only called while no transaction is open: what it reads is committed, and may be kept.
   protected peekCommitted(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
+    const cached = this.#committed.get(key);
+    if (cached !== undefined) return cached;
+    const read = this.#selectFrozen(key);
+    if (read !== undefined) this.#committed.remember(read);
+    return read;
+  }
+
+  #selectFrozen(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
     const row =
       "id" in key
-        ? this.#get("SELECT id, data FROM vclusters WHERE id = ?", key.id)
-        : this.#get("SELECT id, data FROM vclusters WHERE namespace = ? AND name = ?", key.namespace, key.name);
-    return row === undefined ? undefined : this.#decoded.decode(String(row.id), row.data as Uint8Array);
+        ? this.#get("SELECT data FROM vclusters WHERE id = ?", key.id)
+        : this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", key.namespace, key.name);
+    return row === undefined ? undefined : freezeDeep(fromBinary(VClusterSchema, row.data as Uint8Array));
   }
 
   protected committedVersion(): number {
@@ -427,6 +437,7 @@ export class SqliteStore extends SerialStore {
     }
     const existing = this.#checkExpected(vcluster.id, expected);
     const exists = existing !== undefined;
+    this.#committed.forget(vcluster.id, vcluster);
     const version = this.#nextVersion();
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
@@ -471,6 +482,7 @@ export class SqliteStore extends SerialStore {
   #deleteVCluster(events: StoredEvent[], id: string, expected: number | undefined): VCluster | undefined {
     const final = this.#checkExpected(id, expected);
     if (final === undefined) return undefined;
+    this.#committed.forget(id);
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
     const row = this.#get("DELETE FROM vclusters WHERE id = ? RETURNING seq", id);
