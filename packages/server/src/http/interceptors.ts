@@ -6,6 +6,7 @@ import { apiError, boundMessage } from "../errors.js";
 import { codeName } from "../observability/code-name.js";
 import { REQUEST_ID_HEADER, requestContext, requestIdFrom } from "../observability/request-id.js";
 import { StoreUnavailableError } from "../store/index.js";
+import { onCallError } from "./call-error.js";
 import { checkGetQuery, refineRequestError } from "./request-errors.js";
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
@@ -89,8 +90,10 @@ export function storeUnavailableInterceptor(): Interceptor {
  */
 export function requestIdInterceptor(): Interceptor {
   return (next) => async (req) => {
-    const requestId = requestIdFrom(req.header.get(REQUEST_ID_HEADER));
-    req.header.set(REQUEST_ID_HEADER, requestId);
+    const sent = req.header.get(REQUEST_ID_HEADER);
+    const requestId = requestIdFrom(sent);
+    // The server's front door usually settled it already; setting a header is not free.
+    if (requestId !== sent) req.header.set(REQUEST_ID_HEADER, requestId);
     try {
       const res = await requestContext.run({ requestId }, () => next(req));
       res.header.set(REQUEST_ID_HEADER, requestId);
@@ -163,27 +166,20 @@ export function watchRequestErrors(
   now: () => number = performance.now.bind(performance),
 ): void {
   const started = now();
-  ctx.signal.addEventListener(
-    "abort",
-    () => {
-      const reason: unknown = ctx.signal.reason;
-      // A call that ends normally aborts its signal without a reason (an AbortError).
-      if (!(reason instanceof Error) || reason.name === "AbortError") return;
-      if (reason instanceof ConnectError) refineRequestError(reason, ctx.method.input);
-      if (ctx.values.get(loggedByInterceptor)) return;
-      logOutcome(
-        logger,
-        {
-          procedure: procedureOf(ctx.url),
-          durationMs: Math.round((now() - started) * 10) / 10,
-          principal: ctx.values.get(principalKey).subject,
-          requestId: ctx.requestHeader.get(REQUEST_ID_HEADER) ?? undefined,
-        },
-        reason,
-      );
-    },
-    { once: true },
-  );
+  onCallError(ctx, (reason) => {
+    if (reason instanceof ConnectError) refineRequestError(reason, ctx.method.input);
+    if (ctx.values.get(loggedByInterceptor)) return;
+    logOutcome(
+      logger,
+      {
+        procedure: procedureOf(ctx.url),
+        durationMs: Math.round((now() - started) * 10) / 10,
+        principal: ctx.values.get(principalKey).subject,
+        requestId: ctx.requestHeader.get(REQUEST_ID_HEADER) ?? undefined,
+      },
+      reason,
+    );
+  });
   checkGetQuery(ctx);
 }
 

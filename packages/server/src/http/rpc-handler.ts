@@ -7,7 +7,6 @@ import {
   ConnectError,
   type ConnectRouter,
   type ConnectRouterOptions,
-  createContextValues,
   createServiceImplSpec,
   type HandlerContext,
   type Interceptor,
@@ -21,7 +20,10 @@ import {
 import { codeToHttpStatus, errorToJsonBytes, trailerMux } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { callContext, ShutdownLink } from "./call-context.js";
+import { compatExchange, type Exchange, type ResponseWriter, streamExchange } from "./exchange.js";
 import { reencodeGrpcMessage } from "./grpc-message.js";
+import { nodeRequestHeaders } from "./node-headers.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -43,26 +45,6 @@ export interface RpcHandler extends NodeHandler {
   ): boolean;
 }
 
-/** What both Node responses (HTTP/1.1 and the HTTP/2 compatibility API) offer the fast path. */
-interface ResponseWriter {
-  writeHead(status: number, headers: Record<string, string | string[]>): unknown;
-  write(chunk: Uint8Array): unknown;
-  addTrailers(headers: Record<string, string | string[]>): void;
-  end(chunk?: Uint8Array): unknown;
-}
-
-/** One unary exchange, whichever Node API it arrived through. */
-interface Exchange {
-  readonly headers: http.IncomingHttpHeaders;
-  /** The full URL connect's HandlerContext carries. */
-  readonly url: string;
-  readonly body: Readable;
-  readonly response: ResponseWriter;
-  /** Calls `listener` when the client goes away; returns the function that stops listening. */
-  onClose(listener: () => void): () => void;
-  gone(): boolean;
-}
-
 /** The options of connectNodeAdapter that the server uses; they mean the same on both paths. */
 export interface RpcHandlerOptions extends ConnectRouterOptions {
   routes: (router: ConnectRouter) => void;
@@ -79,7 +61,7 @@ interface UnaryRoute {
   interceptors: Interceptor[];
   requestGate: ((ctx: HandlerContext) => void | Promise<void>) | undefined;
   readMaxBytes: number;
-  shutdownSignal: AbortSignal | undefined;
+  shutdown: ShutdownLink;
   requireConnectProtocolHeader: boolean;
   serialization: Serializer;
   jsonOptions: ConnectRouterOptions["jsonOptions"];
@@ -127,6 +109,15 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
     },
   });
 
+  const links = new Map<AbortSignal | undefined, ShutdownLink>();
+  const shutdownLink = (signal: AbortSignal | undefined) => {
+    let link = links.get(signal);
+    if (link === undefined) {
+      link = new ShutdownLink(signal);
+      links.set(signal, link);
+    }
+    return link;
+  };
   const unary = new Map<string, UnaryRoute>();
   for (const entry of recorded) {
     const merged = { ...routerOptions, ...entry.options };
@@ -141,7 +132,7 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
         interceptors: merged.interceptors ?? [],
         requestGate: merged.requestGate,
         readMaxBytes,
-        shutdownSignal: merged.shutdownSignal,
+        shutdown: shutdownLink(merged.shutdownSignal),
         requireConnectProtocolHeader: merged.requireConnectProtocolHeader ?? false,
         jsonOptions: merged.jsonOptions,
         serialization: createMethodSerializationLookup(method, merged.binaryOptions, merged.jsonOptions, {
@@ -167,63 +158,10 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
     const route = headers[":method"] === "POST" && path !== undefined ? unary.get(path) : undefined;
     const protocol = route ? fastProtocol(headers, true, route) : undefined;
     if (!route || !protocol) return false;
-    void serveUnary(route, protocol, streamExchange(stream, headers, protocol, responseHeaders));
+    void serveUnary(route, protocol, streamExchange(stream, headers, protocol === "grpc", responseHeaders));
     return true;
   };
   return Object.assign(handler, { serveStream });
-}
-
-function compatExchange(req: NodeRequest, res: NodeResponse): Exchange {
-  const scheme = (req.socket as { encrypted?: boolean }).encrypted ? "https" : "http";
-  const authority = req.headers[":authority"] ?? req.headers.host ?? "localhost";
-  return {
-    headers: req.headers,
-    url: `${scheme}://${authority}${req.url}`,
-    body: req,
-    response: res as unknown as ResponseWriter,
-    onClose(listener) {
-      res.once("close", listener);
-      return () => res.off("close", listener);
-    },
-    gone: () => res.destroyed,
-  };
-}
-
-/**
- * A raw HTTP/2 stream answered through Node's core API: `respond`, one write and, for gRPC,
- * trailers once the data is out. This skips the compatibility API's request and response
- * objects, which cost a few microseconds a call.
- */
-function streamExchange(
-  stream: http2.ServerHttp2Stream,
-  headers: http2.IncomingHttpHeaders,
-  protocol: FastProtocol,
-  responseHeaders: Record<string, string> | undefined,
-): Exchange {
-  let trailers: Record<string, string | string[]> = {};
-  const withTrailers = protocol === "grpc";
-  const response: ResponseWriter = {
-    writeHead(status, head) {
-      stream.respond({ ...responseHeaders, ...head, ":status": status }, { waitForTrailers: withTrailers });
-      if (withTrailers) stream.once("wantTrailers", () => stream.sendTrailers(trailers));
-    },
-    write: (chunk) => stream.write(chunk),
-    addTrailers(more) {
-      trailers = more;
-    },
-    end: (chunk) => (chunk === undefined ? stream.end() : stream.end(chunk)),
-  };
-  return {
-    headers,
-    url: `${headers[":scheme"] ?? "http"}://${headers[":authority"] ?? headers.host ?? "localhost"}${headers[":path"]}`,
-    body: stream,
-    response,
-    onClose(listener) {
-      stream.once("close", listener);
-      return () => stream.off("close", listener);
-    },
-    gone: () => stream.destroyed,
-  };
 }
 
 type FastProtocol = "grpc" | "connect";
@@ -254,7 +192,19 @@ function isGrpc(headers: http.IncomingHttpHeaders): boolean {
 }
 
 async function serveUnary(route: UnaryRoute, protocol: FastProtocol, exchange: Exchange) {
-  const context = callContext(route, protocol, exchange.url, nodeHeadersToWeb(exchange.headers));
+  const grpc = protocol === "grpc";
+  const context = callContext(
+    {
+      service: route.service,
+      method: route.method,
+      protocolName: protocol,
+      url: exchange.url,
+      requestHeader: nodeRequestHeaders(exchange.headers),
+      responseHeader: new Headers(grpc ? GRPC_RESPONSE_HEADER : CONNECT_RESPONSE_HEADER),
+      responseTrailer: grpc ? new Headers(GRPC_RESPONSE_TRAILER) : new Headers(),
+    },
+    route.shutdown,
+  );
   // A client that resets the stream or drops the connection cancels the call.
   const stopListening = exchange.onClose(() =>
     context.abort(new ConnectError("the client cancelled the call", Code.Canceled)),
@@ -264,14 +214,8 @@ async function serveUnary(route: UnaryRoute, protocol: FastProtocol, exchange: E
   try {
     // As on connect's road: the gate runs before the body is read.
     if (route.requestGate) await route.requestGate(context);
-    const bytes = await readBody(
-      exchange.body,
-      exchange.headers,
-      protocol === "grpc" ? route.readMaxBytes + 5 : route.readMaxBytes,
-    );
-    const input = route.serialization
-      .getI(true)
-      .parse(protocol === "grpc" ? unwrapEnvelope(bytes, route.readMaxBytes) : bytes);
+    const bytes = await readBody(exchange.body, exchange.headers, grpc ? route.readMaxBytes + 5 : route.readMaxBytes);
+    const input = route.serialization.getI(true).parse(grpc ? unwrapEnvelope(bytes, route.readMaxBytes) : bytes);
     const output = await invokeUnaryImplementation(route.spec, context, input, route.interceptors);
     body = route.serialization.getO(true).serialize(output as never);
   } catch (caught) {
@@ -280,6 +224,7 @@ async function serveUnary(route: UnaryRoute, protocol: FastProtocol, exchange: E
         ? caught
         : new ConnectError("internal error", Code.Internal, undefined, undefined, caught);
     // The gate's listeners see the error first (they refine it in place and log it).
+    context.failed(error);
     context.abort(error);
     body = new Uint8Array(0);
   } finally {
@@ -287,43 +232,11 @@ async function serveUnary(route: UnaryRoute, protocol: FastProtocol, exchange: E
   }
   stopListening();
   if (exchange.gone()) return;
-  if (protocol === "grpc") writeGrpc(exchange.response, context, body, error);
+  if (grpc) writeGrpc(exchange.response, context, body, error);
   else writeConnect(exchange.response, context, body, error, route.jsonOptions);
   // Whatever the client still sends (after an error) is read and dropped, so it is not stuck
   // writing a body nobody reads.
   if (!exchange.body.readableEnded) exchange.body.resume();
-}
-
-type CallContext = HandlerContext & { abort(reason: unknown): void };
-
-/**
- * The HandlerContext connect's createHandlerContext would make for a call without a deadline,
- * built directly: it skips copying the request headers into another Headers object and linking
- * a deadline signal that never fires.
- */
-function callContext(route: UnaryRoute, protocol: FastProtocol, url: string, requestHeader: Headers): CallContext {
-  const controller = new AbortController();
-  const shutdown = route.shutdownSignal;
-  const onShutdown = () => controller.abort(shutdown?.reason);
-  if (shutdown?.aborted) controller.abort(shutdown.reason);
-  else shutdown?.addEventListener("abort", onShutdown, { once: true });
-  return {
-    service: route.service,
-    method: route.method,
-    protocolName: protocol,
-    requestMethod: "POST",
-    url,
-    signal: controller.signal,
-    timeoutMs: () => undefined,
-    requestHeader,
-    responseHeader: new Headers(protocol === "grpc" ? GRPC_RESPONSE_HEADER : CONNECT_RESPONSE_HEADER),
-    responseTrailer: protocol === "grpc" ? new Headers(GRPC_RESPONSE_TRAILER) : new Headers(),
-    values: createContextValues(),
-    abort(reason: unknown) {
-      shutdown?.removeEventListener("abort", onShutdown);
-      if (!controller.signal.aborted) controller.abort(reason);
-    },
-  };
 }
 
 const GRPC_RESPONSE_HEADER = { "content-type": "application/grpc+proto" };
@@ -437,17 +350,6 @@ function unwrapEnvelope(bytes: Uint8Array, readMaxBytes: number): Uint8Array {
     throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
   }
   return bytes.subarray(5);
-}
-
-function nodeHeadersToWeb(headers: http.IncomingHttpHeaders): Headers {
-  const web = new Headers();
-  for (const key in headers) {
-    if (key.charCodeAt(0) === 0x3a) continue; // HTTP/2 pseudo-headers
-    const value = headers[key];
-    if (typeof value === "string") web.append(key, value);
-    else if (Array.isArray(value)) for (const item of value) web.append(key, item);
-  }
-  return web;
 }
 
 function webHeadersToNode(headers: Headers): Record<string, string | string[]> {
