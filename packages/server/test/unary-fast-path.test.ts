@@ -156,6 +156,24 @@ describe("@grpc/grpc-js client", () => {
     }
   });
 
+  it("reads an empty request whose stream ended while the request gate was still deciding", async () => {
+    // An authenticator that answers a few event-loop turns later, as a remote identity
+    // provider does: an empty Connect message over HTTP/2 ends with its headers meanwhile.
+    const server = await testServer({
+      authenticator: {
+        async authenticate() {
+          for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+          return { subject: "slow", admin: true, projects: [] };
+        },
+      },
+    });
+    for (const httpVersion of ["1.1", "2"] as const) {
+      const transport = createConnectTransport({ baseUrl: server.url, httpVersion, useBinaryFormat: true });
+      const listed = await createClient(VClusterService, transport).listVClusters({});
+      expect(listed.totalCount).toBe(0);
+    }
+  });
+
   it("gets the vcluster over the fast path", async () => {
     const server = await testServer();
     const c = createClient(VClusterService, createGrpcTransport({ baseUrl: server.url }));

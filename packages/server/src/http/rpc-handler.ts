@@ -292,6 +292,8 @@ function readBody(req: Readable, headers: http.IncomingHttpHeaders, limit: numbe
       ),
     );
   }
+  // An empty body can have ended (HTTP/2 END_STREAM on the headers) while the gate ran.
+  if (req.readableEnded) return Promise.resolve(new Uint8Array(0));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
