@@ -5,12 +5,15 @@ import { DatabaseSync } from "node:sqlite";
 import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
+import type { LabelRequirement } from "@open-vcluster/core";
 import { timestampToMs } from "./cursors.js";
-import { assertPageLimit } from "./matching.js";
+import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
   jsLabels,
   jsVClusterLabels,
+  LABEL_TALLY,
+  NAMESPACE_TALLY,
   type Query,
   snapshotCountQuery,
   snapshotPageQuery,
@@ -435,23 +438,69 @@ export class SqliteStore extends SerialStore {
       JSON.stringify(stored.labels),
       data,
     );
-    this.#indexLabels(Number(row?.seq), existing?.labels, stored.labels);
+    this.#indexLabels(Number(row?.seq), existing, stored);
     if (!exists) this.#run("UPDATE meta SET vcluster_count = vcluster_count + 1 WHERE id = 1");
+    if (existing?.namespace !== stored.namespace) {
+      if (existing !== undefined) this.#tally("namespace_counts", [existing.namespace], -1);
+      this.#tally("namespace_counts", [stored.namespace], 1);
+    }
     this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
     return clone(VClusterSchema, stored);
   }
 
-  /** Keeps vcluster_labels equal to the vcluster's labels, touching only the pairs that changed. */
-  #indexLabels(seq: number, before: Record<string, string> | undefined, after: Record<string, string>): void {
-    for (const [key, value] of Object.entries(before ?? {})) {
-      if (after[key] !== value) {
-        this.#run("DELETE FROM vcluster_labels WHERE key = ? AND value = ? AND seq = ?", key, value, seq);
-      }
+  /**
+   * Keeps vcluster_labels (and the pairs' tallies) equal to the vcluster's labels. Only the pairs
+   * that changed are touched, unless the sort keys the pairs carry changed: then all of them.
+   */
+  #indexLabels(seq: number, before: VCluster | undefined, after: VCluster | undefined): void {
+    const old = before?.labels ?? {};
+    const now = after?.labels ?? {};
+    const moved =
+      before !== undefined &&
+      after !== undefined &&
+      (before.namespace !== after.namespace ||
+        before.name !== after.name ||
+        timestampToMs(before.createTime) !== timestampToMs(after.createTime));
+    for (const [key, value] of Object.entries(old)) {
+      if (now[key] === value && !moved) continue;
+      this.#run(
+        "DELETE FROM vcluster_labels WHERE key = ? AND value = ? AND namespace = ? AND name = ?",
+        key,
+        value,
+        before?.namespace ?? "",
+        before?.name ?? "",
+      );
+      if (now[key] !== value) this.#tally("label_counts", [key, value], -1);
     }
-    for (const [key, value] of Object.entries(after)) {
-      if (before?.[key] !== value) {
-        this.#run("INSERT INTO vcluster_labels (key, value, seq) VALUES (?, ?, ?)", key, value, seq);
-      }
+    if (after === undefined) return;
+    for (const [key, value] of Object.entries(now)) {
+      if (old[key] === value && !moved) continue;
+      this.#run(
+        `INSERT INTO vcluster_labels (key, value, namespace, name, create_time_ms, id, seq)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        key,
+        value,
+        after.namespace,
+        after.name,
+        timestampToMs(after.createTime),
+        after.id,
+        seq,
+      );
+      if (old[key] !== value) this.#tally("label_counts", [key, value], 1);
+    }
+  }
+
+  /** Adds `delta` to a kept tally; a tally that reaches zero goes, so tallies never pile up. */
+  #tally(table: "label_counts" | "namespace_counts", key: string[], delta: number): void {
+    const columns = table === "label_counts" ? ["key", "value"] : ["namespace"];
+    const row = this.#get(
+      `INSERT INTO ${table} (${columns.join(", ")}, count) VALUES (${columns.map(() => "?").join(", ")}, ?)
+       ON CONFLICT (${columns.join(", ")}) DO UPDATE SET count = count + excluded.count RETURNING count`,
+      ...key,
+      delta,
+    );
+    if (Number(row?.count) <= 0) {
+      this.#run(`DELETE FROM ${table} WHERE ${columns.map((c) => `${c} = ?`).join(" AND ")}`, ...key);
     }
   }
 
@@ -461,12 +510,32 @@ export class SqliteStore extends SerialStore {
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
     const row = this.#get("DELETE FROM vclusters WHERE id = ? RETURNING seq", id);
-    this.#indexLabels(Number(row?.seq), final.labels, {});
+    this.#indexLabels(Number(row?.seq), final, undefined);
     this.#run("UPDATE meta SET vcluster_count = vcluster_count - 1 WHERE id = 1");
+    this.#tally("namespace_counts", [final.namespace], -1);
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
     this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
     return clone(VClusterSchema, final);
+  }
+
+  /**
+   * The label requirement to drive a page by: the one matching the fewest vclusters, unless the
+   * namespace holds fewer still (its rows are contiguous in the name index). Undefined: none.
+   */
+  #driver(filter: VClusterFilter): LabelRequirement | undefined {
+    let best: LabelRequirement | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const requirement of drivingCandidates(filter)) {
+      const count = Number(this.#get(LABEL_TALLY, requirement.key, requirement.values[0] ?? "")?.count ?? 0);
+      if (count < fewest) {
+        best = requirement;
+        fewest = count;
+      }
+    }
+    if (best === undefined || filter.namespace === undefined) return best;
+    const inNamespace = Number(this.#get(NAMESPACE_TALLY, filter.namespace)?.count ?? 0);
+    return inNamespace < fewest ? undefined : best;
   }
 
   #listVClusters(
@@ -479,7 +548,8 @@ export class SqliteStore extends SerialStore {
     // Unless part of the filter runs in JS, SQL stops after limit + 1 rows (the extra one tells hasMore).
     const labels = jsVClusterLabels(filter.labels);
     const sqlLimit = labels === undefined ? limit + 1 : undefined;
-    const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit), labels, limit);
+    const driver = labels === undefined ? this.#driver(filter) : undefined;
+    const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit, driver), labels, limit);
     const items = page.items.map((data) => fromBinary(VClusterSchema, data));
     const total = after === undefined && !page.hasMore ? items.length : this.#count(vclusterCountQuery(filter), labels);
     return { items, total, hasMore: page.hasMore };
