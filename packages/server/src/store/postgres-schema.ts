@@ -112,8 +112,10 @@ export const PG_MIGRATIONS: readonly string[] = [
   // 5: a selector page stops sorting its matches. Each label pair carries the vcluster's sort
   // keys, so one requirement's pairs are read in page order and the page stops at its last row;
   // lone requirements and namespaces are counted from tallies kept with the rows (a count that
-  // does not depend on the visibility map being current, nor on statistics).
+  // does not depend on the visibility map being current, nor on statistics). The jsonb index
+  // on vclusters answers nothing any more (snapshots keep theirs) and only slowed every write.
   `
+  DROP INDEX vclusters_by_labels;
   DROP TABLE vcluster_labels;
   CREATE TABLE vcluster_labels (
     key text COLLATE "C" NOT NULL,

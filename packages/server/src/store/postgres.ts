@@ -876,32 +876,31 @@ class PostgresTx implements StoreTx {
   ): Promise<number> {
     // The store's write lock orders every writer, so max + 1 never collides and follows commit order.
     await this.#lock();
-    const [row] = await this.q<{ last: string | null }[]>(
-      `SELECT max(sequence) AS last FROM history WHERE vcluster_id = $1 AND kind = $2`,
-      [vclusterId, kind],
-    );
-    const last = Number(row?.last ?? 0);
-    if (options.replaceLast) {
-      await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence = $3`, [
-        vclusterId,
-        kind,
-        last,
-      ]);
+    if (options.keep < 1) {
+      // Nothing is kept, not even this entry; its sequence is still the next one.
+      const [gone] = await this.q<{ sequence: string }[]>(
+        `
+        WITH last AS (SELECT COALESCE(max(sequence), 0) AS n FROM history WHERE vcluster_id = $1 AND kind = $2),
+          gone AS (DELETE FROM history WHERE vcluster_id = $1 AND kind = $2)
+        SELECT n + 1 AS sequence FROM last`,
+        [vclusterId, kind],
+      );
+      return Number(gone?.sequence);
     }
-    const sequence = last + 1;
-    await this.q(`INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES ($1, $2, $3, $4, $5)`, [
-      vclusterId,
-      kind,
-      sequence,
-      entry.timeMs,
-      entry.data,
-    ]);
-    await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= $3`, [
-      vclusterId,
-      kind,
-      sequence - options.keep,
-    ]);
-    return sequence;
+    // One round trip (writers wait on the lock for each): the sub-statements share one snapshot,
+    // so the trim never sees the new entry, which keep >= 1 spares anyway.
+    const [row] = await this.q<{ sequence: string }[]>(
+      `
+      WITH last AS (SELECT COALESCE(max(sequence), 0) AS n FROM history WHERE vcluster_id = $1 AND kind = $2),
+        replaced AS (
+          DELETE FROM history WHERE $6 AND vcluster_id = $1 AND kind = $2 AND sequence = (SELECT n FROM last)),
+        trimmed AS (
+          DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= (SELECT n FROM last) + 1 - $5)
+      INSERT INTO history (vcluster_id, kind, sequence, time_ms, data)
+      SELECT $1, $2, n + 1, $3, $4 FROM last RETURNING sequence`,
+      [vclusterId, kind, entry.timeMs, entry.data, options.keep, options.replaceLast === true],
+    );
+    return Number(row?.sequence);
   }
 
   async getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
