@@ -615,7 +615,11 @@ class PostgresTx implements StoreTx {
     const driver = jsLabels === undefined ? await this.#driver(filter) : undefined;
     if (driver === undefined) {
       const page = new Where(where);
-      if (after !== undefined) page.add(VCLUSTER_ORDERS[order].after("", "id"), ...cursorKey(order, after));
+      // Within the namespace the cursor is a bound on the name alone: with both ends of the
+      // range on the (namespace, name) index, the planner walks it in order whatever its statistics.
+      if (after !== undefined && order === "name" && after.namespace === filter.namespace) {
+        page.add("name > ?", after.name);
+      } else if (after !== undefined) page.add(VCLUSTER_ORDERS[order].after("", "id"), ...cursorKey(order, after));
       return this.#list(
         "vclusters",
         where,
