@@ -7,6 +7,7 @@ import pg from "pg";
 import { timestampToMs } from "./cursors.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { migratePostgres } from "./postgres-schema.js";
+import { Tallies } from "./tallies.js";
 import { historyLimitOf, reportListenerError, Subscribers } from "./transactional-store.js";
 import type {
   ClaimRequest,
@@ -1102,47 +1103,6 @@ function labelTallyCount(requirement: LabelRequirement): { sql: string; params: 
 function checkVersion(id: string, actual: number | undefined, expected: number | undefined): void {
   if (expected !== undefined && (actual ?? 0) !== expected) {
     throw new VersionConflictError(`vcluster ${id} is at version ${actual ?? 0}, not the expected ${expected}`);
-  }
-}
-
-/**
- * A transaction's changes to the kept tallies, summed per label pair and namespace, so that
- * they are written at commit in one statement.
- */
-class Tallies {
-  readonly #deltas = new Map<string, { kind: "label" | "namespace"; first: string; second: string; delta: number }>();
-  decreased = false;
-
-  #add(kind: "label" | "namespace", first: string, second: string, delta: number): void {
-    const key = `${kind}\u0000${first}\u0000${second}`;
-    const entry = this.#deltas.get(key) ?? { kind, first, second, delta: 0 };
-    entry.delta += delta;
-    this.#deltas.set(key, entry);
-    if (delta < 0) this.decreased = true;
-  }
-
-  /** A vcluster goes from `before` to `after` (undefined: absent). */
-  move(
-    before: { namespace: string; labels: Record<string, string> } | undefined,
-    after: { namespace: string; labels: Record<string, string> } | undefined,
-  ): void {
-    if (before?.namespace !== after?.namespace) {
-      if (before) this.#add("namespace", before.namespace, "", -1);
-      if (after) this.#add("namespace", after.namespace, "", 1);
-    }
-    const old = before?.labels ?? {};
-    const now = after?.labels ?? {};
-    for (const [key, value] of Object.entries(old)) if (now[key] !== value) this.#add("label", key, value, -1);
-    for (const [key, value] of Object.entries(now)) if (old[key] !== value) this.#add("label", key, value, 1);
-  }
-
-  columns(kind: "label" | "namespace"): { first: string[]; second: string[]; deltas: number[] } {
-    const entries = [...this.#deltas.values()].filter((e) => e.kind === kind && e.delta !== 0);
-    return {
-      first: entries.map((e) => e.first),
-      second: entries.map((e) => e.second),
-      deltas: entries.map((e) => e.delta),
-    };
   }
 }
 
