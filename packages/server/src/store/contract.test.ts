@@ -622,6 +622,25 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
     });
   });
 
+  it("counts a transaction's own writes in its lists", async () => {
+    const gold = Object.assign((labels: Record<string, string>) => labels.tier === "gold", {
+      requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+    });
+    await store.putVCluster(vcluster({ name: "before", namespace: "ns", labels: { tier: "gold" } }));
+    const totals = await store.transaction(async (tx) => {
+      await tx.putVCluster(vcluster({ name: "inside", namespace: "ns", labels: { tier: "gold" } }));
+      await tx.deleteVCluster("id-ns-before");
+      await tx.putVCluster(vcluster({ name: "other", namespace: "elsewhere", labels: { tier: "gold" } }));
+      const all = await tx.listVClusters({}, "name", undefined, 0);
+      const inNs = await tx.listVClusters({ namespace: "ns" }, "name", undefined, 0);
+      const golden = await tx.listVClusters({ labels: gold }, "name", undefined, 0);
+      return [all.total, inNs.total, golden.total];
+    });
+    expect(totals).toEqual([2, 1, 2]);
+    expect((await store.listVClusters({ labels: gold }, "name", undefined, 0)).total).toBe(2);
+    expect((await store.listVClusters({ namespace: "ns" }, "name", undefined, 0)).total).toBe(1);
+  });
+
   // SQL stores drive a selector page by one label pair's index rows and count lone
   // requirements and namespaces from kept tallies: both must follow every kind of change.
   describe("selector pages and counts", () => {

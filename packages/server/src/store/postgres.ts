@@ -463,7 +463,40 @@ class PostgresTx implements StoreTx {
         CHANNEL,
       ],
     );
-    // A tally that reached zero goes, so tallies of values nobody carries never pile up.
+    await this.#dropEmptyTallies(labels, namespaces);
+    return this.#version;
+  }
+
+  /**
+   * Writes the counts this transaction changed so far (the tallies and the total), so that its
+   * own lists count its own writes; the commit writes the rest with the version.
+   */
+  async #writeCounts(): Promise<void> {
+    if (this.#tallies.empty && this.#countDelta === 0) return;
+    const labels = this.#tallies.columns("label");
+    const namespaces = this.#tallies.columns("namespace");
+    await this.q(
+      `
+      WITH labels AS (
+          INSERT INTO label_counts (key, value, count)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+          ON CONFLICT (key, value) DO UPDATE SET count = label_counts.count + excluded.count),
+        namespaces AS (
+          INSERT INTO namespace_counts (namespace, count)
+          SELECT * FROM unnest($4::text[], $5::bigint[])
+          ON CONFLICT (namespace) DO UPDATE SET count = namespace_counts.count + excluded.count)
+      UPDATE meta SET vcluster_count = vcluster_count + $6 WHERE id = 1`,
+      [labels.first, labels.second, labels.deltas, namespaces.first, namespaces.deltas, this.#countDelta],
+    );
+    await this.#dropEmptyTallies(labels, namespaces);
+    this.#countDelta = 0;
+  }
+
+  /** A tally that reached zero goes, so tallies of values nobody carries never pile up. */
+  async #dropEmptyTallies(
+    labels: { first: string[]; second: string[] },
+    namespaces: { first: string[] },
+  ): Promise<void> {
     if (this.#tallies.decreased) {
       await this.q(
         `
@@ -473,7 +506,7 @@ class PostgresTx implements StoreTx {
         [labels.first, labels.second, namespaces.first],
       );
     }
-    return this.#version;
+    this.#tallies.clear();
   }
 
   async currentVersion(): Promise<number> {
@@ -598,6 +631,7 @@ class PostgresTx implements StoreTx {
     limit: number,
   ): Promise<ListResult<VCluster>> {
     assertPageLimit(limit);
+    await this.#writeCounts();
     const where = vclusterWhere(filter, "");
     const only = filter.labels?.requirements?.length === 1 ? filter.labels.requirements[0] : undefined;
     // Counts the kept tallies answer without visiting rows: everything, a namespace, one requirement.
