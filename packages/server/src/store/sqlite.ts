@@ -552,12 +552,15 @@ export class SqliteStore extends SerialStore {
 
   /**
    * The label requirement to drive a page by: the one matching the fewest vclusters, unless the
-   * namespace holds fewer still (its rows are contiguous in the name index). Undefined: none.
+   * namespace holds fewer still (its rows are contiguous in the name index). Undefined: none. A
+   * lone candidate without a namespace needs no look-up.
    */
   #driver(filter: VClusterFilter): LabelRequirement | undefined {
+    const candidates = drivingCandidates(filter);
+    if (candidates.length <= 1 && filter.namespace === undefined) return candidates[0];
     let best: LabelRequirement | undefined;
     let fewest = Number.POSITIVE_INFINITY;
-    for (const requirement of drivingCandidates(filter)) {
+    for (const requirement of candidates) {
       const count = Number(this.#get(LABEL_TALLY, requirement.key, requirement.values[0] ?? "")?.count ?? 0);
       if (count < fewest) {
         best = requirement;
