@@ -21,6 +21,8 @@ export interface RpcResult {
   position: Position;
   latency: Summary;
   totalCount: number;
+  /** Items in the page: fewer than the page size where the filter matches fewer. */
+  returned: number;
 }
 
 /** Store calls without the RPC layer: a page with its total, and the total alone (limit 0). */
@@ -113,13 +115,25 @@ export async function benchListAtSize(kind: StoreKind, size: number): Promise<Si
             ...(position === "deep" ? { pageToken: middle.token } : {}),
           };
           let totalCount = 0;
+          let returned = 0;
           const durations = await sample(
             async () => {
-              totalCount = (await client.listVClusters(request)).totalCount;
+              const page = await client.listVClusters(request);
+              totalCount = page.totalCount;
+              returned = page.vclusters.length;
             },
             { budgetMs },
           );
-          rpc.push({ store: kind, size, filter, pageSize, position, latency: summarize(durations), totalCount });
+          rpc.push({
+            store: kind,
+            size,
+            filter,
+            pageSize,
+            position,
+            latency: summarize(durations),
+            totalCount,
+            returned,
+          });
         }
       }
       for (const position of POSITIONS) {

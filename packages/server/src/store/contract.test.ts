@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { create, equals } from "@bufbuild/protobuf";
+import { clone, create, equals } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, SnapshotStatus, VClusterSchema, WatchEventType } from "@open-vcluster/api";
+import { parseLabelSelector } from "@open-vcluster/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { PostgresServer } from "../../test/postgres-server.js";
 import type { Store, StoredEvent, StoreOptions, StoreTx, VClusterFilter, VClusterOrder } from "./index.js";
@@ -670,6 +671,161 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
         expect(compareVClusterKeys(order, vclusterCursor(a), vclusterCursor(b))).toBeLessThan(0);
       }
     });
+  });
+
+  it("counts a transaction's own writes in its lists", async () => {
+    const gold = Object.assign((labels: Record<string, string>) => labels.tier === "gold", {
+      requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+    });
+    await store.putVCluster(vcluster({ name: "before", namespace: "ns", labels: { tier: "gold" } }));
+    const totals = await store.transaction(async (tx) => {
+      await tx.putVCluster(vcluster({ name: "inside", namespace: "ns", labels: { tier: "gold" } }));
+      await tx.deleteVCluster("id-ns-before");
+      await tx.putVCluster(vcluster({ name: "other", namespace: "elsewhere", labels: { tier: "gold" } }));
+      const all = await tx.listVClusters({}, "name", undefined, 0);
+      const inNs = await tx.listVClusters({ namespace: "ns" }, "name", undefined, 0);
+      const golden = await tx.listVClusters({ labels: gold }, "name", undefined, 0);
+      return [all.total, inNs.total, golden.total];
+    });
+    expect(totals).toEqual([2, 1, 2]);
+    expect((await store.listVClusters({ labels: gold }, "name", undefined, 0)).total).toBe(2);
+    expect((await store.listVClusters({ namespace: "ns" }, "name", undefined, 0)).total).toBe(1);
+  });
+
+  // SQL stores drive a selector page by one label pair's index rows and count lone
+  // requirements and namespaces from kept tallies: both must follow every kind of change.
+  describe("selector pages and counts", () => {
+    const SELECTORS = [
+      "tier=gold",
+      "tier in (gold,silver)",
+      "tier in (gold,gold)",
+      "env",
+      "!env",
+      "env!=prod",
+      "tier notin (gold)",
+      "tier=gold,env=prod",
+      "env=prod,tier=silver",
+      "tier=gold,env!=dev",
+      "rare=x",
+      "tier=none",
+    ];
+    const FILTERS: VClusterFilter[] = [
+      {},
+      { namespace: "ns-a" },
+      { owner: "bob" },
+      { namespace: "ns-b", owner: "alice" },
+    ];
+    const ORDERS: VClusterOrder[] = ["name", "create_time", "-create_time"];
+
+    it("answers every selector shape exactly and in order through renames, relabels, deletes and rollbacks", async () => {
+      const next = random(20_261_201);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+      const model = new Map<string, VCluster>();
+      let serial = 0;
+      const labels = () => ({
+        tier: pick(["gold", "silver", "bronze"]),
+        ...(next() < 0.6 ? { env: pick(["prod", "dev"]) } : {}),
+        ...(next() < 0.2 ? { rare: "x" } : {}),
+      });
+      const make = () => {
+        const n = serial++;
+        return vcluster({
+          id: `m-${n}`,
+          name: `vc-${n}`,
+          namespace: pick(["ns-a", "ns-b", "ns-c"]),
+          owner: pick(["alice", "bob"]),
+          createTimeMs: 1_000 + Math.floor(next() * 20),
+          labels: labels(),
+        });
+      };
+      /** One random change to a stored vcluster: labels, namespace, name or create time. */
+      const changed = (current: VCluster): VCluster => {
+        const copy = clone(VClusterSchema, current);
+        const roll = next();
+        if (roll < 0.4) copy.labels = labels();
+        else if (roll < 0.6) copy.namespace = pick(["ns-a", "ns-b", "ns-c"]);
+        else if (roll < 0.8) copy.name = `vc-renamed-${serial++}`;
+        else copy.createTime = timestampFromMs(1_000 + Math.floor(next() * 20));
+        return copy;
+      };
+      const check = async () => {
+        for (const text of SELECTORS) {
+          const selector = parseLabelSelector(text);
+          const predicate = Object.assign((l: Record<string, string>) => selector.matches(l), {
+            requirements: selector.requirements,
+          });
+          for (const base of FILTERS) {
+            const filter: VClusterFilter = { ...base, labels: predicate };
+            const order = pick(ORDERS);
+            const expected = [...model.values()]
+              .filter(
+                (v) =>
+                  (base.namespace === undefined || v.namespace === base.namespace) &&
+                  (base.owner === undefined || v.owner === base.owner) &&
+                  selector.matches(v.labels),
+              )
+              .sort((a, b) => compareVClusterKeys(order, vclusterCursor(a), vclusterCursor(b)));
+            const seen: string[] = [];
+            let cursor: ReturnType<typeof vclusterCursor> | undefined;
+            for (let pages = 0; ; pages++) {
+              expect(pages).toBeLessThan(100);
+              const page = await store.listVClusters(filter, order, cursor, 1 + Math.floor(next() * 4));
+              expect(page.total, `${text} ${JSON.stringify(base)} ${order}`).toBe(expected.length);
+              seen.push(...page.items.map((v) => v.id));
+              const last = page.items.at(-1);
+              if (!page.hasMore || last === undefined) break;
+              cursor = vclusterCursor(last);
+            }
+            expect(seen, `${text} ${JSON.stringify(base)} ${order}`).toEqual(ids(expected));
+            expect((await store.listVClusters(filter, order, undefined, 0)).total).toBe(expected.length);
+          }
+        }
+        expect((await store.listVClusters({}, "name", undefined, 0)).total).toBe(model.size);
+        for (const namespace of ["ns-a", "ns-b", "ns-c", "ns-none"]) {
+          const expected = [...model.values()].filter((v) => v.namespace === namespace).length;
+          expect((await store.listVClusters({ namespace }, "name", undefined, 0)).total).toBe(expected);
+        }
+      };
+
+      for (let round = 0; round < 4; round++) {
+        for (let i = 0; i < 12; i++) {
+          const roll = next();
+          const existing = [...model.keys()];
+          if (roll < 0.45 || existing.length < 4) {
+            const v = await store.putVCluster(make());
+            model.set(v.id, v);
+          } else if (roll < 0.6) {
+            const id = pick(existing);
+            await store.deleteVCluster(id);
+            model.delete(id);
+          } else {
+            const current = model.get(pick(existing)) as VCluster;
+            model.set(current.id, await store.putVCluster(changed(current)));
+          }
+        }
+        // Several changes to one vcluster in one transaction, and one created and removed again.
+        const id = pick([...model.keys()]);
+        const written = await store.transaction(async (tx) => {
+          let v = await tx.putVCluster(changed(model.get(id) as VCluster));
+          v = await tx.putVCluster(changed(v));
+          v = await tx.putVCluster(changed(v));
+          const passing = await tx.putVCluster(make());
+          await tx.deleteVCluster(passing.id);
+          return v;
+        });
+        model.set(id, written);
+        // A transaction that fails leaves the tallies and pairs as they were.
+        await expect(
+          store.transaction(async (tx) => {
+            await tx.putVCluster(make());
+            await tx.putVCluster(changed(model.get(pick([...model.keys()])) as VCluster));
+            await tx.deleteVCluster(pick([...model.keys()]));
+            throw new Error("abandoned");
+          }),
+        ).rejects.toThrow("abandoned");
+        await check();
+      }
+    }, 120_000);
   });
 
   describe("snapshots", () => {

@@ -1,5 +1,6 @@
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Phase } from "@open-vcluster/api";
+import type { LabelRequirement } from "@open-vcluster/core";
 import type { SnapshotFilter, VClusterFilter } from "./types.js";
 
 /** The filter semantics the SQLite store expresses in SQL, for stores that filter in memory. */
@@ -31,4 +32,14 @@ export function assertPageLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 0) {
     throw new RangeError(`page limit must be a non-negative integer, got ${limit}`);
   }
+}
+
+/**
+ * The requirements a page can be driven by: one label pair, whose index rows are in page order.
+ * The store picks the one with the fewest vclusters (from the kept tallies).
+ */
+export function drivingCandidates(filter: VClusterFilter): LabelRequirement[] {
+  return (filter.labels?.requirements ?? []).filter(
+    (r) => r.operator === "=" || (r.operator === "in" && new Set(r.values).size === 1),
+  );
 }

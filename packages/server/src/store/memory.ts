@@ -33,6 +33,16 @@ interface Entry {
 }
 
 const ORDERS: readonly VClusterOrder[] = ["name", "create_time", "-create_time"];
+const byName = (a: Entry, b: Entry) => compareVClusterKeys("name", a.key, b.key);
+// Most label pairs hold few vclusters: small chunks keep their inserts cheap.
+const LABEL_CHUNK = 128;
+
+interface Candidates {
+  entries: Iterable<Entry>;
+  size: number;
+  exact: boolean;
+  ordered?: SortedList<Entry>;
+}
 
 interface StoredSnapshot {
   snapshot: Snapshot;
@@ -50,13 +60,14 @@ interface StoredSnapshot {
 export class MemoryStore extends SerialStore {
   readonly #vclusters = new Map<string, VCluster>();
   // Listing indexes, kept in step with #vclusters (and undone with it): one sorted list per
-  // order, the ids per namespace, and the ids per label value.
+  // order, the ids per namespace, and per label pair its vclusters in name order (a selector
+  // page in the default order then walks only as far as the page reaches).
   readonly #entries = new Map<string, Entry>();
   readonly #ordered = Object.fromEntries(
     ORDERS.map((order) => [order, new SortedList<Entry>((a, b) => compareVClusterKeys(order, a.key, b.key))]),
   ) as Record<VClusterOrder, SortedList<Entry>>;
   readonly #byNamespace = new Map<string, Set<string>>();
-  readonly #byLabel = new Map<string, Map<string, Set<string>>>();
+  readonly #byLabel = new Map<string, Map<string, SortedList<Entry>>>();
   readonly #vclusterIdsByName = new Map<string, string>();
   readonly #snapshots = new Map<string, StoredSnapshot>();
   readonly #snapshotIdsByName = new Map<string, string>();
@@ -406,10 +417,11 @@ export class MemoryStore extends SerialStore {
       removeFromIndex(this.#byNamespace, from.vcluster.namespace, id);
       for (const [key, value] of Object.entries(from.vcluster.labels)) {
         const values = this.#byLabel.get(key);
-        if (values !== undefined) {
-          removeFromIndex(values, value, id);
-          if (values.size === 0) this.#byLabel.delete(key);
-        }
+        const list = values?.get(value);
+        if (values === undefined || list === undefined) continue;
+        list.delete(from);
+        if (list.size === 0) values.delete(value);
+        if (values.size === 0) this.#byLabel.delete(key);
       }
       this.#entries.delete(id);
     }
@@ -422,48 +434,65 @@ export class MemoryStore extends SerialStore {
           values = new Map();
           this.#byLabel.set(key, values);
         }
-        addToIndex(values, value, id);
+        let list = values.get(value);
+        if (list === undefined) {
+          list = new SortedList<Entry>(byName, LABEL_CHUNK);
+          values.set(value, list);
+        }
+        list.insert(to);
       }
       this.#entries.set(id, to);
     }
   }
 
   /**
-   * The ids a filter can only match among, from the smallest index that applies (a namespace,
-   * a label's values under `=` or `in`), and whether that set is the answer by itself (nothing
-   * else in the filter). Undefined: no index applies.
+   * The entries a filter can only match among, from the smallest index that applies (a
+   * namespace, a label's values under `=` or `in`); `ordered` when they come in name order (one
+   * label pair), and `exact` when that index is the answer by itself (nothing else in the
+   * filter). Undefined: no index applies.
    */
-  #candidates(filter: VClusterFilter): { ids: Iterable<string>; size: number; exact: boolean } | undefined {
-    const sets: { ids: Iterable<string>; size: number }[] = [];
+  #candidates(filter: VClusterFilter): Candidates | undefined {
+    const sets: Candidates[] = [];
+    const alone = (part: "namespace" | "labels") =>
+      Object.keys(filter).every((field) => field === part || (filter as Record<string, unknown>)[field] === undefined);
     if (filter.namespace !== undefined) {
       const ids = this.#byNamespace.get(filter.namespace) ?? new Set<string>();
-      sets.push({ ids, size: ids.size });
-    }
-    for (const { key, operator, values } of filter.labels?.requirements ?? []) {
-      if (operator !== "=" && operator !== "in") continue;
-      const byValue = this.#byLabel.get(key);
-      const matching = [...new Set(values)].map((value) => byValue?.get(value) ?? new Set<string>());
       sets.push({
-        ids: matching.length === 1 ? (matching[0] as Set<string>) : matching.flatMap((ids) => [...ids]),
-        size: matching.reduce((sum, ids) => sum + ids.size, 0),
+        entries: this.#entriesOf(ids),
+        size: ids.size,
+        exact: filter.labels === undefined && alone("namespace"),
       });
     }
-    const smallest = sets.sort((a, b) => a.size - b.size)[0];
-    if (smallest === undefined) return undefined;
-    const onlyNamespace =
-      filter.namespace !== undefined &&
-      filter.labels === undefined &&
-      Object.keys(filter).every(
-        (field) => field === "namespace" || (filter as Record<string, unknown>)[field] === undefined,
-      );
-    return { ...smallest, exact: onlyNamespace };
+    const requirements = filter.labels?.requirements ?? [];
+    for (const { key, operator, values } of requirements) {
+      if (operator !== "=" && operator !== "in") continue;
+      const byValue = this.#byLabel.get(key);
+      const distinct = [...new Set(operator === "=" ? values.slice(0, 1) : values)];
+      const lists = distinct.map((value) => byValue?.get(value)).filter((list) => list !== undefined);
+      const ordered = distinct.length === 1 ? (lists[0] ?? new SortedList<Entry>(byName)) : undefined;
+      sets.push({
+        entries: ordered ? ordered.after() : lists.flatMap((list) => [...list.after()]),
+        size: lists.reduce((sum, list) => sum + list.size, 0),
+        exact: requirements.length === 1 && alone("labels"),
+        ...(ordered ? { ordered } : {}),
+      });
+    }
+    return sets.sort((a, b) => a.size - b.size)[0];
+  }
+
+  *#entriesOf(ids: Iterable<string>): Generator<Entry> {
+    for (const id of ids) {
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) yield entry;
+    }
   }
 
   /**
-   * A page from the smallest applicable index (count and page in one pass over its ids), or,
-   * when none applies, by walking the order's sorted list from the cursor. The exact total then
-   * comes from the index's size or, for filters no index answers (owner, phase, tenancy), from
-   * a counting pass.
+   * A page from the smallest applicable index, or, when none applies, by walking the order's
+   * sorted list from the cursor. In name order a namespace or one label pair is walked in order
+   * from the cursor too, so the page costs what it returns; otherwise the candidates are
+   * counted and the page kept in one pass over them. The exact total comes from the index's
+   * size when it is the whole filter, or else from a counting pass.
    */
   #listVClusters(
     filter: VClusterFilter,
@@ -474,18 +503,11 @@ export class MemoryStore extends SerialStore {
     assertPageLimit(limit);
     const candidates = this.#candidates(filter);
     const probe = after === undefined ? undefined : ({ key: after } as Entry);
-    // Within one namespace in name order, the sorted list holds the namespace contiguously.
-    if (candidates === undefined || (order === "name" && candidates.exact)) {
-      const start =
-        filter.namespace !== undefined &&
-        order === "name" &&
-        (after === undefined || after.namespace < filter.namespace)
-          ? ({ key: { namespace: filter.namespace, name: "", createTimeMs: 0, id: "" } } as Entry)
-          : probe;
+    const walk = (entries: Iterable<Entry>, stop: (entry: Entry) => boolean) => {
       const items: VCluster[] = [];
       let hasMore = false;
-      for (const entry of this.#ordered[order].after(start)) {
-        if (filter.namespace !== undefined && order === "name" && entry.key.namespace !== filter.namespace) break;
+      for (const entry of entries) {
+        if (stop(entry)) break;
         if (!matchesVClusterFilter(filter, entry.vcluster)) continue;
         if (items.length === limit) {
           hasMore = true;
@@ -493,20 +515,38 @@ export class MemoryStore extends SerialStore {
         }
         items.push(clone(VClusterSchema, entry.vcluster));
       }
+      return { items, hasMore };
+    };
+    const counted = (entries: Iterable<Entry>) => {
+      let total = 0;
+      for (const entry of entries) if (matchesVClusterFilter(filter, entry.vcluster)) total++;
+      return total;
+    };
+    if (order === "name" && candidates?.ordered !== undefined) {
+      const page = walk(candidates.ordered.after(probe), () => false);
+      return { ...page, total: candidates.exact ? candidates.size : counted(candidates.entries) };
+    }
+    // Within one namespace in name order, the sorted list holds the namespace contiguously.
+    if (candidates === undefined || (order === "name" && filter.namespace !== undefined && candidates.exact)) {
+      const inNamespace = filter.namespace !== undefined && order === "name";
+      const start =
+        inNamespace && (after === undefined || after.namespace < (filter.namespace as string))
+          ? ({ key: { namespace: filter.namespace, name: "", createTimeMs: 0, id: "" } } as Entry)
+          : probe;
+      const page = walk(
+        this.#ordered[order].after(start),
+        (entry) => inNamespace && entry.key.namespace !== filter.namespace,
+      );
       let total: number;
       if (candidates?.exact) total = candidates.size;
       else if (isEmptyFilter(filter)) total = this.#vclusters.size;
-      else {
-        total = 0;
-        for (const vcluster of this.#vclusters.values()) if (matchesVClusterFilter(filter, vcluster)) total++;
-      }
-      return { items, total, hasMore };
+      else total = counted(this.#entries.values());
+      return { ...page, total };
     }
     const page = new SmallestK<Entry>(limit + 1, (a, b) => compareVClusterKeys(order, a.key, b.key));
     let total = 0;
-    for (const id of candidates.ids) {
-      const entry = this.#entries.get(id);
-      if (entry === undefined || !matchesVClusterFilter(filter, entry.vcluster)) continue;
+    for (const entry of candidates.entries) {
+      if (!matchesVClusterFilter(filter, entry.vcluster)) continue;
       total++;
       if (after === undefined || compareVClusterKeys(order, entry.key, after) > 0) page.offer(entry);
     }

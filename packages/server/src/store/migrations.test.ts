@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Annotations, Phase, VClusterSchema } from "@open-vcluster/api";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,9 +12,47 @@ import { PostgresStore } from "./postgres.js";
 import { migratePostgres, PG_SCHEMA_VERSION } from "./postgres-schema.js";
 import { SqliteStore } from "./sqlite.js";
 import { LEGACY_PENDING_OPERATION, migrate, SCHEMA_VERSION } from "./sqlite-schema.js";
+import type { Store } from "./types.js";
 
 /** The last PostgreSQL schema without the label index and the kept vcluster count. */
 const SCHEMA_BEFORE_LABEL_INDEX = 2;
+/** The last schema (both SQL stores) whose label pairs carry no sort keys and without tallies. */
+const SCHEMA_BEFORE_TALLIES = 4;
+
+const gold = Object.assign((labels: Record<string, string>) => labels.tier === "gold", {
+  requirements: [{ key: "tier", operator: "=" as const, values: ["gold"] }],
+});
+
+/** Three vclusters in two namespaces, two of them gold, named so that name order is c, a, b. */
+const TALLIED = [
+  { id: "id-a", namespace: "ns-2", name: "a", tier: "gold", createTimeMs: 3 },
+  { id: "id-b", namespace: "ns-2", name: "b", tier: "standard", createTimeMs: 1 },
+  { id: "id-c", namespace: "ns-1", name: "c", tier: "gold", createTimeMs: 2 },
+] as const;
+
+function talliedVCluster(row: (typeof TALLIED)[number]) {
+  return create(VClusterSchema, {
+    id: row.id,
+    name: row.name,
+    namespace: row.namespace,
+    labels: { tier: row.tier },
+    createTime: timestampFromMs(row.createTimeMs),
+  });
+}
+
+/** What schema 5 must answer for TALLIED: pages in order from the pairs, totals from tallies. */
+async function expectTallied(store: Store): Promise<void> {
+  const byName = await store.listVClusters({ labels: gold }, "name", undefined, 1);
+  expect(byName.items.map((v) => v.name)).toEqual(["c"]);
+  expect(byName.total).toBe(2);
+  const newest = await store.listVClusters({ labels: gold }, "-create_time", undefined, 5);
+  expect(newest.items.map((v) => v.name)).toEqual(["a", "c"]);
+  expect((await store.listVClusters({ namespace: "ns-2" }, "name", undefined, 0)).total).toBe(2);
+  await store.transaction((tx) => tx.deleteVCluster("id-c"));
+  expect((await store.listVClusters({ labels: gold }, "name", undefined, 0)).total).toBe(1);
+  expect((await store.listVClusters({ namespace: "ns-1" }, "name", undefined, 0)).total).toBe(0);
+  expect((await store.listVClusters({}, "name", undefined, 0)).total).toBe(2);
+}
 
 function legacyVCluster() {
   return create(VClusterSchema, {
@@ -99,6 +138,79 @@ describe("schema migrations", () => {
       expect((await store.listVClusters({}, "name", undefined, 1)).total).toBe(2);
     } finally {
       await store.close();
+    }
+  });
+
+  it("SQLite: gives the label pairs of schema 4 their sort keys and tallies its labels and namespaces", async () => {
+    const path = join(dir, "v4.db");
+    const db = new DatabaseSync(path);
+    migrate(db, SCHEMA_BEFORE_TALLIES);
+    const insert = db.prepare(
+      `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels_json, data)
+       VALUES (?, ?, ?, ?, 0, '', '', ?, ?) RETURNING seq`,
+    );
+    const pair = db.prepare("INSERT INTO vcluster_labels (key, value, seq) VALUES ('tier', ?, ?)");
+    for (const row of TALLIED) {
+      const vcluster = talliedVCluster(row);
+      const { seq } = insert.get(
+        row.id,
+        row.namespace,
+        row.name,
+        row.createTimeMs,
+        JSON.stringify(vcluster.labels),
+        toBinary(VClusterSchema, vcluster),
+      ) as { seq: number };
+      pair.run(row.tier, seq);
+    }
+    db.exec(`UPDATE meta SET vcluster_count = ${TALLIED.length}`);
+    db.close();
+
+    const store = new SqliteStore(path);
+    try {
+      await expectTallied(store);
+    } finally {
+      await store.close();
+    }
+    const raw = new DatabaseSync(path);
+    expect(raw.prepare("PRAGMA user_version").get()?.user_version).toBe(SCHEMA_VERSION);
+    raw.close();
+  });
+
+  it("PostgreSQL: gives the label pairs of schema 4 their sort keys and tallies its labels and namespaces", async () => {
+    if (!server) throw new Error("PostgreSQL did not start");
+    const url = server.createDatabase("migrate_tallies");
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      expect(await migratePostgres(pool, SCHEMA_BEFORE_TALLIES)).toBe(0);
+      for (const row of TALLIED) {
+        const vcluster = talliedVCluster(row);
+        await pool.query(
+          `INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
+           VALUES ($1, $2, $3, $4, 0, '', '', $5, 1, $6)`,
+          [
+            row.id,
+            row.namespace,
+            row.name,
+            row.createTimeMs,
+            JSON.stringify(vcluster.labels),
+            Buffer.from(toBinary(VClusterSchema, vcluster)),
+          ],
+        );
+        await pool.query("INSERT INTO vcluster_labels (key, value, vcluster_id) VALUES ('tier', $1, $2)", [
+          row.tier,
+          row.id,
+        ]);
+      }
+      await pool.query(`UPDATE meta SET vcluster_count = ${TALLIED.length}, current_version = 1`);
+      const store = new PostgresStore(url);
+      try {
+        await expectTallied(store);
+      } finally {
+        await store.close();
+      }
+      expect(await migratePostgres(pool)).toBe(PG_SCHEMA_VERSION);
+    } finally {
+      await pool.end();
     }
   });
 

@@ -109,6 +109,42 @@ export const PG_MIGRATIONS: readonly string[] = [
     PRIMARY KEY (vcluster_id, kind, sequence)
   );
   `,
+  // 5: a selector page stops sorting its matches. Each label pair carries the vcluster's sort
+  // keys, so one requirement's pairs are read in page order and the page stops at its last row;
+  // lone requirements and namespaces are counted from tallies kept with the rows (a count that
+  // does not depend on the visibility map being current, nor on statistics). The jsonb index
+  // on vclusters answers nothing any more (snapshots keep theirs) and only slowed every write.
+  `
+  DROP INDEX vclusters_by_labels;
+  DROP TABLE vcluster_labels;
+  CREATE TABLE vcluster_labels (
+    key text COLLATE "C" NOT NULL,
+    value text COLLATE "C" NOT NULL,
+    namespace text COLLATE "C" NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    create_time_ms bigint NOT NULL,
+    vcluster_id text COLLATE "C" NOT NULL REFERENCES vclusters (id) ON DELETE CASCADE,
+    PRIMARY KEY (key, value, namespace, name)
+  );
+  CREATE INDEX vcluster_labels_by_create_time ON vcluster_labels (key, value, create_time_ms, vcluster_id);
+  CREATE INDEX vcluster_labels_by_vcluster ON vcluster_labels (vcluster_id);
+  INSERT INTO vcluster_labels (key, value, namespace, name, create_time_ms, vcluster_id)
+    SELECT labels.key, labels.value, vclusters.namespace, vclusters.name, vclusters.create_time_ms, vclusters.id
+    FROM vclusters, jsonb_each_text(vclusters.labels) AS labels;
+
+  CREATE TABLE label_counts (
+    key text COLLATE "C" NOT NULL,
+    value text COLLATE "C" NOT NULL,
+    count bigint NOT NULL,
+    PRIMARY KEY (key, value)
+  );
+  INSERT INTO label_counts (key, value, count) SELECT key, value, count(*) FROM vcluster_labels GROUP BY key, value;
+  CREATE TABLE namespace_counts (
+    namespace text COLLATE "C" PRIMARY KEY,
+    count bigint NOT NULL
+  );
+  INSERT INTO namespace_counts (namespace, count) SELECT namespace, count(*) FROM vclusters GROUP BY namespace;
+  `,
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS.length;

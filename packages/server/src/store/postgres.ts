@@ -2,11 +2,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
+import type { LabelRequirement } from "@open-vcluster/core";
 import pg from "pg";
 import { timestampToMs } from "./cursors.js";
 import { DecodedVClusters } from "./frozen.js";
-import { assertPageLimit } from "./matching.js";
+import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { migratePostgres } from "./postgres-schema.js";
+import { Tallies } from "./tallies.js";
 import { historyLimitOf, reportListenerError, Subscribers } from "./transactional-store.js";
 import type {
   ClaimRequest,
@@ -401,6 +403,8 @@ class PostgresTx implements StoreTx {
   #version = 0;
   // vclusters added minus removed, written to meta.vcluster_count with the version.
   #countDelta = 0;
+  // Changes to the kept tallies (label pairs, namespaces), written with the version.
+  readonly #tallies = new Tallies();
 
   constructor(
     private readonly db: Db,
@@ -429,27 +433,89 @@ class PostgresTx implements StoreTx {
     this.#version = this.#locked.current;
   }
 
-  /** Stores the new version, trims the history, notifies; the version written (0 = none). */
+  /**
+   * Stores the new version and the tallies, trims the history and notifies, in one statement:
+   * writers queue on the version lock until they commit, so every round trip here is one
+   * every other writer waits for. The version written (0 = none).
+   */
   async finish(): Promise<number> {
     if (!this.#locked) return 0;
     if (this.#version === this.#locked.current) return 0;
-    const cutoff = this.#version - this.historyLimit;
-    if (cutoff > this.#locked.oldest) {
-      await this.q(`DELETE FROM events WHERE resource_version <= $1`, [cutoff]);
-      await this.q(
-        `UPDATE meta SET current_version = $1, oldest_retained_version = $2, vcluster_count = vcluster_count + $3
-         WHERE id = 1`,
-        [this.#version, cutoff, this.#countDelta],
-      );
-    } else {
-      await this.q(`UPDATE meta SET current_version = $1, vcluster_count = vcluster_count + $2 WHERE id = 1`, [
+    const cutoff = Math.max(this.#locked.oldest, this.#version - this.historyLimit);
+    const labels = this.#tallies.columns("label");
+    const namespaces = this.#tallies.columns("namespace");
+    await this.q(
+      `
+      WITH trimmed AS (DELETE FROM events WHERE resource_version <= $2 AND $2 > $3),
+        labels AS (
+          INSERT INTO label_counts (key, value, count)
+          SELECT * FROM unnest($5::text[], $6::text[], $7::bigint[])
+          ON CONFLICT (key, value) DO UPDATE SET count = label_counts.count + excluded.count),
+        namespaces AS (
+          INSERT INTO namespace_counts (namespace, count)
+          SELECT * FROM unnest($8::text[], $9::bigint[])
+          ON CONFLICT (namespace) DO UPDATE SET count = namespace_counts.count + excluded.count),
+        meta AS (
+          UPDATE meta SET current_version = $1, oldest_retained_version = $2, vcluster_count = vcluster_count + $4
+          WHERE id = 1 RETURNING current_version)
+      SELECT pg_notify($10, current_version::text) FROM meta`,
+      [
         this.#version,
+        cutoff,
+        this.#locked.oldest,
         this.#countDelta,
-      ]);
-    }
-    // Delivered at commit only, to every replica's feed.
-    await this.q(`SELECT pg_notify($1, $2)`, [CHANNEL, String(this.#version)]);
+        labels.first,
+        labels.second,
+        labels.deltas,
+        namespaces.first,
+        namespaces.deltas,
+        CHANNEL,
+      ],
+    );
+    await this.#dropEmptyTallies(labels, namespaces);
     return this.#version;
+  }
+
+  /**
+   * Writes the counts this transaction changed so far (the tallies and the total), so that its
+   * own lists count its own writes; the commit writes the rest with the version.
+   */
+  async #writeCounts(): Promise<void> {
+    if (this.#tallies.empty && this.#countDelta === 0) return;
+    const labels = this.#tallies.columns("label");
+    const namespaces = this.#tallies.columns("namespace");
+    await this.q(
+      `
+      WITH labels AS (
+          INSERT INTO label_counts (key, value, count)
+          SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+          ON CONFLICT (key, value) DO UPDATE SET count = label_counts.count + excluded.count),
+        namespaces AS (
+          INSERT INTO namespace_counts (namespace, count)
+          SELECT * FROM unnest($4::text[], $5::bigint[])
+          ON CONFLICT (namespace) DO UPDATE SET count = namespace_counts.count + excluded.count)
+      UPDATE meta SET vcluster_count = vcluster_count + $6 WHERE id = 1`,
+      [labels.first, labels.second, labels.deltas, namespaces.first, namespaces.deltas, this.#countDelta],
+    );
+    await this.#dropEmptyTallies(labels, namespaces);
+    this.#countDelta = 0;
+  }
+
+  /** A tally that reached zero goes, so tallies of values nobody carries never pile up. */
+  async #dropEmptyTallies(
+    labels: { first: string[]; second: string[] },
+    namespaces: { first: string[] },
+  ): Promise<void> {
+    if (this.#tallies.decreased) {
+      await this.q(
+        `
+        WITH labels AS (
+          DELETE FROM label_counts WHERE count = 0 AND (key, value) IN (SELECT * FROM unnest($1::text[], $2::text[])))
+        DELETE FROM namespace_counts WHERE count = 0 AND namespace = ANY($3::text[])`,
+        [labels.first, labels.second, namespaces.first],
+      );
+    }
+    this.#tallies.clear();
   }
 
   async currentVersion(): Promise<number> {
@@ -487,87 +553,98 @@ class PostgresTx implements StoreTx {
     return row ? this.decoded.decode(row.id, row.data) : undefined;
   }
 
-  async #checkExpected(id: string, expected: number | undefined): Promise<number | undefined> {
-    const [row] = await this.q<{ resource_version: string }[]>(
-      `
-      SELECT resource_version FROM vclusters WHERE id = $1`,
-      [id],
-    );
-    const actual = row ? Number(row.resource_version) : undefined;
-    if (expected !== undefined && (actual ?? 0) !== expected) {
-      throw new VersionConflictError(`vcluster ${id} is at version ${actual ?? 0}, not the expected ${expected}`);
-    }
-    return actual;
-  }
-
-  async #appendEvent(version: number, type: WatchEventType, data: Uint8Array): Promise<void> {
-    await this.q(`INSERT INTO events (resource_version, type, data) VALUES ($1, $2, $3)`, [version, type, data]);
-  }
-
   async putVCluster(vcluster: VCluster, expectedVersion?: number): Promise<VCluster> {
     if (vcluster.id === "") throw new TypeError("vcluster.id is required");
     await this.#lock();
-    const [holder] = await this.q<{ id: string }[]>(
+    // The name's holder and the row itself, in one round trip.
+    const found = await this.q<
+      {
+        id: string;
+        namespace: string;
+        name: string;
+        create_time_ms: string;
+        labels: Record<string, string>;
+        resource_version: string;
+      }[]
+    >(
       `
-      SELECT id FROM vclusters WHERE namespace = $1 AND name = $2`,
-      [vcluster.namespace, vcluster.name],
+      SELECT id, namespace, name, create_time_ms, labels, resource_version FROM vclusters
+      WHERE id = $1 OR (namespace = $2 AND name = $3)`,
+      [vcluster.id, vcluster.namespace, vcluster.name],
     );
+    const holder = found.find((row) => row.namespace === vcluster.namespace && row.name === vcluster.name);
     if (holder && holder.id !== vcluster.id) {
       throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, holder.id);
     }
-    const previous = await this.#checkExpected(vcluster.id, expectedVersion);
+    const previous = found.find((row) => row.id === vcluster.id);
+    checkVersion(vcluster.id, previous === undefined ? undefined : Number(previous.resource_version), expectedVersion);
     const version = ++this.#version;
     const stored = clone(VClusterSchema, vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
     const data = toBinary(VClusterSchema, stored);
-    const row = {
-      id: stored.id,
-      namespace: stored.namespace,
-      name: stored.name,
-      create_time_ms: timestampToMs(stored.createTime),
-      phase: stored.status?.phase ?? Phase.UNSPECIFIED,
-      owner: stored.owner,
-      project: stored.project,
-      labels: JSON.stringify(stored.labels),
-      resource_version: version,
-      data,
-    };
+    const createTimeMs = timestampToMs(stored.createTime);
+    const labels = JSON.stringify(stored.labels);
+    // The row, its event and its label pairs in one statement. Pairs that are no longer the
+    // vcluster's (another value, or other sort keys) go; the rest are written or kept.
     await this.q(
       `
-      INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
-      ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
-        create_time_ms = excluded.create_time_ms, phase = excluded.phase, owner = excluded.owner,
-        project = excluded.project, labels = excluded.labels, resource_version = excluded.resource_version,
-        data = excluded.data`,
-      Object.values(row),
-    );
-    // The label index follows the row: pairs no longer present go, new ones come (one round trip).
-    await this.q(
-      `
-      WITH wanted AS (SELECT key, value FROM jsonb_each_text($2::jsonb)),
-        gone AS (DELETE FROM vcluster_labels WHERE vcluster_id = $1 AND (key, value) NOT IN (SELECT key, value FROM wanted))
-      INSERT INTO vcluster_labels (key, value, vcluster_id) SELECT key, value, $1 FROM wanted ON CONFLICT DO NOTHING`,
-      [stored.id, row.labels],
+      WITH upserted AS (
+          INSERT INTO vclusters (id, namespace, name, create_time_ms, phase, owner, project, labels, resource_version, data)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10)
+          ON CONFLICT (id) DO UPDATE SET namespace = excluded.namespace, name = excluded.name,
+            create_time_ms = excluded.create_time_ms, phase = excluded.phase, owner = excluded.owner,
+            project = excluded.project, labels = excluded.labels, resource_version = excluded.resource_version,
+            data = excluded.data),
+        event AS (INSERT INTO events (resource_version, type, data) VALUES ($9, $11, $10)),
+        wanted AS (SELECT key, value FROM jsonb_each_text($8::jsonb)),
+        gone AS (
+          DELETE FROM vcluster_labels WHERE vcluster_id = $1
+            AND (key, value, namespace, name) NOT IN (SELECT key, value, $2, $3 FROM wanted))
+      INSERT INTO vcluster_labels (key, value, namespace, name, create_time_ms, vcluster_id)
+      SELECT key, value, $2, $3, $4, $1 FROM wanted
+      ON CONFLICT (key, value, namespace, name) DO UPDATE SET create_time_ms = excluded.create_time_ms
+        WHERE vcluster_labels.create_time_ms <> excluded.create_time_ms`,
+      [
+        stored.id,
+        stored.namespace,
+        stored.name,
+        createTimeMs,
+        stored.status?.phase ?? Phase.UNSPECIFIED,
+        stored.owner,
+        stored.project,
+        labels,
+        version,
+        data,
+        previous === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED,
+      ],
     );
     if (previous === undefined) this.#countDelta += 1;
-    await this.#appendEvent(version, previous === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED, data);
+    this.#tallies.move(previous, stored);
     return clone(VClusterSchema, stored);
   }
 
   async deleteVCluster(id: string, expectedVersion?: number): Promise<VCluster | undefined> {
     await this.#lock();
-    await this.#checkExpected(id, expectedVersion);
-    const final = await this.getVClusterById(id);
-    if (!final) return undefined;
+    const [row] = await this.q<{ resource_version: string; data: Uint8Array }[]>(
+      `SELECT resource_version, data FROM vclusters WHERE id = $1`,
+      [id],
+    );
+    checkVersion(id, row === undefined ? undefined : Number(row.resource_version), expectedVersion);
+    if (!row) return undefined;
+    const final = fromBinary(VClusterSchema, row.data);
     const version = ++this.#version;
     final.annotations[Annotations.resourceVersion] = String(version);
-    // Its label pairs go with it (ON DELETE CASCADE).
-    await this.q(`DELETE FROM vclusters WHERE id = $1`, [id]);
+    // Its label pairs go with it (ON DELETE CASCADE); the rest in the same round trip.
+    await this.q(
+      `
+      WITH removed AS (DELETE FROM vclusters WHERE id = $1),
+        operation AS (DELETE FROM operations WHERE vcluster_id = $1),
+        timeline AS (DELETE FROM history WHERE vcluster_id = $1)
+      INSERT INTO events (resource_version, type, data) VALUES ($2, $3, $4)`,
+      [id, version, WatchEventType.DELETED, toBinary(VClusterSchema, final)],
+    );
     this.#countDelta -= 1;
-    await this.q(`DELETE FROM operations WHERE vcluster_id = $1`, [id]);
-    await this.q(`DELETE FROM history WHERE vcluster_id = $1`, [id]);
-    await this.#appendEvent(version, WatchEventType.DELETED, toBinary(VClusterSchema, final));
+    this.#tallies.move({ namespace: final.namespace, labels: final.labels }, undefined);
     return clone(VClusterSchema, final);
   }
 
@@ -578,49 +655,85 @@ class PostgresTx implements StoreTx {
     limit: number,
   ): Promise<ListResult<VCluster>> {
     assertPageLimit(limit);
-    const where = new Where();
-    if (filter.namespace !== undefined) where.add("namespace = ?", filter.namespace);
-    if (filter.name !== undefined) where.add("name = ?", filter.name);
-    if (filter.phases !== undefined && filter.phases.length > 0) where.add("phase = ANY(?::int[])", filter.phases);
-    if (filter.owner !== undefined) where.add("owner = ?", filter.owner);
-    if (filter.project !== undefined) where.add("project = ?", filter.project);
-    if (filter.visibleTo !== undefined) {
-      where.add("(owner = ? OR project = ANY(?::text[]))", filter.visibleTo.owner, filter.visibleTo.projects);
-    }
-    const jsLabels = where.indexedLabels(filter.labels);
-    const page = new Where(where);
-    if (after !== undefined) {
-      if (order === "name") page.add("(namespace, name) > (?, ?)", after.namespace, after.name);
-      else if (order === "create_time") page.add("(create_time_ms, id) > (?, ?)", after.createTimeMs, after.id);
-      else page.add("(create_time_ms, id) < (?, ?)", after.createTimeMs, after.id);
-    }
-    const orderBy =
-      order === "name"
-        ? "namespace, name"
-        : order === "create_time"
-          ? "create_time_ms, id"
-          : "create_time_ms DESC, id DESC";
-    // Counts the index answers without visiting the rows: the whole collection, or one label pair.
+    await this.#writeCounts();
+    const where = vclusterWhere(filter, "");
     const only = filter.labels?.requirements?.length === 1 ? filter.labels.requirements[0] : undefined;
+    // Counts the kept tallies answer without visiting rows: everything, a namespace, one requirement.
     const count =
-      where.size === 0
-        ? { sql: "SELECT vcluster_count AS count FROM meta WHERE id = 1", params: [] }
-        : where.size === 1 && only?.operator === "="
+      where.size === 0 && filter.labels === undefined
+        ? { sql: "SELECT vcluster_count AS count FROM meta WHERE id = 1", params: [] as unknown[] }
+        : where.size === 1 && filter.namespace !== undefined && filter.labels === undefined
           ? {
-              sql: "SELECT count(*) AS count FROM vcluster_labels WHERE key = $1 AND value = $2",
-              params: [only.key, only.values[0] ?? ""],
+              sql: "SELECT COALESCE((SELECT count FROM namespace_counts WHERE namespace = $1), 0) AS count",
+              params: [filter.namespace],
             }
-          : undefined;
-    return this.#list(
-      "vclusters",
-      where,
-      page,
-      orderBy,
-      limit,
-      jsLabels,
-      (data) => fromBinary(VClusterSchema, data),
-      count,
+          : where.size === 0 && only !== undefined
+            ? labelTallyCount(only)
+            : undefined;
+    const jsLabels = where.indexedLabels(filter.labels, "id");
+    const driver = jsLabels === undefined ? await this.#driver(filter) : undefined;
+    if (driver === undefined) {
+      const page = new Where(where);
+      // Within the namespace the cursor is a bound on the name alone: with both ends of the
+      // range on the (namespace, name) index, the planner walks it in order whatever its statistics.
+      if (after !== undefined && order === "name" && after.namespace === filter.namespace) {
+        page.add("name > ?", after.name);
+      } else if (after !== undefined) page.add(VCLUSTER_ORDERS[order].after("", "id"), ...cursorKey(order, after));
+      return this.#list(
+        "vclusters",
+        where,
+        page,
+        VCLUSTER_ORDERS[order].orderBy("", "id"),
+        limit,
+        jsLabels,
+        (data) => fromBinary(VClusterSchema, data),
+        count,
+      );
+    }
+    // The requirement's pairs in page order (they carry the sort keys), each joined to its row.
+    const page = new Where();
+    page.add("l.key = ?", driver.key);
+    page.add("l.value = ?", driver.values[0] ?? "");
+    addVClusterConditions(page, filter, "v.");
+    page.indexedLabels(filter.labels, "v.id", driver);
+    if (after !== undefined) page.add(VCLUSTER_ORDERS[order].after("l.", "vcluster_id"), ...cursorKey(order, after));
+    const rows = await this.q<{ data: Uint8Array }[]>(
+      `SELECT v.data FROM vcluster_labels AS l JOIN vclusters AS v ON v.id = l.vcluster_id${page.sql()}
+       ORDER BY ${VCLUSTER_ORDERS[order].orderBy("l.", "vcluster_id")} LIMIT ${limit + 1}`,
+      page.params,
     );
+    const items = rows.slice(0, limit).map((row) => fromBinary(VClusterSchema, row.data));
+    const hasMore = rows.length > limit;
+    if (after === undefined && !hasMore) return { items, total: items.length, hasMore };
+    const [counted] = await this.q<{ count: string }[]>(
+      count?.sql ?? `SELECT count(*) AS count FROM vclusters${where.sql()}`,
+      count?.params ?? where.params,
+    );
+    return { items, total: Number(counted?.count ?? 0), hasMore };
+  }
+
+  /**
+   * The label requirement to drive a page by: the one matching the fewest vclusters, unless the
+   * namespace holds fewer still. A lone candidate without a namespace needs no look-up.
+   */
+  async #driver(filter: VClusterFilter): Promise<LabelRequirement | undefined> {
+    const candidates = drivingCandidates(filter);
+    if (candidates.length === 0) return undefined;
+    if (candidates.length === 1 && filter.namespace === undefined) return candidates[0];
+    const [row] = await this.q<{ labels: string[]; namespace: string }[]>(
+      `
+      SELECT ARRAY(
+          SELECT COALESCE((SELECT count FROM label_counts WHERE key = wanted.key AND value = wanted.value), 0)
+          FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS wanted (key, value, n) ORDER BY n) AS labels,
+        COALESCE((SELECT count FROM namespace_counts WHERE namespace = $3), -1) AS namespace`,
+      [candidates.map((r) => r.key), candidates.map((r) => r.values[0] ?? ""), filter.namespace ?? null],
+    );
+    const counts = (row?.labels ?? []).map(Number);
+    let best = 0;
+    for (let i = 1; i < candidates.length; i++) if ((counts[i] ?? 0) < (counts[best] ?? 0)) best = i;
+    const inNamespace = Number(row?.namespace ?? -1);
+    if (filter.namespace !== undefined && inNamespace < (counts[best] ?? 0)) return undefined;
+    return candidates[best];
   }
 
   /** A page plus the exact count; both in SQL (using the indexes) unless a label predicate must run here. */
@@ -826,32 +939,31 @@ class PostgresTx implements StoreTx {
   ): Promise<number> {
     // The store's write lock orders every writer, so max + 1 never collides and follows commit order.
     await this.#lock();
-    const [row] = await this.q<{ last: string | null }[]>(
-      `SELECT max(sequence) AS last FROM history WHERE vcluster_id = $1 AND kind = $2`,
-      [vclusterId, kind],
-    );
-    const last = Number(row?.last ?? 0);
-    if (options.replaceLast) {
-      await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence = $3`, [
-        vclusterId,
-        kind,
-        last,
-      ]);
+    if (options.keep < 1) {
+      // Nothing is kept, not even this entry; its sequence is still the next one.
+      const [gone] = await this.q<{ sequence: string }[]>(
+        `
+        WITH last AS (SELECT COALESCE(max(sequence), 0) AS n FROM history WHERE vcluster_id = $1 AND kind = $2),
+          gone AS (DELETE FROM history WHERE vcluster_id = $1 AND kind = $2)
+        SELECT n + 1 AS sequence FROM last`,
+        [vclusterId, kind],
+      );
+      return Number(gone?.sequence);
     }
-    const sequence = last + 1;
-    await this.q(`INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES ($1, $2, $3, $4, $5)`, [
-      vclusterId,
-      kind,
-      sequence,
-      entry.timeMs,
-      entry.data,
-    ]);
-    await this.q(`DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= $3`, [
-      vclusterId,
-      kind,
-      sequence - options.keep,
-    ]);
-    return sequence;
+    // One round trip (writers wait on the lock for each): the sub-statements share one snapshot,
+    // so the trim never sees the new entry, which keep >= 1 spares anyway.
+    const [row] = await this.q<{ sequence: string }[]>(
+      `
+      WITH last AS (SELECT COALESCE(max(sequence), 0) AS n FROM history WHERE vcluster_id = $1 AND kind = $2),
+        replaced AS (
+          DELETE FROM history WHERE $6 AND vcluster_id = $1 AND kind = $2 AND sequence = (SELECT n FROM last)),
+        trimmed AS (
+          DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= (SELECT n FROM last) + 1 - $5)
+      INSERT INTO history (vcluster_id, kind, sequence, time_ms, data)
+      SELECT $1, $2, n + 1, $3, $4 FROM last RETURNING sequence`,
+      [vclusterId, kind, entry.timeMs, entry.data, options.keep, options.replaceLast === true],
+    );
+    return Number(row?.sequence);
   }
 
   async getOperation(vclusterId: string): Promise<OperationRecord | undefined> {
@@ -987,6 +1099,71 @@ function decodeOperation(row: Row): OperationRecord {
   };
 }
 
+/** The cursor condition and order of each listing order, for a table prefix and id column. */
+const VCLUSTER_ORDERS: Record<
+  VClusterOrder,
+  { after: (t: string, id: string) => string; orderBy: (t: string, id: string) => string }
+> = {
+  name: {
+    after: (t) => `(${t}namespace, ${t}name) > (?, ?)`,
+    orderBy: (t) => `${t}namespace, ${t}name`,
+  },
+  create_time: {
+    after: (t, id) => `(${t}create_time_ms, ${t}${id}) > (?, ?)`,
+    orderBy: (t, id) => `${t}create_time_ms, ${t}${id}`,
+  },
+  "-create_time": {
+    after: (t, id) => `(${t}create_time_ms, ${t}${id}) < (?, ?)`,
+    orderBy: (t, id) => `${t}create_time_ms DESC, ${t}${id} DESC`,
+  },
+};
+
+function cursorKey(order: VClusterOrder, after: VClusterCursor): unknown[] {
+  return order === "name" ? [after.namespace, after.name] : [after.createTimeMs, after.id];
+}
+
+/** The filter's conditions on vclusters columns (named with prefix `t`), labels aside. */
+function addVClusterConditions(where: Where, filter: VClusterFilter, t: string): void {
+  if (filter.namespace !== undefined) where.add(`${t}namespace = ?`, filter.namespace);
+  if (filter.name !== undefined) where.add(`${t}name = ?`, filter.name);
+  if (filter.phases !== undefined && filter.phases.length > 0) where.add(`${t}phase = ANY(?::int[])`, filter.phases);
+  if (filter.owner !== undefined) where.add(`${t}owner = ?`, filter.owner);
+  if (filter.project !== undefined) where.add(`${t}project = ?`, filter.project);
+  if (filter.visibleTo !== undefined) {
+    where.add(`(${t}owner = ? OR ${t}project = ANY(?::text[]))`, filter.visibleTo.owner, filter.visibleTo.projects);
+  }
+}
+
+function vclusterWhere(filter: VClusterFilter, t: string): Where {
+  const where = new Where();
+  addVClusterConditions(where, filter, t);
+  return where;
+}
+
+/**
+ * A lone requirement that names its key, counted from the tallies of the pairs it matches;
+ * undefined for `!=`, `notin` and `!exists` (they match vclusters without the key too).
+ */
+function labelTallyCount(requirement: LabelRequirement): { sql: string; params: unknown[] } | undefined {
+  const { key, operator, values } = requirement;
+  if (operator === "=" || operator === "in") {
+    return {
+      sql: "SELECT COALESCE(SUM(count), 0) AS count FROM label_counts WHERE key = $1 AND value = ANY($2::text[])",
+      params: [key, [...new Set(operator === "=" ? [values[0] ?? ""] : values)]],
+    };
+  }
+  if (operator === "exists") {
+    return { sql: "SELECT COALESCE(SUM(count), 0) AS count FROM label_counts WHERE key = $1", params: [key] };
+  }
+  return undefined;
+}
+
+function checkVersion(id: string, actual: number | undefined, expected: number | undefined): void {
+  if (expected !== undefined && (actual ?? 0) !== expected) {
+    throw new VersionConflictError(`vcluster ${id} is at version ${actual ?? 0}, not the expected ${expected}`);
+  }
+}
+
 /** Conditions with positional parameters ($1, $2, …) written as "?". */
 class Where {
   readonly clauses: string[];
@@ -1055,10 +1232,16 @@ class Where {
    * a set of ids (absent keys match `!=`, `notin` and `!exists`, as in Kubernetes). Returns the
    * predicate when it can only run in JavaScript (it carries no requirements).
    */
-  indexedLabels(labels: LabelPredicate | undefined): LabelPredicate | undefined {
+  indexedLabels(
+    labels: LabelPredicate | undefined,
+    idColumn: string,
+    skip?: LabelRequirement,
+  ): LabelPredicate | undefined {
     if (labels === undefined) return undefined;
     if (labels.requirements === undefined) return labels;
-    for (const { key, operator, values } of labels.requirements) {
+    for (const requirement of labels.requirements) {
+      if (requirement === skip) continue;
+      const { key, operator, values } = requirement;
       this.params.push(key);
       const keyParam = `$${this.params.length}`;
       const ids = (valueClause: string) =>
@@ -1070,17 +1253,17 @@ class Where {
       switch (operator) {
         case "=":
         case "in":
-          this.clauses.push(`id IN ${ids(anyValue())}`);
+          this.clauses.push(`${idColumn} IN ${ids(anyValue())}`);
           break;
         case "!=":
         case "notin":
-          this.clauses.push(`id NOT IN ${ids(anyValue())}`);
+          this.clauses.push(`${idColumn} NOT IN ${ids(anyValue())}`);
           break;
         case "exists":
-          this.clauses.push(`id IN ${ids("")}`);
+          this.clauses.push(`${idColumn} IN ${ids("")}`);
           break;
         case "!exists":
-          this.clauses.push(`id NOT IN ${ids("")}`);
+          this.clauses.push(`${idColumn} NOT IN ${ids("")}`);
           break;
       }
     }

@@ -1,4 +1,5 @@
 import type { SQLInputValue } from "node:sqlite";
+import type { LabelRequirement } from "@open-vcluster/core";
 import type {
   LabelPredicate,
   SnapshotCursor,
@@ -72,54 +73,62 @@ function addLabelConditions(labels: LabelPredicate, add: (clause: string, ...val
 function addIndexedLabelConditions(
   labels: LabelPredicate,
   add: (clause: string, ...values: SQLInputValue[]) => void,
+  seq: string,
+  skip?: LabelRequirement,
 ): void {
   const having = (valueClause: string) => `SELECT seq FROM vcluster_labels WHERE key = ?${valueClause}`;
-  for (const { key, operator, values } of labels.requirements ?? []) {
+  for (const requirement of labels.requirements ?? []) {
+    if (requirement === skip) continue;
+    const { key, operator, values } = requirement;
     switch (operator) {
       case "=":
-        add(`seq IN (${having(" AND value = ?")})`, key, values[0] ?? "");
+        add(`${seq} IN (${having(" AND value = ?")})`, key, values[0] ?? "");
         break;
       case "!=":
-        add(`seq NOT IN (${having(" AND value = ?")})`, key, values[0] ?? "");
+        add(`${seq} NOT IN (${having(" AND value = ?")})`, key, values[0] ?? "");
         break;
       case "in":
-        add(`seq IN (${having(" AND value IN (SELECT value FROM json_each(?))")})`, key, JSON.stringify(values));
+        add(`${seq} IN (${having(" AND value IN (SELECT value FROM json_each(?))")})`, key, JSON.stringify(values));
         break;
       case "notin":
-        add(`seq NOT IN (${having(" AND value IN (SELECT value FROM json_each(?))")})`, key, JSON.stringify(values));
+        add(`${seq} NOT IN (${having(" AND value IN (SELECT value FROM json_each(?))")})`, key, JSON.stringify(values));
         break;
       case "exists":
-        add(`seq IN (${having("")})`, key);
+        add(`${seq} IN (${having("")})`, key);
         break;
       case "!exists":
-        add(`seq NOT IN (${having("")})`, key);
+        add(`${seq} NOT IN (${having("")})`, key);
         break;
     }
   }
 }
 
-function vclusterConditions(filter: VClusterFilter): Conditions {
+/**
+ * The filter as conditions on the vclusters columns, named with `table` (a prefix such as "v."
+ * when the query joins). `skip` is a label requirement the query answers otherwise.
+ */
+function vclusterConditions(filter: VClusterFilter, table = "", skip?: LabelRequirement): Conditions {
   const clauses: string[] = [];
   const params: SQLInputValue[] = [];
   const add = (clause: string, ...values: SQLInputValue[]) => {
     clauses.push(clause);
     params.push(...values);
   };
-  if (filter.namespace !== undefined) add("namespace = ?", filter.namespace);
-  if (filter.name !== undefined) add("name = ?", filter.name);
+  if (filter.namespace !== undefined) add(`${table}namespace = ?`, filter.namespace);
+  if (filter.name !== undefined) add(`${table}name = ?`, filter.name);
   if (filter.phases !== undefined && filter.phases.length > 0) {
-    add("phase IN (SELECT value FROM json_each(?))", JSON.stringify(filter.phases));
+    add(`${table}phase IN (SELECT value FROM json_each(?))`, JSON.stringify(filter.phases));
   }
-  if (filter.owner !== undefined) add("owner = ?", filter.owner);
-  if (filter.project !== undefined) add("project = ?", filter.project);
+  if (filter.owner !== undefined) add(`${table}owner = ?`, filter.owner);
+  if (filter.project !== undefined) add(`${table}project = ?`, filter.project);
   if (filter.visibleTo !== undefined) {
     add(
-      "(owner = ? OR project IN (SELECT value FROM json_each(?)))",
+      `(${table}owner = ? OR ${table}project IN (SELECT value FROM json_each(?)))`,
       filter.visibleTo.owner,
       JSON.stringify(filter.visibleTo.projects),
     );
   }
-  if (filter.labels?.requirements) addIndexedLabelConditions(filter.labels, add);
+  if (filter.labels?.requirements) addIndexedLabelConditions(filter.labels, add, `${table}seq`, skip);
   return { clauses, params };
 }
 
@@ -154,20 +163,25 @@ function where(clauses: string[]): string {
   return clauses.length === 0 ? "" : ` WHERE ${clauses.join(" AND ")}`;
 }
 
-// Row-value comparisons let SQLite seek straight into the matching index.
+// Row-value comparisons let SQLite seek straight into the matching index. The label pairs
+// carry the same key columns, so a page driven by them uses the same text with their prefix.
 const VCLUSTER_ORDERS: Record<
   VClusterOrder,
-  { after: string; orderBy: string; key: (c: VClusterCursor) => SQLInputValue[] }
+  { after: (t: string) => string; orderBy: (t: string) => string; key: (c: VClusterCursor) => SQLInputValue[] }
 > = {
-  name: { after: "(namespace, name) > (?, ?)", orderBy: "namespace, name", key: (c) => [c.namespace, c.name] },
+  name: {
+    after: (t) => `(${t}namespace, ${t}name) > (?, ?)`,
+    orderBy: (t) => `${t}namespace, ${t}name`,
+    key: (c) => [c.namespace, c.name],
+  },
   create_time: {
-    after: "(create_time_ms, id) > (?, ?)",
-    orderBy: "create_time_ms, id",
+    after: (t) => `(${t}create_time_ms, ${t}id) > (?, ?)`,
+    orderBy: (t) => `${t}create_time_ms, ${t}id`,
     key: (c) => [c.createTimeMs, c.id],
   },
   "-create_time": {
-    after: "(create_time_ms, id) < (?, ?)",
-    orderBy: "create_time_ms DESC, id DESC",
+    after: (t) => `(${t}create_time_ms, ${t}id) < (?, ?)`,
+    orderBy: (t) => `${t}create_time_ms DESC, ${t}id DESC`,
     key: (c) => [c.createTimeMs, c.id],
   },
 };
@@ -186,21 +200,40 @@ function pageColumns(filteredInJs: boolean, keysOnly = false): string {
 /**
  * The rows of one page, in order, starting after the cursor. With `limit` the query stops at
  * that many rows; without it the caller filters rows itself and stops iterating when done.
+ * With `driver`, the page walks that requirement's label pairs in order and joins each to its
+ * row, so it reads about `limit` pairs however many vclusters match.
  */
 export function vclusterPageQuery(
   filter: VClusterFilter,
   order: VClusterOrder,
   after: VClusterCursor | undefined,
   limit: number | undefined,
+  driver?: LabelRequirement,
 ): Query {
-  const { clauses, params } = vclusterConditions(filter);
   const ordering = VCLUSTER_ORDERS[order];
+  if (driver !== undefined) {
+    const { clauses, params } = vclusterConditions(filter, "v.", driver);
+    clauses.unshift("l.key = ?", "l.value = ?");
+    params.unshift(driver.key, driver.values[0] ?? "");
+    if (after !== undefined) {
+      clauses.push(ordering.after("l."));
+      params.push(...ordering.key(after));
+    }
+    // CROSS JOIN keeps the label pairs as the outer loop, in index order: no sort.
+    let sql = `SELECT v.labels_json, v.data FROM vcluster_labels AS l CROSS JOIN vclusters AS v ON v.seq = l.seq${where(clauses)} ORDER BY ${ordering.orderBy("l.")}`;
+    if (limit !== undefined) {
+      sql += " LIMIT ?";
+      params.push(limit);
+    }
+    return { sql, params };
+  }
+  const { clauses, params } = vclusterConditions(filter);
   if (after !== undefined) {
-    clauses.push(ordering.after);
+    clauses.push(ordering.after(""));
     params.push(...ordering.key(after));
   }
   const columns = pageColumns(jsVClusterLabels(filter.labels) !== undefined, filter.labels?.requirements !== undefined);
-  let sql = `SELECT ${columns} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy}`;
+  let sql = `SELECT ${columns} FROM vclusters${where(clauses)} ORDER BY ${ordering.orderBy("")}`;
   if (limit !== undefined) {
     sql += " LIMIT ?";
     params.push(limit);
@@ -208,20 +241,39 @@ export function vclusterPageQuery(
   return { sql, params };
 }
 
+/** How many vclusters carry the label pair (from the kept tally). */
+export const LABEL_TALLY = "SELECT count FROM label_counts WHERE key = ? AND value = ?";
+/** How many vclusters live in the namespace (from the kept tally). */
+export const NAMESPACE_TALLY = "SELECT count FROM namespace_counts WHERE namespace = ?";
+
 /**
  * COUNT(*) of the matching rows, or, when a label predicate must run in JS, their labels.
- * Unfiltered, it reads the counter kept beside the rows instead of counting them.
+ * Filters of one part read the tallies kept beside the rows instead of counting them: the
+ * whole collection, one namespace, or one label requirement that names a key (`=`, `in`,
+ * `exists`). Anything else (several parts, `!=`, `notin`, `!exists`) is counted from the rows.
  */
 export function vclusterCountQuery(filter: VClusterFilter): Query {
   const { clauses, params } = vclusterConditions(filter);
   if (clauses.length === 0 && filter.labels === undefined) {
     return { sql: "SELECT vcluster_count AS count FROM meta WHERE id = 1", params };
   }
-  // A selector alone with one requirement that names its values: the index range is the answer.
+  if (clauses.length === 1 && filter.namespace !== undefined) {
+    return { sql: "SELECT COALESCE((SELECT count FROM namespace_counts WHERE namespace = ?), 0) AS count", params };
+  }
   const only =
     filter.labels?.requirements?.length === 1 && clauses.length === 1 ? filter.labels.requirements[0] : undefined;
+  // Each sums the tallies of the pairs the requirement matches; json_each's values are distinct per row.
   if (only?.operator === "=") {
-    return { sql: "SELECT COUNT(*) AS count FROM vcluster_labels WHERE key = ? AND value = ?", params };
+    return { sql: "SELECT COALESCE(SUM(count), 0) AS count FROM label_counts WHERE key = ? AND value = ?", params };
+  }
+  if (only?.operator === "in") {
+    return {
+      sql: "SELECT COALESCE(SUM(count), 0) AS count FROM label_counts WHERE key = ? AND value IN (SELECT value FROM json_each(?))",
+      params,
+    };
+  }
+  if (only?.operator === "exists") {
+    return { sql: "SELECT COALESCE(SUM(count), 0) AS count FROM label_counts WHERE key = ?", params };
   }
   const columns = jsVClusterLabels(filter.labels) === undefined ? "COUNT(*) AS count" : "labels_json";
   return { sql: `SELECT ${columns} FROM vclusters${where(clauses)}`, params };

@@ -155,6 +155,40 @@ const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
     PRIMARY KEY (vcluster_id, kind, sequence)
   ) WITHOUT ROWID;
   `,
+  // 5: a selector page stops sorting its matches. Each label pair carries the vcluster's sort
+  // keys, so one requirement's pairs are read in page order and the page stops at its last row;
+  // lone requirements and namespaces are counted from tallies kept with the rows.
+  `
+  DROP TABLE vcluster_labels;
+  CREATE TABLE vcluster_labels (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    create_time_ms INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (key, value, namespace, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX vcluster_labels_by_create_time ON vcluster_labels (key, value, create_time_ms, id);
+  INSERT INTO vcluster_labels (key, value, namespace, name, create_time_ms, id, seq)
+    SELECT labels.key, labels.value, vclusters.namespace, vclusters.name, vclusters.create_time_ms, vclusters.id,
+      vclusters.seq
+    FROM vclusters, json_each(vclusters.labels_json) AS labels;
+
+  CREATE TABLE label_counts (
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, value)
+  ) WITHOUT ROWID;
+  INSERT INTO label_counts (key, value, count) SELECT key, value, COUNT(*) FROM vcluster_labels GROUP BY key, value;
+  CREATE TABLE namespace_counts (
+    namespace TEXT PRIMARY KEY,
+    count INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO namespace_counts (namespace, count) SELECT namespace, COUNT(*) FROM vclusters GROUP BY namespace;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
