@@ -23,6 +23,12 @@ export interface FanoutResult {
   eventsPerSecond: number;
   /** Server heap growth per open, idle watch (the clients run in another process). */
   heapPerWatcher: number;
+  /**
+   * The server process's CPU time (user + system) from the first commit until every watcher
+   * had every change, per delivered event, in µs: unlike events/s, it does not drift with what
+   * else the machine runs.
+   */
+  cpuPerEvent: number;
 }
 
 /** The watchers' process: its "ready" and "all <version>" lines, and its final report. */
@@ -107,12 +113,14 @@ export async function benchFanout(
     collectGarbage();
     const heapPerWatcher = (process.memoryUsage().heapUsed - before) / watchers;
     let last = 0;
+    const cpuBefore = process.cpuUsage();
     for (let i = 0; i < changes; i++) {
       last = await commit(server, i);
       if (mode === "sequential") await clients.line(`all ${last}`);
       else if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
     }
     await clients.line(`all ${last}`);
+    const cpu = process.cpuUsage(cpuBefore);
     const report = await clients.report();
     const drainMs = report.lastReceived - report.firstSent;
     return {
@@ -123,6 +131,7 @@ export async function benchFanout(
       drainMs,
       eventsPerSecond: (watchers * changes * 1000) / drainMs,
       heapPerWatcher,
+      cpuPerEvent: (cpu.user + cpu.system) / (watchers * changes),
     };
   } finally {
     clients.stop();

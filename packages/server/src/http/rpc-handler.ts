@@ -21,6 +21,7 @@ import { codeToHttpStatus, errorToJsonBytes, trailerMux } from "@connectrpc/conn
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { reencodeGrpcMessage } from "./grpc-message.js";
+import { serverStreamingRoutes, serveServerStreaming } from "./server-streaming.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -122,7 +123,12 @@ export function createRpcHandler(options: RpcHandlerOptions): NodeHandler {
     }
   }
 
+  // Server-streaming calls have a fast path of their own (see server-streaming.ts).
+  const streaming = serverStreamingRoutes(recorded, routerOptions);
+
   return (req, res) => {
+    const stream = req.method === "POST" && req.url !== undefined ? streaming.get(req.url) : undefined;
+    if (stream && serveServerStreaming(stream, req, res)) return;
     const route = req.method === "POST" && req.url !== undefined ? unary.get(req.url) : undefined;
     const protocol = route ? fastProtocol(req, route) : undefined;
     if (route && protocol) {

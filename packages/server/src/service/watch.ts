@@ -30,20 +30,40 @@ function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse 
 
 const VCLUSTER_FIELD = WatchVClusterResponseSchema.field.vcluster.number;
 
+// Each committed event's messages, made once and handed to every stream that sends them: per
+// event type and codec (binary, JSON). The transport encodes a message object once per codec
+// (see http/server-streaming.ts), so a fan-out of N watchers encodes each event once, not N times.
+const liveMessages = new WeakMap<StoredEvent, (WatchVClusterResponse | undefined)[]>();
+
 /**
- * A live event for a binary stream: its vcluster travels as the bytes the hub encoded once for
- * every stream (an unknown field to protobuf-es, which writes such fields out verbatim), so
- * each stream only adds the event type around them.
+ * The live event message of `type` for `stored`, shared by every stream of the same codec. For
+ * binary streams its vcluster travels as the bytes the hub encoded once (an unknown field to
+ * protobuf-es, which writes such fields out verbatim), so even a stream that encodes each
+ * message itself (connect-node's road, e.g. a compressed stream) does not re-encode the object.
  */
-function sharedEvent(type: WatchEventType, stored: StoredEvent): WatchVClusterResponse {
-  const message = create(WatchVClusterResponseSchema, { type });
-  message.$unknown = [
-    {
-      no: VCLUSTER_FIELD,
-      wireType: WireType.LengthDelimited,
-      data: encodedObject(stored, withoutSecrets(stored.vcluster)),
-    },
-  ];
+function liveEvent(type: WatchEventType, stored: StoredEvent, binary: boolean): WatchVClusterResponse {
+  let messages = liveMessages.get(stored);
+  if (messages === undefined) {
+    messages = [];
+    liveMessages.set(stored, messages);
+  }
+  const slot = type * 2 + (binary ? 1 : 0);
+  let message = messages[slot];
+  if (message === undefined) {
+    if (binary) {
+      message = create(WatchVClusterResponseSchema, { type });
+      message.$unknown = [
+        {
+          no: VCLUSTER_FIELD,
+          wireType: WireType.LengthDelimited,
+          data: encodedObject(stored, withoutSecrets(stored.vcluster)),
+        },
+      ];
+    } else {
+      message = event(type, stored.vcluster);
+    }
+    messages[slot] = message;
+  }
   return message;
 }
 
@@ -150,34 +170,46 @@ export async function* watchVCluster(
     let lastHeartbeat = deps.clock.now().getTime();
     const interval = deps.limits.heartbeatIntervalMs;
     const expiresAt = principal.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
-    for (;;) {
-      if (ctx.signal.aborted) return;
-      if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
-      for (let next = watcher.take(); next !== undefined; next = watcher.take()) {
-        const out = translate(next, matches, sent, req.resourceVersion === "", binary);
-        if (out) yield out;
+    // One listener and one timer per heartbeat period, not one each per wake-up: a stream
+    // woken by every commit of a burst must not set up and tear down a timer each time.
+    const stop = new AbortController();
+    const onAbort = () => {
+      stop.abort();
+      watcher.interrupt();
+    };
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    let due: Promise<boolean> | undefined;
+    try {
+      for (;;) {
+        if (ctx.signal.aborted) return;
+        if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
+        for (let next = watcher.take(); next !== undefined; next = watcher.take()) {
+          const out = translate(next, matches, sent, req.resourceVersion === "", binary);
+          if (out) yield out;
+        }
+        if (watcher.ended) {
+          if (watcher.ended.error) throw watcher.ended.error;
+          return;
+        }
+        if (due === undefined) {
+          const now = deps.clock.now().getTime();
+          const wait = Math.min(interval - (now - lastHeartbeat), expiresAt - now);
+          due = deps.clock.sleep(Math.max(0, wait), stop.signal).then(
+            () => true,
+            () => false,
+          );
+        }
+        const changed = watcher.waitForChange().then(() => false);
+        if (!(await Promise.race([due, changed]))) continue;
+        due = undefined;
+        if (watcher.pending === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
+          lastHeartbeat = deps.clock.now().getTime();
+          yield heartbeat(watcher.bookmarkVersion());
+        }
       }
-      if (watcher.ended) {
-        if (watcher.ended.error) throw watcher.ended.error;
-        return;
-      }
-      const tick = new AbortController();
-      const onAbort = () => tick.abort();
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      const now = deps.clock.now().getTime();
-      const wait = Math.min(interval - (now - lastHeartbeat), expiresAt - now);
-      const timer = deps.clock.sleep(Math.max(0, wait), tick.signal).then(
-        () => true,
-        () => false,
-      );
-      const changed = watcher.waitForChange(tick.signal).then(() => false);
-      const due = await Promise.race([timer, changed]);
-      tick.abort();
+    } finally {
       ctx.signal.removeEventListener("abort", onAbort);
-      if (due && watcher.pending === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
-        lastHeartbeat = deps.clock.now().getTime();
-        yield heartbeat(watcher.bookmarkVersion());
-      }
+      stop.abort();
     }
   } finally {
     watchHub.release(watcher);
@@ -200,7 +232,7 @@ function translate(
   binary: boolean,
 ): WatchVClusterResponse | undefined {
   const id = e.vcluster.id;
-  const out = (type: WatchEventType) => (binary ? sharedEvent(type, e) : event(type, e.vcluster));
+  const out = (type: WatchEventType) => liveEvent(type, e, binary);
   if (matches(e.vcluster)) {
     if (e.type === WatchEventType.DELETED) {
       sent.delete(id);
