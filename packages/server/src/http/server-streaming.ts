@@ -39,6 +39,7 @@ interface ResponseWriter {
   write(chunk: Uint8Array): boolean;
   addTrailers(headers: Record<string, string | string[]>): void;
   end(chunk?: Uint8Array): unknown;
+  destroy(): unknown;
   once(event: "drain" | "close", listener: () => void): unknown;
   off(event: "drain" | "close", listener: () => void): unknown;
 }
@@ -242,7 +243,9 @@ class StreamCall {
     try {
       this.finish(error);
     } catch {
-      // The connection went away while the end was written: nobody is left to tell.
+      // The end could not be written (the connection went away, or the status could not be
+      // serialized): the stream is reset rather than left open.
+      res.destroy();
       return;
     }
     // Whatever the client still sends is read and dropped.
