@@ -79,7 +79,7 @@ afterEach(async () => {
   }
 });
 
-async function start() {
+async function start(options: { interceptors?: boolean } = {}) {
   const observed: Observed = {
     calls: [],
     onCall: [],
@@ -117,7 +117,7 @@ async function start() {
   };
   const handler = createRpcHandler({
     routes: (router) => router.service(VClusterService, testService(observed) as never),
-    interceptors: [recorder],
+    interceptors: options.interceptors === false ? [] : [recorder],
     requestGate: (ctx) => {
       if (ctx.requestHeader.get("authorization") === "Bearer wrong") {
         throw new ConnectError("bad token", Code.Unauthenticated);
@@ -259,6 +259,11 @@ describe("server-streaming fast path", () => {
     // The interceptors see each cancelled stream end.
     await calls((c) => c.filter((entry) => entry === "end cancelled").length === 3);
     expect(observed.calls.filter((c) => c.startsWith("end"))).toEqual(Array(3).fill("end cancelled"));
+  });
+
+  it("serves a route without interceptors", async () => {
+    const { url } = await start({ interceptors: false });
+    for (const wire of WIRES) expect((await collect(url, wire, "count:2")).names).toEqual(["vc-0", "vc-1"]);
   });
 
   it("shares one frame between the streams that send the same message object", async () => {

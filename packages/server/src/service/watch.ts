@@ -171,14 +171,15 @@ export async function* watchVCluster(
     const interval = deps.limits.heartbeatIntervalMs;
     const expiresAt = principal.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
     // One listener and one timer per heartbeat period, not one each per wake-up: a stream
-    // woken by every commit of a burst must not set up and tear down a timer each time.
+    // woken by every commit of a burst waits on the watcher alone (one promise per wake-up).
     const stop = new AbortController();
     const onAbort = () => {
       stop.abort();
       watcher.interrupt();
     };
     ctx.signal.addEventListener("abort", onAbort, { once: true });
-    let due: Promise<boolean> | undefined;
+    let timerSet = false;
+    let heartbeatDue = false;
     try {
       for (;;) {
         if (ctx.signal.aborted) return;
@@ -191,21 +192,28 @@ export async function* watchVCluster(
           if (watcher.ended.error) throw watcher.ended.error;
           return;
         }
-        if (due === undefined) {
+        if (heartbeatDue) {
+          heartbeatDue = false;
+          if (watcher.pending === 0 && deps.clock.now().getTime() < expiresAt) {
+            lastHeartbeat = deps.clock.now().getTime();
+            yield heartbeat(watcher.bookmarkVersion());
+          }
+          continue;
+        }
+        if (!timerSet) {
+          timerSet = true;
           const now = deps.clock.now().getTime();
           const wait = Math.min(interval - (now - lastHeartbeat), expiresAt - now);
-          due = deps.clock.sleep(Math.max(0, wait), stop.signal).then(
-            () => true,
-            () => false,
+          deps.clock.sleep(Math.max(0, wait), stop.signal).then(
+            () => {
+              timerSet = false;
+              heartbeatDue = true;
+              watcher.interrupt();
+            },
+            () => undefined,
           );
         }
-        const changed = watcher.waitForChange().then(() => false);
-        if (!(await Promise.race([due, changed]))) continue;
-        due = undefined;
-        if (watcher.pending === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
-          lastHeartbeat = deps.clock.now().getTime();
-          yield heartbeat(watcher.bookmarkVersion());
-        }
+        await watcher.waitForChange();
       }
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
