@@ -266,10 +266,30 @@ describe("server-streaming fast path", () => {
     for (const wire of WIRES) expect((await collect(url, wire, "count:2")).names).toEqual(["vc-0", "vc-1"]);
   });
 
-  it("shares one frame between the streams that send the same message object", async () => {
-    const { url } = await start();
-    const results = await Promise.all(["grpc", "connect h2", "grpc"].map((w) => collect(url, w as Wire, "shared:3")));
-    for (const r of results) expect(r.names).toEqual(["vc-0", "vc-0", "vc-0"]);
+  it("encodes a message handed to many streams once per codec", async () => {
+    const { url, observed } = await start();
+    // Every encoding of the shared message reads its `type`; the count shows how often it was encoded.
+    let reads = 0;
+    Object.defineProperty(observed.shared, "type", {
+      get: () => {
+        reads += 1;
+        return WatchEventType.MODIFIED;
+      },
+    });
+    expect((await collect(url, "grpc", "shared:3")).names).toEqual(["vc-0", "vc-0", "vc-0"]);
+    const oneBinaryEncoding = reads;
+    expect(oneBinaryEncoding).toBeGreaterThan(0);
+    const binary = await Promise.all(
+      ["grpc", "connect h2", "grpc-web h1"].map((w) => collect(url, w as Wire, "shared:3")),
+    );
+    for (const r of binary) expect(r.names).toEqual(["vc-0", "vc-0", "vc-0"]);
+    expect(reads).toBe(oneBinaryEncoding);
+    await collect(url, "connect json h1", "shared:3");
+    const withJson = reads;
+    expect(withJson).toBeGreaterThan(oneBinaryEncoding);
+    const json = await Promise.all(["connect json h1", "grpc json"].map((w) => collect(url, w as Wire, "shared:3")));
+    for (const r of json) expect(r.names).toEqual(["vc-0", "vc-0", "vc-0"]);
+    expect(reads).toBe(withJson);
   });
 
   it("does not run ahead of a client that stops reading", async () => {
