@@ -38,6 +38,9 @@ interface Observed {
   ended: Map<string, () => void>;
   endedOnce: Map<string, Promise<void>>;
   pulled: number;
+  /** Holds the "gated" script between its two messages until the test opens it. */
+  gate: Promise<void>;
+  open: () => void;
   /** One message object handed to every stream, as the watch hub hands out live events. */
   shared: WatchVClusterResponse;
 }
@@ -49,6 +52,15 @@ function testService(observed: Observed) {
       const n = Number(arg);
       ctx.responseHeader.set("x-script", script);
       try {
+        if (script === "gated") {
+          // More than a stream's buffer holds but less than one coalesced write: the write that
+          // fills the buffer happens after the loop asked for the next message. Then a pause in
+          // which the client reads it all.
+          yield message(0, "x".repeat(40 * 1024));
+          await observed.gate;
+          yield message(1);
+          return;
+        }
         if (script === "fail-before") {
           throw new ConnectError("refused before any message", Code.FailedPrecondition, { "x-why": "before" }, [
             { desc: ErrorDetailSchema, value: { reason: "NOT_NOW" } },
@@ -80,9 +92,13 @@ afterEach(async () => {
 });
 
 async function start(options: { interceptors?: boolean } = {}) {
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => (open = resolve));
   const observed: Observed = {
     calls: [],
     onCall: [],
+    gate,
+    open,
     ended: new Map(),
     endedOnce: new Map(),
     pulled: 0,
@@ -290,6 +306,40 @@ describe("server-streaming fast path", () => {
     const json = await Promise.all(["connect json h1", "grpc json"].map((w) => collect(url, w as Wire, "shared:3")));
     for (const r of json) expect(r.names).toEqual(["vc-0", "vc-0", "vc-0"]);
     expect(reads).toBe(withJson);
+  });
+
+  it("goes on after its buffer drained while the implementation had nothing to send", async () => {
+    const { url, observed } = await start();
+    // A small flow-control window: the server's write of the big message cannot go out at once,
+    // so its buffer fills, and drains only as this client reads.
+    const session = http2.connect(url, { settings: { initialWindowSize: 1024 } });
+    try {
+      const body = toBinary(WatchVClusterRequestSchema, create(WatchVClusterRequestSchema, { name: "gated" }));
+      const frame = Buffer.alloc(5 + body.length);
+      frame.writeUInt32BE(body.length, 1);
+      frame.set(body, 5);
+      const stream = session.request({ ":method": "POST", ":path": WATCH, "content-type": "application/grpc+proto" });
+      stream.end(frame);
+      let received = Buffer.alloc(0);
+      let firstComplete: (() => void) | undefined;
+      const first = new Promise<void>((resolve) => (firstComplete = resolve));
+      stream.on("data", (chunk: Buffer) => {
+        received = Buffer.concat([received, chunk]);
+        if (received.length >= 5 && received.length >= 5 + received.readUInt32BE(1)) firstComplete?.();
+      });
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+      await first;
+      // The big message is all here, and a whole other call has gone through since: whatever
+      // the server buffered has drained while the implementation waited, before it has a second
+      // message to send.
+      await collect(url, "grpc", "count:1");
+      observed.open();
+      expect((await trailers)["grpc-status"]).toBe("0");
+      const firstLength = 5 + received.readUInt32BE(1);
+      expect(received.length).toBeGreaterThan(firstLength);
+    } finally {
+      session.destroy();
+    }
   });
 
   it("does not run ahead of a client that stops reading", async () => {

@@ -205,7 +205,7 @@ class StreamCall {
     const onClose = () => {
       this.closed = true;
       this.cancel.abort(new ConnectError("the client cancelled the call", Code.Canceled));
-      this.wakeWriter?.();
+      this.wake();
     };
     res.once("close", onClose);
     let error: ConnectError | undefined;
@@ -233,6 +233,7 @@ class StreamCall {
           : new ConnectError("internal error", Code.Internal, undefined, undefined, caught);
     } finally {
       res.off("close", onClose);
+      res.off("drain", this.onDrain);
       // Runs the implementation's cleanup (e.g. a watch leaving the hub) when the stream ends
       // before it does.
       if (this.closed) void output?.return?.().catch(() => undefined);
@@ -338,21 +339,30 @@ class StreamCall {
     this.pending = [];
     this.pendingBytes = 0;
     this.writeHead();
-    // false: the stream's buffer is full; no more is taken from the implementation until it drains.
-    if (!this.res.write(chunk)) this.blocked = true;
+    // false: the stream's buffer is full; no more is taken from the implementation until it
+    // drains. The drain is listened for from here on: it may come before the loop next looks.
+    if (!this.res.write(chunk) && !this.blocked) {
+      this.blocked = true;
+      this.res.once("drain", this.onDrain);
+    }
+  }
+
+  private readonly onDrain = () => {
+    this.blocked = false;
+    this.wake();
+  };
+
+  private wake(): void {
+    const wake = this.wakeWriter;
+    this.wakeWriter = undefined;
+    wake?.();
   }
 
   /** Resolves once the client has read what is buffered (or is gone). */
   private drained(): Promise<void> {
+    if (!this.blocked || this.closed) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => {
-        this.res.off("drain", done);
-        this.wakeWriter = undefined;
-        this.blocked = false;
-        resolve();
-      };
-      this.wakeWriter = done;
-      this.res.once("drain", done);
+      this.wakeWriter = resolve;
     });
   }
 
