@@ -1,3 +1,5 @@
+import * as http2 from "node:http2";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import {
@@ -5,8 +7,10 @@ import {
   ErrorDetailSchema,
   ResponseHeaders,
   type VCluster,
+  VClusterSchema,
   VClusterService,
   WatchEventType,
+  WatchVClusterRequestSchema,
 } from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
 import { clientsFor, testServer, transportFor } from "./support.js";
@@ -169,5 +173,59 @@ describe("watch", () => {
     expect(error?.code).toBe(Code.ResourceExhausted);
     expect((await healthy.next()).value.type).toBe(WatchEventType.UNSPECIFIED);
     await healthy.return?.();
+  });
+
+  it("ends a watch whose client stopped reading once its queue overflows, without buffering the rest", async () => {
+    const limit = 20;
+    const server = await testServer({ watchQueueLimit: limit, heartbeatIntervalMs: 60_000 });
+    const session = http2.connect(server.url);
+    try {
+      const body = toBinary(WatchVClusterRequestSchema, create(WatchVClusterRequestSchema, { namespace: "slow" }));
+      const request = Buffer.alloc(5 + body.length);
+      request.writeUInt32BE(body.length, 1);
+      request.set(body, 5);
+      const stream = session.request({
+        ":method": "POST",
+        ":path": "/vcluster.api.v1.VClusterService/WatchVCluster",
+        "content-type": "application/grpc+proto",
+      });
+      stream.end(request);
+      // The initial bookmark: the watch is registered. Then the client stops reading.
+      let bytes = 0;
+      let registered: (() => void) | undefined;
+      const ready = new Promise<void>((resolve) => (registered = resolve));
+      stream.on("data", (chunk: Buffer) => {
+        if (bytes === 0) {
+          stream.pause();
+          registered?.();
+        }
+        bytes += chunk.length;
+      });
+      await ready;
+      // 200 changes of 16 KiB each, one commit at a time: far more than the HTTP/2 window, the
+      // socket's buffers and the queue limit hold.
+      const changes = 200;
+      for (let i = 0; i < changes; i++) {
+        await server.store.transaction((tx) =>
+          tx.putVCluster(
+            create(VClusterSchema, {
+              id: `slow-${i}`,
+              name: `slow-${i}`,
+              namespace: "slow",
+              annotations: { payload: "x".repeat(16 * 1024) },
+            }),
+          ),
+        );
+      }
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once("trailers", resolve));
+      stream.resume();
+      const end = await trailers;
+      expect(end["grpc-status"]).toBe(String(Code.ResourceExhausted));
+      expect(decodeURIComponent(String(end["grpc-message"]))).toContain(`more than ${limit} events behind`);
+      // What reached the client before the end: what was in flight, not the whole burst.
+      expect(bytes).toBeLessThan((changes / 2) * 16 * 1024);
+    } finally {
+      session.destroy();
+    }
   });
 });

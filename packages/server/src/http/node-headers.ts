@@ -58,3 +58,10 @@ export function nodeRequestHeaders(node: IncomingHttpHeaders): Headers {
   }
   return headers;
 }
+
+/** Headers as Node's header object, for writing a response (set-cookie stays a list). */
+export function webHeadersToNode(headers: Headers): Record<string, string | string[]> {
+  const node: Record<string, string | string[]> = {};
+  for (const [key, value] of headers) node[key] = key === "set-cookie" ? headers.getSetCookie() : value;
+  return node;
+}

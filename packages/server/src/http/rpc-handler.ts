@@ -23,7 +23,8 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { callContext, ShutdownLink } from "./call-context.js";
 import { compatExchange, type Exchange, type ResponseWriter, streamExchange } from "./exchange.js";
 import { reencodeGrpcMessage } from "./grpc-message.js";
-import { nodeRequestHeaders } from "./node-headers.js";
+import { nodeRequestHeaders, webHeadersToNode } from "./node-headers.js";
+import { serverStreamingRoutes, serveServerStreaming } from "./server-streaming.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -143,7 +144,12 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
     }
   }
 
+  // Server-streaming calls have a fast path of their own (see server-streaming.ts).
+  const streaming = serverStreamingRoutes(recorded, routerOptions);
+
   const handler: NodeHandler = (req, res) => {
+    const stream = req.method === "POST" && req.url !== undefined ? streaming.get(req.url) : undefined;
+    if (stream && serveServerStreaming(stream, req, res)) return;
     const route = req.method === "POST" && req.url !== undefined ? unary.get(req.url) : undefined;
     const protocol = route ? fastProtocol(req.headers, req.httpVersionMajor === 2, route) : undefined;
     if (route && protocol) {
@@ -352,12 +358,6 @@ function unwrapEnvelope(bytes: Uint8Array, readMaxBytes: number): Uint8Array {
     throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
   }
   return bytes.subarray(5);
-}
-
-function webHeadersToNode(headers: Headers): Record<string, string | string[]> {
-  const node: Record<string, string | string[]> = {};
-  for (const [key, value] of headers) node[key] = key === "set-cookie" ? headers.getSetCookie() : value;
-  return node;
 }
 
 /**

@@ -144,22 +144,25 @@ export class Watcher {
     this.notify();
   }
 
-  /** Resolves when something happened (event, end) or the signal fires. */
-  waitForChange(signal: AbortSignal): Promise<void> {
-    if (this.pending > 0 || this.ended || signal.aborted) return Promise.resolve();
+  /** Resolves when something happened (an event, the end) or `interrupt` was called. */
+  waitForChange(): Promise<void> {
+    if (this.pending > 0 || this.ended) return Promise.resolve();
+    // An earlier wait that nobody awaits any more (its stream woke for a heartbeat) ends here.
+    this.notify();
     return new Promise((resolve) => {
-      const done = () => {
-        signal.removeEventListener("abort", done);
-        this.wake = undefined;
-        resolve();
-      };
-      this.wake = done;
-      signal.addEventListener("abort", done, { once: true });
+      this.wake = resolve;
     });
   }
 
+  /** Ends the current wait without an event (the stream is being cancelled). */
+  interrupt(): void {
+    this.notify();
+  }
+
   private notify(): void {
-    this.wake?.();
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 }
 

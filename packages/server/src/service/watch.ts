@@ -15,6 +15,7 @@ import { apiError, invalidField } from "../errors.js";
 import { HistoryExpiredError, type StoredEvent, type VClusterFilter } from "../store/index.js";
 import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
+import { binaryCodec } from "./encoded-once.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
 import { encodedObject, resourceVersionExpired } from "./watch-hub.js";
@@ -30,26 +31,41 @@ function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse 
 
 const VCLUSTER_FIELD = WatchVClusterResponseSchema.field.vcluster.number;
 
-/**
- * A live event for a binary stream: its vcluster travels as the bytes the hub encoded once for
- * every stream (an unknown field to protobuf-es, which writes such fields out verbatim), so
- * each stream only adds the event type around them.
- */
-function sharedEvent(type: WatchEventType, stored: StoredEvent): WatchVClusterResponse {
-  const message = create(WatchVClusterResponseSchema, { type });
-  message.$unknown = [
-    {
-      no: VCLUSTER_FIELD,
-      wireType: WireType.LengthDelimited,
-      data: encodedObject(stored, withoutSecrets(stored.vcluster)),
-    },
-  ];
-  return message;
-}
+// Each committed event's messages, made once and handed to every stream that sends them: per
+// event type and codec (binary, JSON). The transport encodes a message object once per codec
+// (see http/server-streaming.ts), so a fan-out of N watchers encodes each event once, not N times.
+const liveMessages = new WeakMap<StoredEvent, (WatchVClusterResponse | undefined)[]>();
 
-/** Whether the stream's codec is protobuf binary (gRPC, gRPC-Web, Connect +proto), not JSON. */
-function binaryCodec(ctx: HandlerContext): boolean {
-  return !/[+/]json\b/i.test(ctx.requestHeader.get("content-type") ?? "");
+/**
+ * The live event message of `type` for `stored`, shared by every stream of the same codec. For
+ * binary streams its vcluster travels as the bytes the hub encoded once (an unknown field to
+ * protobuf-es, which writes such fields out verbatim), so even a stream that encodes each
+ * message itself (connect-node's road, e.g. a compressed stream) does not re-encode the object.
+ */
+function liveEvent(type: WatchEventType, stored: StoredEvent, binary: boolean): WatchVClusterResponse {
+  let messages = liveMessages.get(stored);
+  if (messages === undefined) {
+    messages = [];
+    liveMessages.set(stored, messages);
+  }
+  const slot = type * 2 + (binary ? 1 : 0);
+  let message = messages[slot];
+  if (message === undefined) {
+    if (binary) {
+      message = create(WatchVClusterResponseSchema, { type });
+      message.$unknown = [
+        {
+          no: VCLUSTER_FIELD,
+          wireType: WireType.LengthDelimited,
+          data: encodedObject(stored, withoutSecrets(stored.vcluster)),
+        },
+      ];
+    } else {
+      message = event(type, stored.vcluster);
+    }
+    messages[slot] = message;
+  }
+  return message;
 }
 
 function heartbeat(version: number): WatchVClusterResponse {
@@ -150,34 +166,54 @@ export async function* watchVCluster(
     let lastHeartbeat = deps.clock.now().getTime();
     const interval = deps.limits.heartbeatIntervalMs;
     const expiresAt = principal.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY;
-    for (;;) {
-      if (ctx.signal.aborted) return;
-      if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
-      for (let next = watcher.take(); next !== undefined; next = watcher.take()) {
-        const out = translate(next, matches, sent, req.resourceVersion === "", binary);
-        if (out) yield out;
+    // One listener and one timer per heartbeat period, not one each per wake-up: a stream
+    // woken by every commit of a burst waits on the watcher alone (one promise per wake-up).
+    const stop = new AbortController();
+    const onAbort = () => {
+      stop.abort();
+      watcher.interrupt();
+    };
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    let timerSet = false;
+    let heartbeatDue = false;
+    try {
+      for (;;) {
+        if (ctx.signal.aborted) return;
+        if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
+        for (let next = watcher.take(); next !== undefined; next = watcher.take()) {
+          const out = translate(next, matches, sent, req.resourceVersion === "", binary);
+          if (out) yield out;
+        }
+        if (watcher.ended) {
+          if (watcher.ended.error) throw watcher.ended.error;
+          return;
+        }
+        if (heartbeatDue) {
+          heartbeatDue = false;
+          if (watcher.pending === 0 && deps.clock.now().getTime() < expiresAt) {
+            lastHeartbeat = deps.clock.now().getTime();
+            yield heartbeat(watcher.bookmarkVersion());
+          }
+          continue;
+        }
+        if (!timerSet) {
+          timerSet = true;
+          const now = deps.clock.now().getTime();
+          const wait = Math.min(interval - (now - lastHeartbeat), expiresAt - now);
+          deps.clock.sleep(Math.max(0, wait), stop.signal).then(
+            () => {
+              timerSet = false;
+              heartbeatDue = true;
+              watcher.interrupt();
+            },
+            () => undefined,
+          );
+        }
+        await watcher.waitForChange();
       }
-      if (watcher.ended) {
-        if (watcher.ended.error) throw watcher.ended.error;
-        return;
-      }
-      const tick = new AbortController();
-      const onAbort = () => tick.abort();
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      const now = deps.clock.now().getTime();
-      const wait = Math.min(interval - (now - lastHeartbeat), expiresAt - now);
-      const timer = deps.clock.sleep(Math.max(0, wait), tick.signal).then(
-        () => true,
-        () => false,
-      );
-      const changed = watcher.waitForChange(tick.signal).then(() => false);
-      const due = await Promise.race([timer, changed]);
-      tick.abort();
+    } finally {
       ctx.signal.removeEventListener("abort", onAbort);
-      if (due && watcher.pending === 0 && !watcher.ended && deps.clock.now().getTime() < expiresAt) {
-        lastHeartbeat = deps.clock.now().getTime();
-        yield heartbeat(watcher.bookmarkVersion());
-      }
+      stop.abort();
     }
   } finally {
     watchHub.release(watcher);
@@ -200,7 +236,7 @@ function translate(
   binary: boolean,
 ): WatchVClusterResponse | undefined {
   const id = e.vcluster.id;
-  const out = (type: WatchEventType) => (binary ? sharedEvent(type, e) : event(type, e.vcluster));
+  const out = (type: WatchEventType) => liveEvent(type, e, binary);
   if (matches(e.vcluster)) {
     if (e.type === WatchEventType.DELETED) {
       sent.delete(id);
