@@ -8,6 +8,7 @@ import { REQUEST_ID_HEADER, requestContext, requestIdFrom } from "../observabili
 import { StoreUnavailableError } from "../store/index.js";
 import { onCallError } from "./call-error.js";
 import { checkGetQuery, refineRequestError } from "./request-errors.js";
+import { onStreamEnd } from "./stream-end.js";
 
 const SERVER_FAULTS = new Set([Code.Internal, Code.Unknown, Code.DataLoss]);
 
@@ -67,16 +68,7 @@ export function storeUnavailableInterceptor(): Interceptor {
     try {
       const res = await next(req);
       if (!res.stream) return res;
-      return {
-        ...res,
-        message: (async function* () {
-          try {
-            yield* res.message;
-          } catch (error) {
-            throw translate(error);
-          }
-        })(),
-      };
+      return { ...res, message: onStreamEnd(res.message, () => {}, translate) };
     } catch (error) {
       throw translate(error);
     }
@@ -137,15 +129,10 @@ export function loggingInterceptor(logger: Logger, now: () => number = performan
       }
       return {
         ...res,
-        message: (async function* () {
-          try {
-            yield* res.message;
-            log(undefined);
-          } catch (error) {
-            log(error);
-            throw error;
-          }
-        })(),
+        message: onStreamEnd(res.message, (end) => {
+          if (end.kind === "done") log(undefined);
+          else if (end.kind === "failed") log(end.error);
+        }),
       };
     } catch (error) {
       log(error);
@@ -240,16 +227,7 @@ export class InFlight {
         if (!res.stream) return res;
         streaming = true;
         const done = () => this.release();
-        return {
-          ...res,
-          message: (async function* () {
-            try {
-              yield* res.message;
-            } finally {
-              done();
-            }
-          })(),
-        };
+        return { ...res, message: onStreamEnd(res.message, done) };
       } finally {
         if (!streaming) this.release();
       }

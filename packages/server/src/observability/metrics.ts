@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Phase } from "@open-vcluster/api";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { onStreamEnd } from "../http/stream-end.js";
 import type { Provider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import { codeName } from "./code-name.js";
@@ -156,15 +157,10 @@ export class ServerMetrics {
       }
       return {
         ...res,
-        message: (async function* () {
-          try {
-            yield* res.message;
-          } catch (error) {
-            done(error);
-            throw error;
-          }
-          done(undefined);
-        })(),
+        message: onStreamEnd(res.message, (end) => {
+          if (end.kind === "done") done(undefined);
+          else if (end.kind === "failed") done(end.error);
+        }),
       };
     };
   }

@@ -10,6 +10,7 @@ import {
   type Tracer,
   trace,
 } from "@opentelemetry/api";
+import { onStreamEnd } from "../http/stream-end.js";
 import type { Provider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import { codeName } from "./code-name.js";
@@ -66,15 +67,10 @@ export function tracingInterceptor(tracer: Tracer): Interceptor {
     }
     return {
       ...res,
-      message: (async function* () {
-        try {
-          yield* res.message;
-        } catch (error) {
-          end(error);
-          throw error;
-        }
-        end(undefined);
-      })(),
+      message: onStreamEnd(res.message, (outcome) => {
+        if (outcome.kind === "done") end(undefined);
+        else if (outcome.kind === "failed") end(outcome.error);
+      }),
     };
   };
 }
