@@ -2,11 +2,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { Annotations, Phase, VClusterService, WatchEventType } from "@open-vcluster/api";
+import { Annotations, Phase, VClusterSchema, VClusterService, WatchEventType } from "@open-vcluster/api";
+import pgDriver from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { openStore, type RunningServer } from "../src/index.js";
+import { HistoryExpiredError } from "../src/store/types.js";
 import { PostgresServer } from "./postgres-server.js";
 import { clientsFor, testServer, transportFor } from "./support.js";
 
@@ -303,6 +306,58 @@ describe("replicas on one PostgreSQL database", () => {
       ...Array.from({ length: 5 }, (_, i) => `before-${i}`),
       ...Array.from({ length: 5 }, (_, i) => `after-${i}`),
     ]);
+  }, 120_000);
+});
+
+describe("a replica reading the shared history", () => {
+  // A replica that stalls between reading where the history starts and reading the events
+  // would otherwise take what is left after another replica's trim for the whole story.
+  it("reports a gap when another replica trims the history while it reads, never the events after it as continuous", async () => {
+    const url = freshDatabase();
+    const writer = openStore(url, { historyLimit: 50 });
+    for (let i = 0; i < 5; i++) {
+      const vcluster = create(VClusterSchema, { id: `id-${i}`, name: `vc-${i}`, namespace: "default" });
+      await writer.transaction((tx) => tx.putVCluster(vcluster));
+    }
+    const newest = await writer.currentVersion();
+    await writer.close();
+    // The reader's feed wakes only once, at start; nothing else reads while the test does.
+    const reader = openStore(`${url}?application_name=reader`, { pollIntervalMs: 3_600_000 });
+    const trimmer = new pgDriver.Client({ connectionString: url });
+    const observer = new pgDriver.Client({ connectionString: url });
+    await Promise.all([trimmer.connect(), observer.connect()]);
+    const readerBackends = async (where: string) =>
+      Number(
+        (
+          await observer.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = 'reader' AND ${where}`,
+          )
+        ).rows[0]?.n,
+      );
+    try {
+      await reader.currentVersion();
+      await eventually("the reader's first feed read to finish", async () =>
+        (await readerBackends("state <> 'idle'")) === 0 ? true : undefined,
+      );
+      await trimmer.query("BEGIN");
+      await trimmer.query("LOCK TABLE events IN ACCESS EXCLUSIVE MODE");
+      const read = reader.eventsAfter(1).then(
+        (events) => events.map((e) => e.resourceVersion),
+        (error: unknown) => error,
+      );
+      await eventually("the reader to wait for the events table", async () =>
+        (await readerBackends("wait_event_type = 'Lock'")) === 1 ? true : undefined,
+      );
+      // What another replica's commit does once the history is longer than it keeps.
+      await trimmer.query("DELETE FROM events WHERE resource_version < $1", [newest]);
+      await trimmer.query("UPDATE meta SET oldest_retained_version = $1", [newest - 1]);
+      await trimmer.query("COMMIT");
+      const result = await read;
+      expect(result).toBeInstanceOf(HistoryExpiredError);
+      expect(result).toMatchObject({ requestedVersion: 1, oldestRetainedVersion: newest - 1 });
+    } finally {
+      await Promise.all([trimmer.end(), observer.end(), reader.close()]);
+    }
   }, 120_000);
 });
 

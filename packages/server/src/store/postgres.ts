@@ -359,19 +359,30 @@ export class PostgresStore implements Store {
 
   async #readEvents(db: Db, version: number, limit?: number): Promise<StoredEvent[]> {
     if (limit !== undefined) assertPageLimit(limit);
-    const meta = await db.query<{ oldest: string }>("SELECT oldest_retained_version AS oldest FROM meta");
-    const oldest = Number(meta.rows[0]?.oldest ?? 0);
-    if (version < oldest) throw new HistoryExpiredError(version, oldest);
-    const rows = await db.query<{ resource_version: string; type: number; data: Uint8Array }>(
-      `SELECT resource_version, type, data FROM events WHERE resource_version > $1
-       ORDER BY resource_version LIMIT $2`,
+    // One statement, so one snapshot: read apart, a trim committed between the two reads would
+    // let a process that stalled pass the events after a gap off as continuous.
+    const rows = await db.query<{ oldest: string; resource_version: string | null; type: number; data: Uint8Array }>(
+      `SELECT m.oldest_retained_version AS oldest, e.resource_version, e.type, e.data
+       FROM meta m LEFT JOIN LATERAL (
+         SELECT resource_version, type, data FROM events WHERE resource_version > $1
+         ORDER BY resource_version LIMIT $2
+       ) e ON true
+       WHERE m.id = 1`,
       [version, limit ?? null],
     );
-    return rows.rows.map((row) => ({
-      resourceVersion: Number(row.resource_version),
-      type: row.type as WatchEventType,
-      vcluster: fromBinary(VClusterSchema, row.data),
-    }));
+    const oldest = Number(rows.rows[0]?.oldest ?? 0);
+    if (version < oldest) throw new HistoryExpiredError(version, oldest);
+    return rows.rows.flatMap((row) =>
+      row.resource_version === null
+        ? []
+        : [
+            {
+              resourceVersion: Number(row.resource_version),
+              type: row.type as WatchEventType,
+              vcluster: fromBinary(VClusterSchema, row.data),
+            },
+          ],
+    );
   }
 
   async close(): Promise<void> {
