@@ -18,12 +18,22 @@ export function encodedOnce(vcluster: Readonly<VCluster>): Uint8Array {
 }
 
 /**
- * `message` carrying `vcluster` in field `field` as already-encoded bytes: protobuf-es writes
- * unknown fields out verbatim, so the binary answer is byte for byte the one it would write for
- * the object itself. JSON drops unknown fields: only for calls whose codec is binary.
+ * `message` carrying `vclusters` in field `field` (singular or repeated) as already-encoded
+ * bytes: protobuf-es writes unknown fields out verbatim, after the known ones, and a decoder
+ * reads a field wherever it stands, so the answer decodes to exactly the message that holds the
+ * objects themselves (for a singular field it is byte for byte the same). JSON drops unknown
+ * fields: only for calls whose codec is binary.
  */
-export function withEncodedField<T extends Message>(message: T, field: number, vcluster: Readonly<VCluster>): T {
-  message.$unknown = [{ no: field, wireType: WireType.LengthDelimited, data: encodedOnce(vcluster) }];
+export function withEncodedField<T extends Message>(
+  message: T,
+  field: number,
+  vclusters: readonly Readonly<VCluster>[],
+): T {
+  message.$unknown = vclusters.map((vcluster) => ({
+    no: field,
+    wireType: WireType.LengthDelimited,
+    data: encodedOnce(vcluster),
+  }));
   return message;
 }
 

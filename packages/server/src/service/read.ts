@@ -90,7 +90,9 @@ export async function getVCluster(
     return create(GetVClusterResponseSchema, { vcluster: copy });
   }
   if (binaryCodec(ctx)) {
-    return withEncodedField(create(GetVClusterResponseSchema), GetVClusterResponseSchema.field.vcluster.number, result);
+    return withEncodedField(create(GetVClusterResponseSchema), GetVClusterResponseSchema.field.vcluster.number, [
+      result,
+    ]);
   }
   return create(GetVClusterResponseSchema, { vcluster: result });
 }
@@ -140,7 +142,8 @@ export async function listVClusters(
   // Read in the same transaction as the page, so no commit falls between the two.
   const { page, version } = await deps.store.read(async (tx) => ({
     version: await tx.currentVersion(),
-    page: await tx.listVClusters(
+    // Peeks: a page only sends what it lists, and each row's encoding is shared with other reads.
+    page: await tx.peekVClusters(
       {
         ...(req.namespace ? { namespace: req.namespace } : {}),
         ...(req.phases.length > 0 ? { phases: [...req.phases] } : {}),
@@ -156,9 +159,13 @@ export async function listVClusters(
   }));
   ctx.responseHeader.set(ResponseHeaders.resourceVersion, String(version));
   const last = page.items.at(-1);
-  return create(ListVClustersResponseSchema, {
-    vclusters: page.items.map(withoutSecrets),
+  const vclusters = page.items.map(withoutSecrets);
+  const response = create(ListVClustersResponseSchema, {
     nextPageToken: page.hasMore && last ? encodePageToken(deps.pageTokenKey, query, vclusterCursor(last)) : "",
     totalCount: page.total,
   });
+  if (binaryCodec(ctx))
+    return withEncodedField(response, ListVClustersResponseSchema.field.vclusters.number, vclusters);
+  response.vclusters = vclusters;
+  return response;
 }

@@ -532,6 +532,53 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       return result.items.map((v) => `${v.namespace}/${v.name}`);
     };
 
+    it("peeks pages: the rows a list would give, frozen, the same objects until a write replaces one", async () => {
+      const prod = Object.assign((labels: Record<string, string>) => labels.env === "prod", {
+        requirements: [{ key: "env", operator: "=" as const, values: ["prod"] }],
+      });
+      const anyEnv = (labels: Record<string, string>) => labels.env !== undefined;
+      const filters: VClusterFilter[] = [
+        {},
+        { namespace: "ns2" },
+        { labels: prod },
+        { labels: anyEnv },
+        { phases: [Phase.RUNNING] },
+      ];
+      for (const filter of filters) {
+        for (const order of ["name", "create_time"] as const) {
+          for (const limit of [0, 1, 100]) {
+            const listed = await store.listVClusters(filter, order, undefined, limit);
+            const peeked = await store.peekVClusters(filter, order, undefined, limit);
+            expect(peeked).toEqual(listed);
+            const last = listed.items.at(-1);
+            if (listed.hasMore && last !== undefined) {
+              const cursor = vclusterCursor(last);
+              expect(await store.peekVClusters(filter, order, cursor, 100)).toEqual(
+                await store.listVClusters(filter, order, cursor, 100),
+              );
+            }
+          }
+        }
+      }
+      const first = (await store.peekVClusters({ namespace: "ns1" }, "name", undefined, 100)).items;
+      const again = (await store.peekVClusters({ namespace: "ns1" }, "name", undefined, 100)).items;
+      expect(again[0]).toBe(first[0]);
+      expect(again[1]).toBe(first[1]);
+      expect(() => {
+        (first[0] as VCluster).labels.env = "mutated";
+      }).toThrow(TypeError);
+      const replaced = await store.putVCluster(vcluster({ name: "a", namespace: "ns1", labels: { env: "staging" } }));
+      const after = (await store.peekVClusters({ namespace: "ns1" }, "name", undefined, 100)).items;
+      expect(after[0]).toEqual(replaced);
+      expect(after[1]).toBe(first[1]);
+      // Inside a transaction a peeked page holds its own writes.
+      const inside = await store.transaction(async (tx) => {
+        await tx.putVCluster(vcluster({ name: "a", namespace: "ns1", labels: { env: "inside" } }));
+        return (await tx.peekVClusters({ namespace: "ns1" }, "name", undefined, 100)).items[0]?.labels;
+      });
+      expect(inside).toEqual({ env: "inside" });
+    });
+
     it("filters by every field", async () => {
       expect(await names({})).toEqual(["ns1/a", "ns1/b", "ns2/a", "ns2/c"]);
       expect(await names({ namespace: "ns2" })).toEqual(["ns2/a", "ns2/c"]);

@@ -126,7 +126,12 @@ export class MemoryStore extends SerialStore {
       deleteVCluster: sync((id: string, expected?: number) => this.#deleteVCluster(events, id, expected)),
       listVClusters: sync(
         (filter: VClusterFilter, order: VClusterOrder, after: VClusterCursor | undefined, limit: number) =>
-          this.#listVClusters(filter, order, after, limit),
+          this.#listVClusters(filter, order, after, limit, copyVCluster),
+      ),
+      // Stored objects are frozen: a peek lists them as they are.
+      peekVClusters: sync(
+        (filter: VClusterFilter, order: VClusterOrder, after: VClusterCursor | undefined, limit: number) =>
+          this.#listVClusters(filter, order, after, limit, (stored) => stored),
       ),
       getSnapshot: sync((id: string) => copySnapshot(this.#snapshots.get(id)?.snapshot)),
       getSnapshotByName: sync((namespace: string, name: string) => {
@@ -494,17 +499,18 @@ export class MemoryStore extends SerialStore {
    * counted and the page kept in one pass over them. The exact total comes from the index's
    * size when it is the whole filter, or else from a counting pass.
    */
-  #listVClusters(
+  #listVClusters<T extends Readonly<VCluster>>(
     filter: VClusterFilter,
     order: VClusterOrder,
     after: VClusterCursor | undefined,
     limit: number,
-  ): ListResult<VCluster> {
+    out: (stored: Readonly<VCluster>) => T,
+  ): ListResult<T> {
     assertPageLimit(limit);
     const candidates = this.#candidates(filter);
     const probe = after === undefined ? undefined : ({ key: after } as Entry);
     const walk = (entries: Iterable<Entry>, stop: (entry: Entry) => boolean) => {
-      const items: VCluster[] = [];
+      const items: T[] = [];
       let hasMore = false;
       for (const entry of entries) {
         if (stop(entry)) break;
@@ -513,7 +519,7 @@ export class MemoryStore extends SerialStore {
           hasMore = true;
           break;
         }
-        items.push(clone(VClusterSchema, entry.vcluster));
+        items.push(out(entry.vcluster));
       }
       return { items, hasMore };
     };
@@ -552,7 +558,7 @@ export class MemoryStore extends SerialStore {
     }
     const kept = page.sorted();
     return {
-      items: kept.slice(0, limit).map((m) => clone(VClusterSchema, m.vcluster)),
+      items: kept.slice(0, limit).map((m) => out(m.vcluster)),
       total,
       hasMore: kept.length > limit,
     };
@@ -646,6 +652,10 @@ function historyKey(kind: HistoryKind, vclusterId: string): string {
 
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function copyVCluster(vcluster: Readonly<VCluster>): VCluster {
+  return clone(VClusterSchema, vcluster);
 }
 
 function copySnapshot(snapshot: Snapshot | undefined): Snapshot | undefined {

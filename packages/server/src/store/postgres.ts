@@ -54,6 +54,8 @@ const FEED_BATCH = 1000;
 
 type Db = Pick<pg.ClientBase, "query">;
 type Row = Record<string, unknown>;
+/** A listed row: its id and its encoded object. */
+type EncodedRow = { id: string; data: Uint8Array };
 
 /**
  * A store in PostgreSQL, shared by any number of server replicas.
@@ -315,6 +317,14 @@ export class PostgresStore implements Store {
     limit: number,
   ): Promise<ListResult<VCluster>> {
     return this.read((r) => r.listVClusters(filter, order, after, limit));
+  }
+  peekVClusters(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Readonly<VCluster>>> {
+    return this.read((r) => r.peekVClusters(filter, order, after, limit));
   }
   getSnapshot(id: string): Promise<Snapshot | undefined> {
     return this.#use(() => this.#reader().getSnapshot(id));
@@ -659,12 +669,31 @@ class PostgresTx implements StoreTx {
     return clone(VClusterSchema, final);
   }
 
-  async listVClusters(
+  listVClusters(
     filter: VClusterFilter,
     order: VClusterOrder,
     after: VClusterCursor | undefined,
     limit: number,
   ): Promise<ListResult<VCluster>> {
+    return this.#listVClusters(filter, order, after, limit, (row) => fromBinary(VClusterSchema, row.data));
+  }
+
+  peekVClusters(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Readonly<VCluster>>> {
+    return this.#listVClusters(filter, order, after, limit, (row) => this.decoded.decode(row.id, row.data));
+  }
+
+  async #listVClusters<T extends Readonly<VCluster>>(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+    decode: (row: EncodedRow) => T,
+  ): Promise<ListResult<T>> {
     assertPageLimit(limit);
     await this.#writeCounts();
     const where = vclusterWhere(filter, "");
@@ -697,7 +726,7 @@ class PostgresTx implements StoreTx {
         VCLUSTER_ORDERS[order].orderBy("", "id"),
         limit,
         jsLabels,
-        (data) => fromBinary(VClusterSchema, data),
+        decode,
         count,
       );
     }
@@ -708,12 +737,12 @@ class PostgresTx implements StoreTx {
     addVClusterConditions(page, filter, "v.");
     page.indexedLabels(filter.labels, "v.id", driver);
     if (after !== undefined) page.add(VCLUSTER_ORDERS[order].after("l.", "vcluster_id"), ...cursorKey(order, after));
-    const rows = await this.q<{ data: Uint8Array }[]>(
-      `SELECT v.data FROM vcluster_labels AS l JOIN vclusters AS v ON v.id = l.vcluster_id${page.sql()}
+    const rows = await this.q<EncodedRow[]>(
+      `SELECT v.id, v.data FROM vcluster_labels AS l JOIN vclusters AS v ON v.id = l.vcluster_id${page.sql()}
        ORDER BY ${VCLUSTER_ORDERS[order].orderBy("l.", "vcluster_id")} LIMIT ${limit + 1}`,
       page.params,
     );
-    const items = rows.slice(0, limit).map((row) => fromBinary(VClusterSchema, row.data));
+    const items = rows.slice(0, limit).map(decode);
     const hasMore = rows.length > limit;
     if (after === undefined && !hasMore) return { items, total: items.length, hasMore };
     const [counted] = await this.q<{ count: string }[]>(
@@ -755,15 +784,15 @@ class PostgresTx implements StoreTx {
     orderBy: string,
     limit: number,
     jsLabels: LabelPredicate | undefined,
-    decode: (data: Uint8Array) => T,
+    decode: (row: EncodedRow) => T,
     count?: { sql: string; params: unknown[] },
   ): Promise<ListResult<T>> {
     if (jsLabels === undefined) {
-      const rows = await this.q<{ data: Uint8Array }[]>(
-        `SELECT data FROM ${table}${page.sql()} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
+      const rows = await this.q<EncodedRow[]>(
+        `SELECT id, data FROM ${table}${page.sql()} ORDER BY ${orderBy} LIMIT ${limit + 1}`,
         page.params,
       );
-      const items = rows.slice(0, limit).map((row) => decode(row.data));
+      const items = rows.slice(0, limit).map(decode);
       const hasMore = rows.length > limit;
       let total = items.length;
       if (hasMore || page.size !== where.size) {
@@ -775,15 +804,15 @@ class PostgresTx implements StoreTx {
       }
       return { items, total, hasMore };
     }
-    const all = await this.q<{ labels: Record<string, string>; data: Uint8Array; after: boolean }[]>(
-      `SELECT labels, data, ${page.size === where.size ? "true" : page.condition(where.size)} AS after
+    const all = await this.q<(EncodedRow & { labels: Record<string, string>; after: boolean })[]>(
+      `SELECT id, labels, data, ${page.size === where.size ? "true" : page.condition(where.size)} AS after
        FROM ${table}${where.sql()} ORDER BY ${orderBy}`,
       page.params,
     );
     const matching = all.filter((row) => jsLabels(row.labels));
     const rest = matching.filter((row) => row.after);
     return {
-      items: rest.slice(0, limit).map((row) => decode(row.data)),
+      items: rest.slice(0, limit).map(decode),
       total: matching.length,
       hasMore: rest.length > limit,
     };
@@ -876,8 +905,8 @@ class PostgresTx implements StoreTx {
     const jsLabels = where.labels(filter.labels);
     const page = new Where(where);
     if (after !== undefined) page.add("(create_time_ms, id) < (?, ?)", after.createTimeMs, after.id);
-    return this.#list("snapshots", where, page, "create_time_ms DESC, id DESC", limit, jsLabels, (data) =>
-      fromBinary(SnapshotSchema, data),
+    return this.#list("snapshots", where, page, "create_time_ms DESC, id DESC", limit, jsLabels, (row) =>
+      fromBinary(SnapshotSchema, row.data),
     );
   }
 

@@ -194,7 +194,7 @@ const VCLUSTER_ORDERS: Record<
  */
 function pageColumns(filteredInJs: boolean, keysOnly = false): string {
   if (filteredInJs) return "rowid AS row_id, labels_json";
-  return keysOnly ? "rowid AS row_id" : "labels_json, data";
+  return keysOnly ? "rowid AS row_id" : "id, labels_json, data";
 }
 
 /**
@@ -220,7 +220,7 @@ export function vclusterPageQuery(
       params.push(...ordering.key(after));
     }
     // CROSS JOIN keeps the label pairs as the outer loop, in index order: no sort.
-    let sql = `SELECT v.labels_json, v.data FROM vcluster_labels AS l CROSS JOIN vclusters AS v ON v.seq = l.seq${where(clauses)} ORDER BY ${ordering.orderBy("l.")}`;
+    let sql = `SELECT v.id, v.labels_json, v.data FROM vcluster_labels AS l CROSS JOIN vclusters AS v ON v.seq = l.seq${where(clauses)} ORDER BY ${ordering.orderBy("l.")}`;
     if (limit !== undefined) {
       sql += " LIMIT ?";
       params.push(limit);

@@ -7,7 +7,7 @@ import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import type { LabelRequirement } from "@open-vcluster/core";
 import { timestampToMs } from "./cursors.js";
-import { CommittedVClusters, freezeDeep } from "./frozen.js";
+import { CommittedVClusters, DecodedVClusters, freezeDeep } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
@@ -57,6 +57,8 @@ export class SqliteStore extends SerialStore {
   readonly #statements = new Map<string, StatementSync>();
   // Every write goes through this process, so committed vclusters can be kept for peeks.
   readonly #committed = new CommittedVClusters();
+  // Listed rows, decoded once while their bytes stay the same (a list reads the rows anyway).
+  readonly #decoded = new DecodedVClusters();
   #committedVersion = 0;
   #committedOldest = 0;
 
@@ -150,7 +152,11 @@ export class SqliteStore extends SerialStore {
       listVClusters: (filter, order, after, limit) => {
         // The transaction's own writes count in its lists.
         this.#writeTallies(tallies);
-        return this.#listVClusters(filter, order, after, limit);
+        return this.#listVClusters(filter, order, after, limit, (row) => fromBinary(VClusterSchema, row.data));
+      },
+      peekVClusters: (filter, order, after, limit) => {
+        this.#writeTallies(tallies);
+        return this.#listVClusters(filter, order, after, limit, (row) => this.#decoded.decode(row.id, row.data));
       },
       getSnapshot: (id) => decodeSnapshot(this.#get("SELECT data FROM snapshots WHERE id = ?", id)),
       getSnapshotByName: (namespace, name) =>
@@ -597,19 +603,20 @@ export class SqliteStore extends SerialStore {
     return inNamespace < fewest ? undefined : best;
   }
 
-  #listVClusters(
+  #listVClusters<T extends Readonly<VCluster>>(
     filter: VClusterFilter,
     order: VClusterOrder,
     after: VClusterCursor | undefined,
     limit: number,
-  ): ListResult<VCluster> {
+    decode: (row: EncodedRow) => T,
+  ): ListResult<T> {
     assertPageLimit(limit);
     // Unless part of the filter runs in JS, SQL stops after limit + 1 rows (the extra one tells hasMore).
     const labels = jsVClusterLabels(filter.labels);
     const sqlLimit = labels === undefined ? limit + 1 : undefined;
     const driver = labels === undefined ? this.#driver(filter) : undefined;
     const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit, driver), labels, limit);
-    const items = page.items.map((data) => fromBinary(VClusterSchema, data));
+    const items = page.items.map(decode);
     const total = after === undefined && !page.hasMore ? items.length : this.#count(vclusterCountQuery(filter), labels);
     return { items, total, hasMore: page.hasMore };
   }
@@ -658,7 +665,7 @@ export class SqliteStore extends SerialStore {
     const labels = jsLabels(filter.labels);
     const sqlLimit = labels === undefined ? limit + 1 : undefined;
     const page = this.#page("snapshots", snapshotPageQuery(filter, after, sqlLimit), labels, limit);
-    const items = page.items.map((data) => fromBinary(SnapshotSchema, data));
+    const items = page.items.map((row) => fromBinary(SnapshotSchema, row.data));
     const total = after === undefined && !page.hasMore ? items.length : this.#count(snapshotCountQuery(filter), labels);
     return { items, total, hasMore: page.hasMore };
   }
@@ -672,8 +679,8 @@ export class SqliteStore extends SerialStore {
     query: Query,
     labels: LabelPredicate | undefined,
     limit: number,
-  ): { items: Uint8Array[]; hasMore: boolean } {
-    const items: Uint8Array[] = [];
+  ): { items: EncodedRow[]; hasMore: boolean } {
+    const items: EncodedRow[] = [];
     const rowIds: SQLOutputValue[] = [];
     let hasMore = false;
     for (const row of this.#statement(query.sql).iterate(...query.params)) {
@@ -683,12 +690,12 @@ export class SqliteStore extends SerialStore {
         hasMore = true;
         break;
       }
-      if (row.data !== undefined) items.push(row.data as Uint8Array);
+      if (row.data !== undefined) items.push(row as unknown as EncodedRow);
       else rowIds.push(row.row_id as SQLOutputValue);
     }
     // Label-filtered scans read no objects (see pageColumns): fetch the page's own now.
-    const byRowId = this.#statement(`SELECT data FROM ${table} WHERE rowid = ?`);
-    for (const rowId of rowIds) items.push(byRowId.get(rowId as SQLInputValue)?.data as Uint8Array);
+    const byRowId = this.#statement(`SELECT id, data FROM ${table} WHERE rowid = ?`);
+    for (const rowId of rowIds) items.push(byRowId.get(rowId as SQLInputValue) as unknown as EncodedRow);
     return { items, hasMore };
   }
 
@@ -700,6 +707,12 @@ export class SqliteStore extends SerialStore {
     }
     return count;
   }
+}
+
+/** A row of a page: its id and its encoded object. */
+interface EncodedRow {
+  id: string;
+  data: Uint8Array;
 }
 
 function parseLabels(json: SQLOutputValue | undefined): Record<string, string> {

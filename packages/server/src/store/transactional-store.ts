@@ -332,6 +332,15 @@ export abstract class SerialStore implements Store {
     return this.read((tx) => tx.listVClusters(filter, order, after, limit));
   }
 
+  peekVClusters(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Readonly<VCluster>>> {
+    return this.read((tx) => tx.peekVClusters(filter, order, after, limit));
+  }
+
   getSnapshot(id: string): Promise<Snapshot | undefined> {
     return this.read((tx) => tx.getSnapshot(id));
   }

@@ -146,6 +146,16 @@ export interface StoreReader {
     after: VClusterCursor | undefined,
     limit: number,
   ): Promise<ListResult<VCluster>>;
+  /**
+   * listVClusters without the copies: frozen objects that other callers may be handed too (see
+   * peekVCluster). For reads that only send what they list.
+   */
+  peekVClusters(
+    filter: VClusterFilter,
+    order: VClusterOrder,
+    after: VClusterCursor | undefined,
+    limit: number,
+  ): Promise<ListResult<Readonly<VCluster>>>;
   getSnapshot(id: string): Promise<Snapshot | undefined>;
   getSnapshotByName(namespace: string, name: string): Promise<Snapshot | undefined>;
   getSnapshotContent(id: string): Promise<Uint8Array | undefined>;
