@@ -15,7 +15,7 @@ import { apiError, invalidField } from "../errors.js";
 import { HistoryExpiredError, type StoredEvent, type VClusterFilter } from "../store/index.js";
 import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
-import { binaryCodec } from "./encoded-once.js";
+import { binaryCodec, withEncodedField } from "./encoded-once.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
 import { encodedObject, resourceVersionExpired } from "./watch-hub.js";
@@ -30,6 +30,13 @@ function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse 
 }
 
 const VCLUSTER_FIELD = WatchVClusterResponseSchema.field.vcluster.number;
+
+/** An initial-state event for a listed (frozen) vcluster; binary ones carry its shared encoding. */
+function listedEvent(vcluster: Readonly<VCluster>, binary: boolean): WatchVClusterResponse {
+  if (!binary) return event(WatchEventType.ADDED, vcluster);
+  const message = create(WatchVClusterResponseSchema, { type: WatchEventType.ADDED });
+  return withEncodedField(message, VCLUSTER_FIELD, [withoutSecrets(vcluster)]);
+}
 
 // Each committed event's messages, made once and handed to every stream that sends them: per
 // event type and codec (binary, JSON). The transport encodes a message object once per codec
@@ -124,11 +131,11 @@ export async function* watchVCluster(
       };
       // One transaction: the listing is exactly the state at `version`.
       const version = await store.read(async (tx) => {
-        let after: Parameters<typeof tx.listVClusters>[2];
+        let after: Parameters<typeof tx.peekVClusters>[2];
         for (;;) {
-          const page = await tx.listVClusters(filter, "name", after, 1000);
+          const page = await tx.peekVClusters(filter, "name", after, 1000);
           for (const v of page.items) {
-            initial.push(event(WatchEventType.ADDED, v));
+            initial.push(listedEvent(v, binary));
             sent.add(v.id);
             held.add(v.id);
           }
