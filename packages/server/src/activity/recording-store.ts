@@ -1,14 +1,8 @@
-import { clone, create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { create, equals, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
-import {
-  ResourceUsageSchema,
-  UsageSampleSchema,
-  type VCluster,
-  VClusterEventSchema,
-  VClusterSchema,
-} from "@open-vcluster/api";
+import { ResourceUsageSchema, UsageSampleSchema, type VCluster, VClusterEventSchema } from "@open-vcluster/api";
 import type { Clock } from "../clock.js";
-import type { OperationRecord, Store, StoreTx } from "../store/index.js";
+import { copyVCluster, type OperationRecord, type Store, type StoreTx } from "../store/index.js";
 import { parseQuantity } from "../validation/index.js";
 import { currentRequest, type RequestContext } from "./request-context.js";
 import {
@@ -101,7 +95,7 @@ function trackingTx(tx: StoreTx, changes: Changes): StoreTx {
   // What the transaction reads before writing is the state before it: remembering it spares
   // the write path a second read.
   const seen = (vcluster: VCluster | undefined) => {
-    if (vcluster && !changes.before.has(vcluster.id)) changes.before.set(vcluster.id, clone(VClusterSchema, vcluster));
+    if (vcluster && !changes.before.has(vcluster.id)) changes.before.set(vcluster.id, copyVCluster(vcluster));
     return vcluster;
   };
   return bindAll(tx, {

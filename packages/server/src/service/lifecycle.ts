@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   HelmReleaseInfoSchema,
@@ -11,6 +11,7 @@ import {
   VClusterStatusSchema,
 } from "@open-vcluster/api";
 import type { OperationKind, ProviderResult } from "../provider/index.js";
+import { copyVCluster } from "../store/index.js";
 import {
   bumpGeneration,
   generationOf,
@@ -199,5 +200,5 @@ function ensureStatus(vcluster: VCluster) {
 
 /** A working copy: the store hands out objects that must not be mutated in place. */
 export function editable(vcluster: VCluster): VCluster {
-  return clone(VClusterSchema, vcluster);
+  return copyVCluster(vcluster);
 }

@@ -1,4 +1,4 @@
-import { clone, create } from "@bufbuild/protobuf";
+import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext } from "@connectrpc/connect";
 import {
@@ -14,13 +14,12 @@ import {
   Phase,
   ResponseHeaders,
   type VCluster,
-  VClusterSchema,
 } from "@open-vcluster/api";
 import { visibilityFilter } from "../auth/index.js";
 import { apiError, failedPrecondition } from "../errors.js";
 import { buildKubeconfig } from "../kubeconfig/index.js";
 import { ProviderPreconditionError } from "../provider/index.js";
-import { type VClusterCursor, type VClusterOrder, vclusterCursor } from "../store/index.js";
+import { copyVCluster, type VClusterCursor, type VClusterOrder, vclusterCursor } from "../store/index.js";
 import {
   invalidArgument,
   validateGetVCluster,
@@ -85,7 +84,7 @@ export async function getVCluster(
   const result = withoutSecrets(vcluster);
   // Only a running control plane has credentials to hand out; otherwise the field stays empty.
   if (req.includeKubeconfig && vcluster.status?.phase === Phase.RUNNING) {
-    const copy = clone(VClusterSchema, result);
+    const copy = copyVCluster(result);
     if (copy.status) copy.status.kubeconfig = (await kubeconfigFor(deps, vcluster, "default", 0)).base64;
     return create(GetVClusterResponseSchema, { vcluster: copy });
   }

@@ -1,9 +1,8 @@
-import { clone } from "@bufbuild/protobuf";
 import { Code } from "@connectrpc/connect";
-import { type Snapshot, SnapshotStatus, type VCluster, VClusterSchema } from "@open-vcluster/api";
+import { type Snapshot, SnapshotStatus, type VCluster } from "@open-vcluster/api";
 import { canAccess, type Principal } from "../auth/index.js";
 import { apiError, notFound } from "../errors.js";
-import { freezeDeep, type StoreReader, type StoreTx, VersionConflictError } from "../store/index.js";
+import { copyVCluster, freezeDeep, type StoreReader, type StoreTx, VersionConflictError } from "../store/index.js";
 import { snapshotInfoStatus } from "./lifecycle.js";
 
 // What more than one handler needs lives here, so that handler files never import each other.
@@ -14,7 +13,7 @@ export function withoutSecrets(vcluster: VCluster): VCluster {
   const frozen = Object.isFrozen(vcluster);
   const cached = frozen ? sanitized.get(vcluster) : undefined;
   if (cached) return cached;
-  const copy = clone(VClusterSchema, vcluster);
+  const copy = copyVCluster(vcluster);
   if (copy.status) copy.status.kubeconfig = "";
   // A frozen vcluster (a store peek) gets one frozen copy, so its encoding is shared too.
   if (frozen) sanitized.set(vcluster, freezeDeep(copy));
@@ -33,7 +32,7 @@ export function alreadyExists(namespace: string, name: string) {
 export async function forgetLastSnapshot(tx: StoreTx, vclusterId: string, snapshotId: string): Promise<void> {
   const vcluster = await tx.getVClusterById(vclusterId);
   if (!vcluster?.status?.lastSnapshot || vcluster.status.lastSnapshot.id !== snapshotId) return;
-  const copy = clone(VClusterSchema, vcluster);
+  const copy = copyVCluster(vcluster);
   if (copy.status?.lastSnapshot) copy.status.lastSnapshot.status = snapshotInfoStatus(SnapshotStatus.DELETING);
   await tx.putVCluster(copy);
 }

@@ -321,7 +321,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
     });
 
     it("publishes to subscribers after commit, once per transaction, in order", async () => {
-      const batches: StoredEvent[][] = [];
+      const batches: (readonly StoredEvent[])[] = [];
       store.subscribe((events) => batches.push(events));
       await store.transaction(async (tx) => {
         await tx.putVCluster(vcluster({ name: "a" }));
@@ -340,7 +340,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
     });
 
     it("publishes nothing for a rolled-back transaction", async () => {
-      const batches: StoredEvent[][] = [];
+      const batches: (readonly StoredEvent[])[] = [];
       store.subscribe((events) => batches.push(events));
       await expect(
         store.transaction(async (tx) => {

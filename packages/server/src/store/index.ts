@@ -3,6 +3,7 @@ import { PostgresStore, type PostgresStoreOptions } from "./postgres.js";
 import { SqliteStore } from "./sqlite.js";
 import type { Store, StoreOptions, StoreSpec } from "./types.js";
 
+export { copyVCluster } from "./copy.js";
 export { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
 export { DecodedVClusters, freezeDeep } from "./frozen.js";
 export { MemoryStore } from "./memory.js";

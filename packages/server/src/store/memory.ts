@@ -1,6 +1,7 @@
 import { clone } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
-import { Annotations, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
+import { Annotations, SnapshotSchema, WatchEventType } from "@open-vcluster/api";
+import { copyVCluster } from "./copy.js";
 import { compareSnapshotKeys, compareVClusterKeys, snapshotCursor, timestampToMs, vclusterCursor } from "./cursors.js";
 import { freezeDeep } from "./frozen.js";
 import { assertPageLimit, matchesSnapshotFilter, matchesVClusterFilter } from "./matching.js";
@@ -286,9 +287,7 @@ export class MemoryStore extends SerialStore {
     if (limit !== undefined) assertPageLimit(limit);
     const from = this.#historyStart + Math.floor(version - this.#oldestRetained);
     const to = limit === undefined ? this.#history.length : Math.min(this.#history.length, from + limit);
-    return this.#history
-      .slice(from, to)
-      .map((event) => ({ ...event, vcluster: clone(VClusterSchema, event.vcluster) }));
+    return this.#history.slice(from, to).map((event) => ({ ...event, vcluster: copyVCluster(event.vcluster) }));
   }
 
   #commit(events: readonly StoredEvent[]): void {
@@ -353,7 +352,7 @@ export class MemoryStore extends SerialStore {
 
   #copyOut(id: string): VCluster | undefined {
     const stored = this.#vclusters.get(id);
-    return stored === undefined ? undefined : clone(VClusterSchema, stored);
+    return stored === undefined ? undefined : copyVCluster(stored);
   }
 
   #checkExpected(id: string, expected: number | undefined): VCluster | undefined {
@@ -375,7 +374,7 @@ export class MemoryStore extends SerialStore {
     }
     const existing = this.#checkExpected(vcluster.id, expected);
     const version = this.#nextVersion();
-    const stored = clone(VClusterSchema, vcluster);
+    const stored = copyVCluster(vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
     freezeDeep(stored);
     if (existing !== undefined)
@@ -388,14 +387,14 @@ export class MemoryStore extends SerialStore {
       type: existing === undefined ? WatchEventType.ADDED : WatchEventType.MODIFIED,
       vcluster: stored,
     });
-    return clone(VClusterSchema, stored);
+    return copyVCluster(stored);
   }
 
   #deleteVCluster(events: StoredEvent[], id: string, expected: number | undefined): VCluster | undefined {
     const existing = this.#checkExpected(id, expected);
     if (existing === undefined) return undefined;
     const version = this.#nextVersion();
-    const final = clone(VClusterSchema, existing);
+    const final = copyVCluster(existing);
     final.annotations[Annotations.resourceVersion] = String(version);
     freezeDeep(final);
     this.#set(this.#vclusterIdsByName, nameKey(existing.namespace, existing.name), undefined);
@@ -405,7 +404,7 @@ export class MemoryStore extends SerialStore {
     this.#set(this.#histories, historyKey("event", id), undefined);
     this.#set(this.#histories, historyKey("usage", id), undefined);
     events.push({ resourceVersion: version, type: WatchEventType.DELETED, vcluster: final });
-    return clone(VClusterSchema, final);
+    return copyVCluster(final);
   }
 
   /** Moves vcluster `id` in the listing indexes to `stored` (undefined: out of them), undoably. */
@@ -654,8 +653,8 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-function copyVCluster(vcluster: Readonly<VCluster>): VCluster {
-  return clone(VClusterSchema, vcluster);
+function _copyVCluster(vcluster: Readonly<VCluster>): VCluster {
+  return _copyVCluster(vcluster);
 }
 
 function copySnapshot(snapshot: Snapshot | undefined): Snapshot | undefined {

@@ -1,9 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import type { LabelRequirement } from "@open-vcluster/core";
 import pg from "pg";
+import { copyVCluster } from "./copy.js";
 import { timestampToMs } from "./cursors.js";
 import { DecodedVClusters } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
@@ -214,7 +215,10 @@ export class PostgresStore implements Store {
     return this.#healthy && !this.#closed;
   }
 
-  subscribe(listener: (events: StoredEvent[]) => void, onGap?: (gap: HistoryExpiredError) => void): () => void {
+  subscribe(
+    listener: (events: readonly StoredEvent[]) => void,
+    onGap?: (gap: HistoryExpiredError) => void,
+  ): () => void {
     return this.#subscribers.add(listener, onGap);
   }
 
@@ -600,7 +604,7 @@ class PostgresTx implements StoreTx {
     const previous = found.find((row) => row.id === vcluster.id);
     checkVersion(vcluster.id, previous === undefined ? undefined : Number(previous.resource_version), expectedVersion);
     const version = ++this.#version;
-    const stored = clone(VClusterSchema, vcluster);
+    const stored = copyVCluster(vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
     const data = toBinary(VClusterSchema, stored);
     const createTimeMs = timestampToMs(stored.createTime);
@@ -641,7 +645,7 @@ class PostgresTx implements StoreTx {
     );
     if (previous === undefined) this.#countDelta += 1;
     this.#tallies.move(previous, stored);
-    return clone(VClusterSchema, stored);
+    return copyVCluster(stored);
   }
 
   async deleteVCluster(id: string, expectedVersion?: number): Promise<VCluster | undefined> {
@@ -666,7 +670,7 @@ class PostgresTx implements StoreTx {
     );
     this.#countDelta -= 1;
     this.#tallies.move({ namespace: final.namespace, labels: final.labels }, undefined);
-    return clone(VClusterSchema, final);
+    return copyVCluster(final);
   }
 
   listVClusters(

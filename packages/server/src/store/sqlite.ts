@@ -2,10 +2,11 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SQLInputValue, SQLOutputValue, StatementSync } from "node:sqlite";
 import { DatabaseSync } from "node:sqlite";
-import { clone, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
 import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } from "@open-vcluster/api";
 import type { LabelRequirement } from "@open-vcluster/core";
+import { copyVCluster } from "./copy.js";
 import { timestampToMs } from "./cursors.js";
 import { CommittedVClusters, DecodedVClusters, freezeDeep } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
@@ -455,7 +456,7 @@ export class SqliteStore extends SerialStore {
     const exists = existing !== undefined;
     this.#committed.forget(vcluster.id, vcluster);
     const version = this.#nextVersion();
-    const stored = clone(VClusterSchema, vcluster);
+    const stored = copyVCluster(vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
     const data = toBinary(VClusterSchema, stored);
     const row = this.#get(
@@ -479,7 +480,7 @@ export class SqliteStore extends SerialStore {
     tallies.move(existing, stored);
     if (!exists) this.#run("UPDATE meta SET vcluster_count = vcluster_count + 1 WHERE id = 1");
     this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
-    return clone(VClusterSchema, stored);
+    return copyVCluster(stored);
   }
 
   /**
@@ -578,7 +579,7 @@ export class SqliteStore extends SerialStore {
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
     this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
-    return clone(VClusterSchema, final);
+    return copyVCluster(final);
   }
 
   /**

@@ -1,7 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { clone } from "@bufbuild/protobuf";
 import type { Snapshot, VCluster } from "@open-vcluster/api";
-import { VClusterSchema } from "@open-vcluster/api";
+import { freezeDeep } from "./frozen.js";
 import type {
   HistoryEntry,
   HistoryKind,
@@ -22,7 +21,7 @@ import type {
 } from "./types.js";
 import { DEFAULT_HISTORY_LIMIT, type HistoryExpiredError } from "./types.js";
 
-type Listener = (events: StoredEvent[]) => void;
+type Listener = (events: readonly StoredEvent[]) => void;
 
 /** One open transaction of a SerialStore: its own operations, its own events. */
 export interface SerialTransaction {
@@ -54,7 +53,11 @@ interface Group {
   settle(error?: unknown): void;
 }
 
-/** Delivers committed events to subscribers, each its own copies, errors kept from the committer. */
+/**
+ * Delivers committed events to subscribers, errors kept from the committer. The events are
+ * frozen and shared by every subscriber: none can change what another one gets (a write throws),
+ * and a commit costs no copy per subscriber (each waiting CreateVCluster is one).
+ */
 export class Subscribers {
   // Wrapper objects, so that one function subscribed twice is two independent subscriptions.
   readonly #listeners = new Set<{ listener: Listener; onGap: ((gap: HistoryExpiredError) => void) | undefined }>();
@@ -74,11 +77,12 @@ export class Subscribers {
 
   publish(events: readonly StoredEvent[]): void {
     if (events.length === 0) return;
+    const shared = Object.freeze(events.map((event) => freezeDeep(event)));
     for (const entry of [...this.#listeners]) {
       // A listener may unsubscribe another one while we are dispatching.
       if (!this.#listeners.has(entry)) continue;
       try {
-        entry.listener(events.map(copyEvent));
+        entry.listener(shared);
       } catch (error) {
         this.#onError(error);
       }
@@ -405,10 +409,6 @@ function settle<T>(read: () => T): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-export function copyEvent(event: StoredEvent): StoredEvent {
-  return { resourceVersion: event.resourceVersion, type: event.type, vcluster: clone(VClusterSchema, event.vcluster) };
 }
 
 export function reportListenerError(error: unknown): void {

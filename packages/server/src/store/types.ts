@@ -276,8 +276,11 @@ export interface Store extends StoreReader {
    * no longer holds what it missed (this process stalled while other replicas wrote). It then
    * calls `onGap` with what was lost and goes on from the oldest retained version; whoever
    * must see every event has to start over (watches end as if resumed from an expired version).
+   *
+   * The events are frozen and shared by every listener: a listener that keeps or hands on a
+   * vcluster it means to change copies it first.
    */
-  subscribe(listener: (events: StoredEvent[]) => void, onGap?: (gap: HistoryExpiredError) => void): () => void;
+  subscribe(listener: (events: readonly StoredEvent[]) => void, onGap?: (gap: HistoryExpiredError) => void): () => void;
   /** Whether the store can serve now (a networked database may be unreachable). */
   healthy(): boolean;
   close(): Promise<void>;
