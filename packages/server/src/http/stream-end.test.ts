@@ -55,4 +55,54 @@ describe("onStreamEnd", () => {
     for await (const _ of outer) order.push("message");
     expect(order).toEqual(["message", "inner done", "outer done"]);
   });
+
+  it("nests failures: each layer maps what the layer inside passed on and hears of its own result", async () => {
+    const heard: string[] = [];
+    const inner = onStreamEnd(
+      messages(1, new Error("raw")),
+      (end) => heard.push(`inner ${end.kind} ${end.kind === "failed" ? String(end.error) : ""}`),
+      (error) => new Error(`inner(${(error as Error).message})`),
+    );
+    const outer = onStreamEnd(
+      inner,
+      (end) => heard.push(`outer ${end.kind} ${end.kind === "failed" ? String(end.error) : ""}`),
+      (error) => new Error(`outer(${(error as Error).message})`),
+    );
+    let caught: unknown;
+    try {
+      for await (const _ of outer) heard.push("message");
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as Error).message).toBe("outer(inner(raw))");
+    expect(heard).toEqual(["message", "inner failed Error: inner(raw)", "outer failed Error: outer(inner(raw))"]);
+  });
+
+  it("nests stops: every layer hears once, after the messages underneath stopped", async () => {
+    const heard: string[] = [];
+    async function* endless() {
+      try {
+        for (let i = 0; ; i++) yield i;
+      } finally {
+        heard.push("finally");
+      }
+    }
+    const inner = onStreamEnd(endless(), (end) => heard.push(`inner ${end.kind}`));
+    const outer = onStreamEnd(inner, (end) => heard.push(`outer ${end.kind}`));
+    for await (const m of outer) if (m === 1) break;
+    expect(heard).toEqual(["finally", "inner stopped", "outer stopped"]);
+  });
+
+  it("nests through a layer of another kind", async () => {
+    const heard: string[] = [];
+    const inner = onStreamEnd(messages(2), (end) => heard.push(`inner ${end.kind}`));
+    async function* doubled(source: AsyncIterable<number>) {
+      for await (const m of source) yield m * 2;
+    }
+    const outer = onStreamEnd(doubled(inner), (end) => heard.push(`outer ${end.kind}`));
+    const seen: number[] = [];
+    for await (const m of outer) seen.push(m);
+    expect(seen).toEqual([0, 2]);
+    expect(heard).toEqual(["inner done", "outer done"]);
+  });
 });

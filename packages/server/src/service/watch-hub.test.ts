@@ -22,7 +22,7 @@ describe("Watcher.bookmarkVersion", () => {
   it("never runs ahead of a queued event", () => {
     const { hub, commit } = hubWithManualCommits();
     const watcher = hub.register("alice");
-    watcher.begin(3000, (e) => e.vcluster.id === "a");
+    watcher.begin(3000, (e) => (e.vcluster.id === "a" ? e : undefined));
     expect(watcher.bookmarkVersion()).toBe(3000);
     // Committed while the initial state is still being sent: queued, not yet delivered.
     commit(3001);

@@ -42,18 +42,23 @@ const STARTING_BUFFER_LIMIT = 100_000;
 /**
  * One open watch stream as the hub sees it: a bounded queue fed by store commits. It is
  * registered before the stream reads its starting point (a listing or a replay) and buffers
- * every event until `begin` says where that point was, so no commit can fall in between.
+ * every event until `begin` says where that point was, so no commit can fall in between. From
+ * then on each event is translated as it arrives into what the stream sends (`T`), so the
+ * queue holds only what will be sent.
  */
-export class Watcher {
-  // Events not yet taken: queue[head] onwards (taking by index keeps a long burst linear).
-  private queue: StoredEvent[] = [];
+export class Watcher<T = unknown> {
+  // What is not yet taken: queue[head] onwards, each with its event's version (taking by
+  // index keeps a long burst linear).
+  private queue: T[] = [];
+  private versions: number[] = [];
   private head = 0;
+  // Events committed before `begin`, not yet translated.
+  private buffered: StoredEvent[] | undefined = [];
   /** Highest version the hub has offered this watcher (matching or not). */
   seenVersion = 0;
   ended: { error?: ConnectError } | undefined;
   private wake: (() => void) | undefined;
-  private starting = true;
-  private relevant: (event: StoredEvent) => boolean = () => true;
+  private translate: (event: StoredEvent) => T | undefined = () => undefined;
 
   constructor(
     readonly subject: string,
@@ -62,33 +67,34 @@ export class Watcher {
 
   /**
    * The stream's starting point is `version` (its listing's version, or the version it
-   * resumes from followed by `replay`): events up to it are dropped, later ones pass
-   * `relevant` in version order.
+   * resumes from followed by `replay`): events up to it are dropped, later ones are
+   * translated in version order; those that translate to nothing are not queued.
    */
-  begin(version: number, relevant: (event: StoredEvent) => boolean, replay: readonly StoredEvent[] = []): void {
-    const buffered = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    this.relevant = relevant;
+  begin(version: number, translate: (event: StoredEvent) => T | undefined, replay: readonly StoredEvent[] = []): void {
+    const buffered = this.buffered ?? [];
+    this.buffered = undefined;
+    this.translate = translate;
     this.seenVersion = version;
-    this.starting = false;
     if (this.ended) return;
-    for (const event of [...replay, ...buffered]) this.offer(event);
+    for (const event of replay) this.offer(event);
+    for (const event of buffered) this.offer(event);
   }
 
   offer(event: StoredEvent): void {
     if (this.ended) return;
-    if (this.starting) {
-      this.queue.push(event);
-      if (this.pending > STARTING_BUFFER_LIMIT) this.fallBehind(STARTING_BUFFER_LIMIT);
+    if (this.buffered !== undefined) {
+      this.buffered.push(event);
+      if (this.buffered.length > STARTING_BUFFER_LIMIT) this.fallBehind(STARTING_BUFFER_LIMIT);
       return;
     }
     if (event.resourceVersion <= this.seenVersion) return;
     this.seenVersion = event.resourceVersion;
     // Events the stream would drop anyway must not count against the queue limit: otherwise a
     // burst of unrelated changes cuts off a filtered watcher that is keeping up.
-    if (!this.relevant(event)) return;
-    this.queue.push(event);
+    const out = this.translate(event);
+    if (out === undefined) return;
+    this.queue.push(out);
+    this.versions.push(event.resourceVersion);
     if (this.pending > this.limit) {
       this.fallBehind(this.limit);
       return;
@@ -103,31 +109,34 @@ export class Watcher {
    * state was streaming).
    */
   bookmarkVersion(): number {
-    const next = this.queue[this.head];
-    return next === undefined ? this.seenVersion : next.resourceVersion - 1;
+    const next = this.versions[this.head];
+    return next === undefined ? this.seenVersion : next - 1;
   }
 
-  /** How many events wait to be taken. */
+  /** How many translated events wait to be taken. */
   get pending(): number {
     return this.queue.length - this.head;
   }
 
-  /** The oldest event not yet taken, removing it. */
-  take(): StoredEvent | undefined {
-    const event = this.queue[this.head];
-    if (event === undefined) return undefined;
+  /** The oldest translated event not yet taken, removing it. */
+  take(): T | undefined {
+    if (this.head >= this.queue.length) return undefined;
+    const out = this.queue[this.head] as T;
     this.head += 1;
     // Drops the taken prefix once it is most of the array: amortised O(1) per event.
     if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);
+      this.versions = this.versions.slice(this.head);
       this.head = 0;
     }
-    return event;
+    return out;
   }
 
   // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.
   private fallBehind(limit: number): void {
     this.queue = [];
+    this.versions = [];
+    this.buffered = undefined;
     this.head = 0;
     this.end(
       apiError(
@@ -172,7 +181,7 @@ export class Watcher {
  * is offered to every watcher.
  */
 export class WatchHub {
-  private readonly watchers = new Set<Watcher>();
+  private readonly watchers = new Set<Watcher<unknown>>();
   private readonly unsubscribe: () => void;
   private closed = false;
 
@@ -201,7 +210,7 @@ export class WatchHub {
   }
 
   /** A new watcher, buffering until its stream calls `begin`. */
-  register(subject: string): Watcher {
+  register<T>(subject: string): Watcher<T> {
     if (this.closed) throw apiError(Code.Unavailable, "UNAVAILABLE", "server is shutting down", { retryDelayMs: 1000 });
     let count = 0;
     for (const w of this.watchers) if (w.subject === subject) count += 1;
@@ -213,12 +222,12 @@ export class WatchHub {
         { metadata: { limit: String(this.options.maxPerSubject) }, retryDelayMs: 5000 },
       );
     }
-    const watcher = new Watcher(subject, this.options.queueLimit);
+    const watcher = new Watcher<T>(subject, this.options.queueLimit);
     this.watchers.add(watcher);
     return watcher;
   }
 
-  release(watcher: Watcher): void {
+  release(watcher: Watcher<unknown>): void {
     this.watchers.delete(watcher);
   }
 

@@ -107,19 +107,12 @@ export async function* watchVCluster(
   const { store, watchHub } = deps;
   const binary = binaryCodec(ctx);
   const initial: WatchVClusterResponse[] = [];
-  const sent = new Set<string>();
-  // Mirrors `translate` at enqueue time (same order), so only events that produce output are
-  // queued: those of matching objects and of objects the client holds.
+  // The ids the client holds once it has taken everything queued (events are translated in
+  // version order as they arrive), so only events that produce output are queued.
   const held = new Set<string>();
-  const relevant = (e: StoredEvent) => {
-    const id = e.vcluster.id;
-    if (!matches(e.vcluster)) return held.delete(id);
-    if (e.type === WatchEventType.DELETED) held.delete(id);
-    else held.add(id);
-    return true;
-  };
+  const translate = (e: StoredEvent) => translateEvent(e, matches, held, req.resourceVersion === "", binary);
   // Registered before the starting point is read: every later commit reaches the watcher.
-  const watcher = watchHub.register(principal.subject);
+  const watcher = watchHub.register<WatchVClusterResponse>(principal.subject);
   try {
     if (req.resourceVersion === "") {
       const visibleTo = visibilityFilter(principal);
@@ -136,7 +129,6 @@ export async function* watchVCluster(
           const page = await tx.peekVClusters(filter, "name", after, 1000);
           for (const v of page.items) {
             initial.push(listedEvent(v, binary));
-            sent.add(v.id);
             held.add(v.id);
           }
           const last = page.items.at(-1);
@@ -145,7 +137,7 @@ export async function* watchVCluster(
         }
         return tx.currentVersion();
       });
-      watcher.begin(version, relevant);
+      watcher.begin(version, translate);
     } else {
       const startVersion = parseVersion(req.resourceVersion);
       const newest = await store.currentVersion();
@@ -160,7 +152,7 @@ export async function* watchVCluster(
           throw resourceVersionExpired(startVersion, error.oldestRetainedVersion);
         throw error;
       }
-      watcher.begin(startVersion, relevant, replay);
+      watcher.begin(startVersion, translate, replay);
     }
     if (req.resourceVersion === "") {
       for (const e of initial) yield e;
@@ -187,10 +179,7 @@ export async function* watchVCluster(
       for (;;) {
         if (ctx.signal.aborted) return;
         if (deps.clock.now().getTime() >= expiresAt) throw credentialsExpired();
-        for (let next = watcher.take(); next !== undefined; next = watcher.take()) {
-          const out = translate(next, matches, sent, req.resourceVersion === "", binary);
-          if (out) yield out;
-        }
+        for (let next = watcher.take(); next !== undefined; next = watcher.take()) yield next;
         if (watcher.ended) {
           if (watcher.ended.error) throw watcher.ended.error;
           return;
@@ -235,28 +224,24 @@ function credentialsExpired(): Error {
  * `knowsClientState` is true after an initial listing (we know exactly what the client holds),
  * false on a replay (the client's cache is unknown, so event types pass through unchanged).
  */
-function translate(
+function translateEvent(
   e: StoredEvent,
   matches: (v: VCluster) => boolean,
-  sent: Set<string>,
+  held: Set<string>,
   knowsClientState: boolean,
   binary: boolean,
 ): WatchVClusterResponse | undefined {
   const id = e.vcluster.id;
-  const out = (type: WatchEventType) => liveEvent(type, e, binary);
   if (matches(e.vcluster)) {
     if (e.type === WatchEventType.DELETED) {
-      sent.delete(id);
-      return out(WatchEventType.DELETED);
+      held.delete(id);
+      return liveEvent(WatchEventType.DELETED, e, binary);
     }
     const type =
-      knowsClientState && e.type === WatchEventType.MODIFIED && !sent.has(id) ? WatchEventType.ADDED : e.type;
-    sent.add(id);
-    return out(type);
+      knowsClientState && e.type === WatchEventType.MODIFIED && !held.has(id) ? WatchEventType.ADDED : e.type;
+    held.add(id);
+    return liveEvent(type, e, binary);
   }
-  if (sent.has(id)) {
-    sent.delete(id);
-    return out(WatchEventType.DELETED);
-  }
+  if (held.delete(id)) return liveEvent(WatchEventType.DELETED, e, binary);
   return undefined;
 }
