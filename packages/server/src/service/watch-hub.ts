@@ -36,6 +36,25 @@ export function encodedObject(event: StoredEvent, object: StoredEvent["vcluster"
   return encoded;
 }
 
+// Streams with new events wake together once the turn that committed them is over: a burst of
+// commits in one turn wakes each stream once, and it then sends them all in one go (one write),
+// rather than once per commit.
+let toWake: Watcher[] | undefined;
+
+function wakeSoon(watcher: Watcher): void {
+  if (toWake === undefined) {
+    toWake = [];
+    setImmediate(wakeAll);
+  }
+  toWake.push(watcher);
+}
+
+function wakeAll(): void {
+  const watchers = toWake ?? [];
+  toWake = undefined;
+  for (const watcher of watchers) watcher.notify();
+}
+
 /** Events a watcher may buffer while it reads its starting point. */
 const STARTING_BUFFER_LIMIT = 100_000;
 
@@ -58,6 +77,7 @@ export class Watcher<T = unknown> {
   seenVersion = 0;
   ended: { error?: ConnectError } | undefined;
   private wake: (() => void) | undefined;
+  private wakeScheduled = false;
   private translate: (event: StoredEvent) => T | undefined = () => undefined;
 
   constructor(
@@ -99,7 +119,10 @@ export class Watcher<T = unknown> {
       this.fallBehind(this.limit);
       return;
     }
-    this.notify();
+    if (this.wake !== undefined && !this.wakeScheduled) {
+      this.wakeScheduled = true;
+      wakeSoon(this);
+    }
   }
 
   /**
@@ -168,7 +191,9 @@ export class Watcher<T = unknown> {
     this.notify();
   }
 
-  private notify(): void {
+  /** Wakes the stream if it waits (see wakeSoon). */
+  notify(): void {
+    this.wakeScheduled = false;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
