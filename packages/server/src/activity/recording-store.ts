@@ -33,7 +33,7 @@ type Operation = OperationRecord["operation"];
 /** What a transaction did, gathered as it runs and written down before it commits. */
 class Changes {
   readonly byId = new Map<string, VClusterChange>();
-  readonly before = new Map<string, VCluster | undefined>();
+  readonly before = new Map<string, Readonly<VCluster> | undefined>();
   readonly deleted = new Set<string>();
 }
 
@@ -73,7 +73,8 @@ export function recordingStore(store: Store, options: RecordingOptions): Store {
 
 function trackingTx(tx: StoreTx, changes: Changes): StoreTx {
   const beforeOf = async (id: string) => {
-    if (!changes.before.has(id)) changes.before.set(id, await tx.getVClusterById(id));
+    // Only read, never changed: the stored object itself, not a copy.
+    if (!changes.before.has(id)) changes.before.set(id, await tx.peekVClusterById(id));
     return changes.before.get(id);
   };
   const touch = async (id: string, after?: VCluster) => {

@@ -42,6 +42,8 @@ function listedEvent(vcluster: Readonly<VCluster>, binary: boolean): WatchVClust
 // event type and codec (binary, JSON). The transport encodes a message object once per codec
 // (see http/server-streaming.ts), so a fan-out of N watchers encodes each event once, not N times.
 const liveMessages = new WeakMap<StoredEvent, (WatchVClusterResponse | undefined)[]>();
+let lastEvent: StoredEvent | undefined;
+let lastMessages: (WatchVClusterResponse | undefined)[] | undefined;
 
 /**
  * The live event message of `type` for `stored`, shared by every stream of the same codec. For
@@ -50,11 +52,14 @@ const liveMessages = new WeakMap<StoredEvent, (WatchVClusterResponse | undefined
  * message itself (connect-node's road, e.g. a compressed stream) does not re-encode the object.
  */
 function liveEvent(type: WatchEventType, stored: StoredEvent, binary: boolean): WatchVClusterResponse {
-  let messages = liveMessages.get(stored);
+  // Every watcher translates a commit's event in turn: the last one's messages are at hand.
+  let messages = stored === lastEvent ? lastMessages : liveMessages.get(stored);
   if (messages === undefined) {
     messages = [];
     liveMessages.set(stored, messages);
   }
+  lastEvent = stored;
+  lastMessages = messages;
   const slot = type * 2 + (binary ? 1 : 0);
   let message = messages[slot];
   if (message === undefined) {
