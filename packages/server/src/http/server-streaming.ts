@@ -168,6 +168,21 @@ export function serveServerStreaming(route: ServerStreamingRoute, req: NodeReque
   return true;
 }
 
+// The streams of one fan-out flush the same frames in the same turn, one after another: the
+// previous stream's join is the next one's too, so what a burst sends to N streams is copied
+// into one buffer once, not N times (writes never change the buffer they are given).
+let lastJoin: { frames: readonly Uint8Array[]; chunk: Uint8Array } | undefined;
+
+function joinedOnce(frames: readonly Uint8Array[]): Uint8Array {
+  const last = lastJoin;
+  if (last !== undefined && last.frames.length === frames.length && last.frames.every((f, i) => f === frames[i])) {
+    return last.chunk;
+  }
+  const chunk = Buffer.concat(frames);
+  lastJoin = { frames, chunk };
+  return chunk;
+}
+
 class StreamCall {
   private readonly context: HandlerContext & { abort(reason?: unknown): void };
   private readonly cancel = new AbortController();
@@ -336,7 +351,7 @@ class StreamCall {
   private flush(): void {
     this.flushQueued = false;
     if (this.pending.length === 0 || this.closed || this.res.destroyed) return;
-    const chunk = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Buffer.concat(this.pending);
+    const chunk = this.pending.length === 1 ? (this.pending[0] as Uint8Array) : joinedOnce(this.pending);
     this.pending = [];
     this.pendingBytes = 0;
     this.writeHead();
