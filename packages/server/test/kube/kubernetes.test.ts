@@ -241,7 +241,11 @@ describe("kubernetes provider on a real API server (local test chart shaped like
   });
 
   it("refuses snapshots the chart cannot take with FAILED_PRECONDITION, changing nothing", async () => {
-    const before = (await c.vc.getVCluster({ name: "alpha", namespace: "team-a" })).vcluster;
+    // The observer's first pass records where usage comes from (a write of its own): once it
+    // has, the version compared below moves only if a refusal changed something.
+    const before = await waitFor("alpha", "team-a", (v) =>
+      (v.status?.conditions ?? []).some((condition) => condition.type === "UsageFromMetrics"),
+    );
     const refused = await expectError(() => c.vc.snapshotVCluster({ name: "alpha", namespace: "team-a" }));
     expect(refused.error.code).toBe(Code.FailedPrecondition);
     expect(refused.error.rawMessage).toMatch(
