@@ -277,6 +277,7 @@ async function watchSection(): Promise<void> {
         "all delivered ms",
         "events/s",
         "server CPU µs/event",
+        "watchers' CPU µs/event",
         "heap KiB/watcher",
       ],
       [...bursts, single].map((r) => [
@@ -289,6 +290,7 @@ async function watchSection(): Promise<void> {
         ms(r.drainMs),
         r.eventsPerSecond.toFixed(0),
         r.cpuPerEvent.toFixed(1),
+        r.watcherCpuPerEvent.toFixed(1),
         (r.heapPerWatcher / 1024).toFixed(1),
       ]),
     ),

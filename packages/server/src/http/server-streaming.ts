@@ -29,6 +29,7 @@ import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { createTrailerSerialization, trailerFlag } from "@connectrpc/connect/protocol-grpc-web";
 import { reencodeGrpcMessage } from "./grpc-message.js";
 import { nodeRequestHeaders, webHeadersToNode } from "./node-headers.js";
+import { readyMessagesOf } from "./ready-messages.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -70,6 +71,8 @@ export interface ServerStreamingRoute {
 const MAX_BYTES = 0xffffffff;
 /** Frames waiting for one stream are written together once they reach this size. */
 const FLUSH_BYTES = 64 * 1024;
+/** How many waiting messages are taken at a time (see ReadyMessages). */
+const READY_BATCH = 64;
 const grpcWebTrailer = createTrailerSerialization();
 
 /** A server-streaming route for every such method of the recorded services. */
@@ -231,6 +234,7 @@ class StreamCall {
       if (route.requestGate) await route.requestGate(context);
       const response = await this.invoke();
       output = response.message[Symbol.asyncIterator]();
+      const takeReady = readyMessagesOf(output);
       for (;;) {
         if (this.closed) break;
         const next = await output.next();
@@ -238,6 +242,12 @@ class StreamCall {
         // An implementation may yield plain objects; connect makes them messages (create
         // returns a message of the schema unchanged).
         this.queue(this.frame(create(route.method.output, next.value as never)));
+        // What else is waiting already joins the same write, without a turn per message.
+        while (takeReady !== undefined && this.pendingBytes < FLUSH_BYTES) {
+          const ready = takeReady(READY_BATCH);
+          if (ready.length === 0) break;
+          for (const message of ready) this.queue(this.frame(create(route.method.output, message as never)));
+        }
         if (this.pendingBytes >= FLUSH_BYTES) this.flush();
         if (this.blocked) await this.drained();
       }

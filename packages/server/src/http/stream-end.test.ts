@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { readyMessagesOf, withReadyMessages } from "./ready-messages.js";
 import { onStreamEnd, type StreamEnd } from "./stream-end.js";
 
 async function* messages(count: number, failWith?: Error) {
@@ -104,5 +105,27 @@ describe("onStreamEnd", () => {
     for await (const m of outer) seen.push(m);
     expect(seen).toEqual([0, 2]);
     expect(heard).toEqual(["inner done", "outer done"]);
+  });
+
+  it("passes takeReady through, so a transport that knows it still takes waiting messages in one go", async () => {
+    const waiting = [1, 2, 3];
+    const ends: StreamEnd[] = [];
+    const stream = onStreamEnd(
+      onStreamEnd(
+        withReadyMessages(messages(1), (max) => waiting.splice(0, max)),
+        (end) => ends.push(end),
+      ),
+      (end) => ends.push(end),
+    );
+    const iterator = stream[Symbol.asyncIterator]();
+    const takeReady = readyMessagesOf(iterator);
+    expect((await iterator.next()).value).toBe(0);
+    expect(takeReady?.(2)).toEqual([1, 2]);
+    expect(takeReady?.(2)).toEqual([3]);
+    expect(takeReady?.(2)).toEqual([]);
+    expect(ends).toEqual([]);
+    expect((await iterator.next()).done).toBe(true);
+    expect(ends).toEqual([{ kind: "done" }, { kind: "done" }]);
+    expect(readyMessagesOf(onStreamEnd(messages(1), () => {})[Symbol.asyncIterator]())).toBeUndefined();
   });
 });

@@ -1,3 +1,5 @@
+import { readyMessagesOf } from "./ready-messages.js";
+
 /** How a stream of messages ended, as an interceptor sees it. */
 export type StreamEnd =
   /** Every message was taken. */
@@ -38,6 +40,7 @@ class EndObserved<T> implements AsyncIterable<T> {
 
   [Symbol.asyncIterator](): AsyncIterator<T> {
     const inner = this.source[Symbol.asyncIterator]();
+    const takeReady = readyMessagesOf(inner);
     const hooks = this.hooks;
     let ended = false;
     const end = (how: StreamEnd) => {
@@ -63,6 +66,8 @@ class EndObserved<T> implements AsyncIterable<T> {
           if (result.done) end({ kind: "done" });
           return result;
         }, fail),
+      // Taking what is ready ends nothing: it passes straight through.
+      ...(takeReady ? { takeReady } : {}),
       // As a generator's finally would: after the messages underneath have stopped.
       return: async (value?: unknown) => {
         let result: IteratorResult<T>;

@@ -39,3 +39,18 @@ describe("Watcher.bookmarkVersion", () => {
     expect(watcher.bookmarkVersion()).toBe(3004);
   });
 });
+
+describe("Watcher.takeSome", () => {
+  it("hands over what waits, oldest first, as take would one by one", () => {
+    const { hub, commit } = hubWithManualCommits();
+    const watcher = hub.register<number>("alice");
+    watcher.begin(0, (e) => (e.vcluster.id === "a" ? e.resourceVersion : undefined));
+    for (let v = 1; v <= 5; v++) commit(v, v === 3 ? "unrelated" : "a");
+    expect(watcher.take()).toBe(1);
+    expect(watcher.takeSome(2)).toEqual([2, 4]);
+    expect(watcher.bookmarkVersion()).toBe(4);
+    expect(watcher.takeSome(10)).toEqual([5]);
+    expect(watcher.takeSome(10)).toEqual([]);
+    expect(watcher.pending).toBe(0);
+  });
+});

@@ -141,18 +141,32 @@ export class Watcher<T = unknown> {
     return this.queue.length - this.head;
   }
 
+  /** Up to `max` of the oldest translated events not yet taken, removing them. */
+  takeSome(max: number): T[] {
+    const end = Math.min(this.queue.length, this.head + max);
+    if (end <= this.head) return [];
+    const taken = this.queue.slice(this.head, end);
+    this.head = end;
+    this.compact();
+    return taken;
+  }
+
   /** The oldest translated event not yet taken, removing it. */
   take(): T | undefined {
     if (this.head >= this.queue.length) return undefined;
     const out = this.queue[this.head] as T;
     this.head += 1;
-    // Drops the taken prefix once it is most of the array: amortised O(1) per event.
+    this.compact();
+    return out;
+  }
+
+  // Drops the taken prefix once it is most of the array: amortised O(1) per event.
+  private compact(): void {
     if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
       this.queue = this.queue.slice(this.head);
       this.versions = this.versions.slice(this.head);
       this.head = 0;
     }
-    return out;
   }
 
   // A watcher that cannot keep up is cut off instead of slowing commits or other watchers.

@@ -12,13 +12,14 @@ import {
 } from "@open-vcluster/api";
 import { canAccess, visibilityFilter } from "../auth/index.js";
 import { apiError, invalidField } from "../errors.js";
+import { withReadyMessages } from "../http/ready-messages.js";
 import { HistoryExpiredError, type StoredEvent, type VClusterFilter } from "../store/index.js";
 import { invalidArgument, validateWatchVCluster } from "../validation/index.js";
 import { principalOf, type ServiceDeps } from "./deps.js";
 import { binaryCodec, withEncodedField } from "./encoded-once.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
-import { encodedObject, resourceVersionExpired } from "./watch-hub.js";
+import { encodedObject, resourceVersionExpired, type Watcher } from "./watch-hub.js";
 
 function parseVersion(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
@@ -93,11 +94,28 @@ function heartbeat(version: number): WatchVClusterResponse {
  * the events after it, so nothing can fall between them (no gap, no duplicate).
  * An object that stops matching the filters (labels changed) is sent once as DELETED so that
  * caches drop it.
+ *
+ * Once live, the queued events can also be taken without a turn each (see ReadyMessages).
  */
-export async function* watchVCluster(
+export function watchVCluster(
   deps: ServiceDeps,
   req: WatchVClusterRequest,
   ctx: HandlerContext,
+): AsyncIterable<WatchVClusterResponse> {
+  const live: Live = {};
+  return withReadyMessages(watchMessages(deps, req, ctx, live), (max) => live.watcher?.takeSome(max) ?? []);
+}
+
+/** The watcher whose queue holds the stream's next messages, once the stream is live. */
+interface Live {
+  watcher?: Watcher<WatchVClusterResponse>;
+}
+
+async function* watchMessages(
+  deps: ServiceDeps,
+  req: WatchVClusterRequest,
+  ctx: HandlerContext,
+  live: Live,
 ): AsyncGenerator<WatchVClusterResponse> {
   const violations = validateWatchVCluster(req);
   if (violations.length > 0) throw invalidArgument(violations);
@@ -180,6 +198,7 @@ export async function* watchVCluster(
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     let timerSet = false;
     let heartbeatDue = false;
+    live.watcher = watcher;
     try {
       for (;;) {
         if (ctx.signal.aborted) return;
@@ -213,6 +232,7 @@ export async function* watchVCluster(
         await watcher.waitForChange();
       }
     } finally {
+      live.watcher = undefined;
       ctx.signal.removeEventListener("abort", onAbort);
       stop.abort();
     }
