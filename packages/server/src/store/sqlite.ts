@@ -8,7 +8,7 @@ import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } fr
 import type { LabelRequirement } from "@open-vcluster/core";
 import { copyVCluster } from "./copy.js";
 import { timestampToMs } from "./cursors.js";
-import { CommittedVClusters, DecodedVClusters, freezeDeep } from "./frozen.js";
+import { CommittedVClusters, DecodedVClusters } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
@@ -143,8 +143,8 @@ export class SqliteStore extends SerialStore {
   #txOf(events: StoredEvent[], tallies: Tallies): SyncTx {
     return {
       getVCluster: (namespace, name) =>
-        decodeVCluster(this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
-      getVClusterById: (id) => decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id)),
+        this.#copyOf(this.#get("SELECT id, data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
+      getVClusterById: (id) => this.#copyOf(this.#get("SELECT id, data FROM vclusters WHERE id = ?", id)),
       // Inside a transaction: what it sees, its own writes included, never cached.
       peekVCluster: (namespace, name) => this.#selectFrozen({ namespace, name }),
       peekVClusterById: (id) => this.#selectFrozen({ id }),
@@ -263,10 +263,12 @@ export class SqliteStore extends SerialStore {
           }));
       },
       appendHistory: (kind, vclusterId, entry, options) => {
-        const last = Number(
-          this.#get("SELECT max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?", vclusterId, kind)
-            ?.last ?? 0,
+        const bounds = this.#get(
+          "SELECT min(sequence) AS first, max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?",
+          vclusterId,
+          kind,
         );
+        const last = Number(bounds?.last ?? 0);
         if (options.replaceLast) {
           this.#run("DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence = ?", vclusterId, kind, last);
         }
@@ -279,12 +281,16 @@ export class SqliteStore extends SerialStore {
           entry.timeMs,
           entry.data,
         );
-        this.#run(
-          "DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence <= ?",
-          vclusterId,
-          kind,
-          sequence - options.keep,
-        );
+        // Only when something falls out of the kept window: a young history is not trimmed.
+        const oldestKept = sequence - options.keep + 1;
+        if (bounds?.first !== null && bounds?.first !== undefined && Number(bounds.first) < oldestKept) {
+          this.#run(
+            "DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence < ?",
+            vclusterId,
+            kind,
+            oldestKept,
+          );
+        }
         return sequence;
       },
     };
@@ -338,9 +344,20 @@ export class SqliteStore extends SerialStore {
   #selectFrozen(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
     const row =
       "id" in key
-        ? this.#get("SELECT data FROM vclusters WHERE id = ?", key.id)
-        : this.#get("SELECT data FROM vclusters WHERE namespace = ? AND name = ?", key.namespace, key.name);
-    return row === undefined ? undefined : freezeDeep(fromBinary(VClusterSchema, row.data as Uint8Array));
+        ? this.#get("SELECT id, data FROM vclusters WHERE id = ?", key.id)
+        : this.#get("SELECT id, data FROM vclusters WHERE namespace = ? AND name = ?", key.namespace, key.name);
+    return this.#frozenOf(row);
+  }
+
+  // A row's vcluster, decoded once while its bytes stay the same (see DecodedVClusters): frozen
+  // for what only reads it, copied for whoever may change it.
+  #frozenOf(row: Row | undefined): Readonly<VCluster> | undefined {
+    return row === undefined ? undefined : this.#decoded.decode(String(row.id), row.data as Uint8Array);
+  }
+
+  #copyOf(row: Row | undefined): VCluster | undefined {
+    const frozen = this.#frozenOf(row);
+    return frozen === undefined ? undefined : copyVCluster(frozen);
   }
 
   protected committedVersion(): number {
@@ -432,8 +449,8 @@ export class SqliteStore extends SerialStore {
   }
 
   /** The stored vcluster, after checking it is at the expected version (0 = absent). */
-  #checkExpected(id: string, expected: number | undefined): VCluster | undefined {
-    const existing = decodeVCluster(this.#get("SELECT data FROM vclusters WHERE id = ?", id));
+  #checkExpected(id: string, expected: number | undefined): Readonly<VCluster> | undefined {
+    const existing = this.#frozenOf(this.#get("SELECT id, data FROM vclusters WHERE id = ?", id));
     if (expected === undefined) return existing;
     const actual = existing === undefined ? 0 : Number(existing.annotations[Annotations.resourceVersion] ?? 0);
     if (actual !== expected) {
@@ -567,8 +584,9 @@ export class SqliteStore extends SerialStore {
     id: string,
     expected: number | undefined,
   ): VCluster | undefined {
-    const final = this.#checkExpected(id, expected);
-    if (final === undefined) return undefined;
+    const existing = this.#checkExpected(id, expected);
+    if (existing === undefined) return undefined;
+    const final = copyVCluster(existing);
     this.#committed.forget(id);
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
@@ -718,10 +736,6 @@ interface EncodedRow {
 
 function parseLabels(json: SQLOutputValue | undefined): Record<string, string> {
   return JSON.parse(String(json)) as Record<string, string>;
-}
-
-function decodeVCluster(row: Row | undefined): VCluster | undefined {
-  return row === undefined ? undefined : fromBinary(VClusterSchema, row.data as Uint8Array);
 }
 
 function decodeSnapshot(row: Row | undefined): Snapshot | undefined {
