@@ -228,4 +228,63 @@ describe("watch", () => {
       session.destroy();
     }
   });
+
+  it("gives watches of the same filters that started at different times each the events their own client needs", async () => {
+    const server = await testServer();
+    const c = clientsFor(transportFor(server, "grpc"));
+    const relabel = async (name: string, tier: string) => {
+      await c.vc.updateVCluster({ name, labels: { tier }, updateMask: { paths: ["labels"] } });
+      await server.api.idle();
+    };
+    await c.vc.createVCluster({ name: "a", labels: { tier: "gold" } });
+    await c.vc.createVCluster({ name: "b", labels: { tier: "silver" } });
+    await server.api.idle();
+    const abort = new AbortController();
+    const watch = (request: { labelSelector: string; resourceVersion?: string }) => {
+      const seen: string[] = [];
+      let listedVersion = "";
+      let onChange = () => {};
+      const done = (async () => {
+        try {
+          for await (const ev of c.vc.watchVCluster(request, { signal: abort.signal })) {
+            if (ev.type === WatchEventType.UNSPECIFIED) {
+              listedVersion ||= ev.vcluster?.annotations[Annotations.resourceVersion] ?? "";
+              seen.push("bookmark");
+            } else seen.push(`${WatchEventType[ev.type]} ${ev.vcluster?.name}`);
+            onChange();
+          }
+        } catch (error) {
+          if (!abort.signal.aborted) throw error;
+        }
+      })();
+      const until = (predicate: (seen: string[]) => boolean) =>
+        new Promise<void>((resolve) => {
+          onChange = () => predicate(seen) && resolve();
+          onChange();
+        });
+      return { seen, until, done, version: () => listedVersion };
+    };
+    const early = watch({ labelSelector: "tier=gold" });
+    await early.until((seen) => seen.includes("bookmark"));
+    await relabel("b", "gold");
+    await early.until((seen) => seen.includes("ADDED b"));
+    const late = watch({ labelSelector: "tier=gold" });
+    await late.until((seen) => seen.includes("bookmark"));
+    const replay = watch({ labelSelector: "tier=gold", resourceVersion: early.version() });
+    await relabel("a", "silver");
+    await relabel("a", "gold");
+    await c.vc.deleteVCluster({ name: "b", force: true });
+    await server.api.idle();
+    const last = (seen: string[]) => seen.includes("DELETED b");
+    await Promise.all([early.until(last), late.until(last), replay.until(last)]);
+    abort.abort();
+    await Promise.all([early.done, late.done, replay.done]);
+    const live = (seen: string[]) => seen.filter((e) => e !== "bookmark" && !e.startsWith("MODIFIED"));
+    expect(live(early.seen)).toEqual(["ADDED a", "ADDED b", "DELETED a", "ADDED a", "DELETED b"]);
+    expect(live(late.seen)).toEqual(["ADDED a", "ADDED b", "DELETED a", "ADDED a", "DELETED b"]);
+    // A replay does not know what its client holds: types pass through, and an object it has not
+    // sent does not go out as DELETED when it leaves.
+    expect(live(replay.seen)).toEqual(["DELETED b"]);
+    expect(replay.seen).toEqual(expect.arrayContaining(["MODIFIED b", "MODIFIED a"]));
+  });
 });

@@ -230,8 +230,10 @@ export class WatchHub {
   ) {
     this.unsubscribe = store.subscribe(
       (events) => {
-        for (const watcher of this.watchers) {
-          for (const event of events) watcher.offer(event);
+        // Event by event, every watcher in turn: watchers that share their translation (see
+        // SharedHeld) are offered each event one after another.
+        for (const event of events) {
+          for (const watcher of this.watchers) watcher.offer(event);
         }
       },
       (gap) => this.lost(gap),

@@ -19,7 +19,8 @@ import { principalOf, type ServiceDeps } from "./deps.js";
 import { binaryCodec, withEncodedField } from "./encoded-once.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
-import { encodedObject, resourceVersionExpired, type Watcher } from "./watch-hub.js";
+import { outgoingType, type SharedHeld, SharedHeldSets } from "./shared-held.js";
+import { encodedObject, resourceVersionExpired, type Watcher, type WatchHub } from "./watch-hub.js";
 
 function parseVersion(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
@@ -31,6 +32,17 @@ function event(type: WatchEventType, vcluster: VCluster): WatchVClusterResponse 
 }
 
 const VCLUSTER_FIELD = WatchVClusterResponseSchema.field.vcluster.number;
+
+const sharedHeld = new WeakMap<WatchHub, SharedHeldSets>();
+
+function sharedHeldOf(hub: WatchHub): SharedHeldSets {
+  let sets = sharedHeld.get(hub);
+  if (sets === undefined) {
+    sets = new SharedHeldSets();
+    sharedHeld.set(hub, sets);
+  }
+  return sets;
+}
 
 /** An initial-state event for a listed (frozen) vcluster; binary ones carry its shared encoding. */
 function listedEvent(vcluster: Readonly<VCluster>, binary: boolean): WatchVClusterResponse {
@@ -130,10 +142,23 @@ async function* watchMessages(
   const { store, watchHub } = deps;
   const binary = binaryCodec(ctx);
   const initial: WatchVClusterResponse[] = [];
+  const listed = req.resourceVersion === "";
   // The ids the client holds once it has taken everything queued (events are translated in
-  // version order as they arrive), so only events that produce output are queued.
+  // version order as they arrive), so only events that produce output are queued. A listed
+  // watch shares them with the others of the same filters once it has caught up (SharedHeld).
   const held = new Set<string>();
-  const translate = (e: StoredEvent) => translateEvent(e, matches, held, req.resourceVersion === "", binary);
+  let shared: SharedHeld | undefined;
+  const translate = (e: StoredEvent) => {
+    const type = shared ? shared.outgoingType(e, matches) : outgoingType(e, matches, held, listed);
+    return type === undefined ? undefined : liveEvent(type, e, binary);
+  };
+  const sharing = sharedHeldOf(watchHub);
+  const filters = JSON.stringify([
+    req.namespace,
+    req.name,
+    req.labelSelector,
+    principal.admin || [principal.subject, [...principal.projects].sort()],
+  ]);
   // Registered before the starting point is read: every later commit reaches the watcher.
   const watcher = watchHub.register<WatchVClusterResponse>(principal.subject);
   try {
@@ -161,6 +186,7 @@ async function* watchMessages(
         return tx.currentVersion();
       });
       watcher.begin(version, translate);
+      shared = sharing.join(filters, held, watcher.seenVersion);
     } else {
       const startVersion = parseVersion(req.resourceVersion);
       const newest = await store.currentVersion();
@@ -237,36 +263,11 @@ async function* watchMessages(
       stop.abort();
     }
   } finally {
+    if (shared) sharing.leave(filters, shared);
     watchHub.release(watcher);
   }
 }
 
 function credentialsExpired(): Error {
   return apiError(Code.Unauthenticated, "UNAUTHENTICATED", "credentials expired; reconnect with a fresh token");
-}
-
-/**
- * `knowsClientState` is true after an initial listing (we know exactly what the client holds),
- * false on a replay (the client's cache is unknown, so event types pass through unchanged).
- */
-function translateEvent(
-  e: StoredEvent,
-  matches: (v: VCluster) => boolean,
-  held: Set<string>,
-  knowsClientState: boolean,
-  binary: boolean,
-): WatchVClusterResponse | undefined {
-  const id = e.vcluster.id;
-  if (matches(e.vcluster)) {
-    if (e.type === WatchEventType.DELETED) {
-      held.delete(id);
-      return liveEvent(WatchEventType.DELETED, e, binary);
-    }
-    const type =
-      knowsClientState && e.type === WatchEventType.MODIFIED && !held.has(id) ? WatchEventType.ADDED : e.type;
-    held.add(id);
-    return liveEvent(type, e, binary);
-  }
-  if (held.delete(id)) return liveEvent(WatchEventType.DELETED, e, binary);
-  return undefined;
 }
