@@ -166,6 +166,8 @@ function watch(): void {
   }
 
   function onEvent(event: Decoded, at: number): void {
+    // The initial state (before the stream's first bookmark) is not a delivery of a change.
+    if (!registered) return;
     latencies.push(at - event.sent);
     firstSent = Math.min(firstSent, event.sent);
     lastReceived = Math.max(lastReceived, at);

@@ -99,13 +99,15 @@ async function commit(server: RunningServer, vcluster: VCluster): Promise<number
  * `watchers` gRPC watch streams (in a child process) on an empty namespace of a server in this
  * process. A burst commits `changes` writes straight to the store, yielding to the event loop
  * every 10 commits as a busy RPC server would; `sequential` instead commits one change at a
- * time and waits until every watcher has it (the one-change latency, repeated).
+ * time and waits until every watcher has it (the one-change latency, repeated). With `listed`,
+ * the namespace holds that many vclusters before the watchers start, and each lists them first.
  */
 export async function benchFanout(
   store: StoreKind,
   watchers: number,
   changes: number,
   mode: "burst" | "sequential" = "burst",
+  listed = 0,
 ): Promise<FanoutResult> {
   const dir = tempDir();
   const server = await startServer({
@@ -117,6 +119,7 @@ export async function benchFanout(
     // A burst is delivered in full, not cut off: the bench measures delivery, not the limit.
     watchQueueLimit: changes + 10,
   });
+  for (const vcluster of changesToCommit(listed)) await commit(server, vcluster);
   collectGarbage();
   const before = process.memoryUsage().heapUsed;
   const clients = new Watchers(server.url, watchers);

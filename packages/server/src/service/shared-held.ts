@@ -61,12 +61,14 @@ export class SharedHeldSets {
 
   /**
    * A set for a watch whose own `held` is exact at `version`: the one its filters share when that
-   * one is at the same version (its members saw the same events), else a new one from `held`.
+   * one is at the same version (its members saw the same events), else a new one made of `held`.
+   * Joining one that exists empties `held`, which the watch no longer needs.
    */
   join(key: string, held: Set<string>, version: number): SharedHeld {
     const existing = this.#byKey.get(key);
     if (existing !== undefined && existing.members > 0 && existing.version === version) {
       existing.members += 1;
+      held.clear();
       return existing;
     }
     const created = new SharedHeld(held, version);

@@ -46,10 +46,27 @@ function sharedHeldOf(hub: WatchHub): SharedHeldSets {
 
 /** An initial-state event for a listed (frozen) vcluster; binary ones carry its shared encoding. */
 function listedEvent(vcluster: Readonly<VCluster>, binary: boolean): WatchVClusterResponse {
-  if (!binary) return event(WatchEventType.ADDED, vcluster);
-  const message = create(WatchVClusterResponseSchema, { type: WatchEventType.ADDED });
-  return withEncodedField(message, VCLUSTER_FIELD, [withoutSecrets(vcluster)]);
+  // One message per listed object and codec, shared by every stream that lists it (the
+  // transport then encodes its frame once for all of them).
+  let messages = listedMessages.get(vcluster);
+  if (messages === undefined) {
+    messages = [];
+    listedMessages.set(vcluster, messages);
+  }
+  const slot = binary ? 1 : 0;
+  let message = messages[slot];
+  if (message === undefined) {
+    if (binary) {
+      message = create(WatchVClusterResponseSchema, { type: WatchEventType.ADDED });
+      withEncodedField(message, VCLUSTER_FIELD, [withoutSecrets(vcluster)]);
+    } else message = event(WatchEventType.ADDED, vcluster);
+    // Only a frozen object stays as it is; anything else is not shared.
+    if (Object.isFrozen(vcluster)) messages[slot] = message;
+  }
+  return message;
 }
+
+const listedMessages = new WeakMap<Readonly<VCluster>, (WatchVClusterResponse | undefined)[]>();
 
 // Each committed event's messages, made once and handed to every stream that sends them: per
 // event type and codec (binary, JSON). The transport encodes a message object once per codec
@@ -205,6 +222,8 @@ async function* watchMessages(
     }
     if (req.resourceVersion === "") {
       for (const e of initial) yield e;
+      // Sent: the stream does not keep its initial state for as long as it is open.
+      initial.length = 0;
       // Ends the initial state at once with a bookmark (as Kubernetes' initial-events-end):
       // from here on the client can resume by version instead of starting over from "". Changes
       // committed while the initial state streamed are still queued: the bookmark stays below them.
