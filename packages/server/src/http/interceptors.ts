@@ -27,6 +27,16 @@ interface RpcLogEntry {
  * error, or INTERNAL / UNKNOWN / DATA_LOSS) is logged at error level with its cause; a refused
  * request at info with its code, reason and message; both are bounded by the error limits.
  */
+/** What every request log line says of its call. */
+function rpcEntry(url: string, durationMs: number, principal: string, header: Headers): RpcLogEntry {
+  return {
+    procedure: procedureOf(url),
+    durationMs: Math.round(durationMs * 10) / 10,
+    principal,
+    requestId: header.get(REQUEST_ID_HEADER) ?? undefined,
+  };
+}
+
 function logOutcome(logger: Logger, entry: RpcLogEntry, error: unknown): void {
   if (error === undefined) {
     logger.info({ ...entry, code: codeName(0) }, "rpc");
@@ -112,12 +122,7 @@ export function loggingInterceptor(logger: Logger, now: () => number = performan
       if (error instanceof ConnectError) refineRequestError(error, req.method.input);
       logOutcome(
         logger,
-        {
-          procedure: procedureOf(req.url),
-          durationMs: Math.round((now() - started) * 10) / 10,
-          principal: req.contextValues.get(principalKey).subject,
-          requestId: req.header.get(REQUEST_ID_HEADER) ?? undefined,
-        },
+        rpcEntry(req.url, now() - started, req.contextValues.get(principalKey).subject, req.header),
         error,
       );
     };
@@ -158,12 +163,7 @@ export function watchRequestErrors(
     if (ctx.values.get(loggedByInterceptor)) return;
     logOutcome(
       logger,
-      {
-        procedure: procedureOf(ctx.url),
-        durationMs: Math.round((now() - started) * 10) / 10,
-        principal: ctx.values.get(principalKey).subject,
-        requestId: ctx.requestHeader.get(REQUEST_ID_HEADER) ?? undefined,
-      },
+      rpcEntry(ctx.url, now() - started, ctx.values.get(principalKey).subject, ctx.requestHeader),
       reason,
     );
   });
