@@ -1,7 +1,4 @@
-import { toBinary } from "@bufbuild/protobuf";
-import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { VClusterSchema } from "@open-vcluster/api";
 import { apiError } from "../errors.js";
 import type { HistoryExpiredError, Store, StoredEvent } from "../store/index.js";
 
@@ -16,24 +13,6 @@ export function resourceVersionExpired(requested: number, oldest: number): Conne
     `resource_version ${requested} is older than the retained history; list again and watch from the list's version`,
     { field: "resource_version", metadata: { oldest_retained_version: String(oldest) } },
   );
-}
-
-// Each committed event's object, encoded once (length-prefixed, as a message field holds it)
-// and shared by every stream that sends it; it lives as long as the event does.
-const encodedObjects = new WeakMap<StoredEvent, Uint8Array>();
-
-/**
- * The event's vcluster in protobuf binary, as the bytes of a length-delimited field: encoded
- * on first use, then shared by every binary stream (a fan-out of N watchers encodes it once,
- * not N times). `object` is what the stream sends of it (e.g. without secrets).
- */
-export function encodedObject(event: StoredEvent, object: StoredEvent["vcluster"]): Uint8Array {
-  let encoded = encodedObjects.get(event);
-  if (encoded === undefined) {
-    encoded = new BinaryWriter().bytes(toBinary(VClusterSchema, object)).finish();
-    encodedObjects.set(event, encoded);
-  }
-  return encoded;
 }
 
 // Streams with new events wake together once the turn that committed them is over: a burst of

@@ -1,5 +1,4 @@
 import { create } from "@bufbuild/protobuf";
-import { WireType } from "@bufbuild/protobuf/wire";
 import { Code, type HandlerContext } from "@connectrpc/connect";
 import {
   Annotations,
@@ -20,7 +19,7 @@ import { binaryCodec, withEncodedField } from "./encoded-once.js";
 import { compileSelector } from "./selector.js";
 import { withoutSecrets } from "./shared.js";
 import { outgoingType, type SharedHeld, SharedHeldSets } from "./shared-held.js";
-import { encodedObject, resourceVersionExpired, type Watcher, type WatchHub } from "./watch-hub.js";
+import { resourceVersionExpired, type Watcher, type WatchHub } from "./watch-hub.js";
 
 function parseVersion(text: string): number {
   if (!/^\d{1,15}$/.test(text)) throw invalidField("resource_version", "must be a decimal resource version");
@@ -44,68 +43,38 @@ function sharedHeldOf(hub: WatchHub): SharedHeldSets {
   return sets;
 }
 
-/** An initial-state event for a listed (frozen) vcluster; binary ones carry its shared encoding. */
-function listedEvent(vcluster: Readonly<VCluster>, binary: boolean): WatchVClusterResponse {
-  // One message per listed object and codec, shared by every stream that lists it (the
-  // transport then encodes its frame once for all of them).
-  let messages = listedMessages.get(vcluster);
-  if (messages === undefined) {
-    messages = [];
-    listedMessages.set(vcluster, messages);
-  }
-  const slot = binary ? 1 : 0;
-  let message = messages[slot];
-  if (message === undefined) {
-    if (binary) {
-      message = create(WatchVClusterResponseSchema, { type: WatchEventType.ADDED });
-      withEncodedField(message, VCLUSTER_FIELD, [withoutSecrets(vcluster)]);
-    } else message = event(WatchEventType.ADDED, vcluster);
-    // Only a frozen object stays as it is; anything else is not shared.
-    if (Object.isFrozen(vcluster)) messages[slot] = message;
-  }
-  return message;
-}
-
-const listedMessages = new WeakMap<Readonly<VCluster>, (WatchVClusterResponse | undefined)[]>();
-
-// Each committed event's messages, made once and handed to every stream that sends them: per
-// event type and codec (binary, JSON). The transport encodes a message object once per codec
-// (see http/server-streaming.ts), so a fan-out of N watchers encodes each event once, not N times.
-const liveMessages = new WeakMap<StoredEvent, (WatchVClusterResponse | undefined)[]>();
-let lastEvent: StoredEvent | undefined;
-let lastMessages: (WatchVClusterResponse | undefined)[] | undefined;
+// The messages of one vcluster, per event type and codec (binary, JSON), made once and handed to
+// every stream that sends them: a listing's rows and a commit's event alike. The transport encodes
+// a message object once per codec (see http/server-streaming.ts), so N streams sending an object
+// encode it once, not N times. Only frozen objects (store peeks, published events) are kept.
+const messagesOf = new WeakMap<Readonly<VCluster>, (WatchVClusterResponse | undefined)[]>();
+// Every watcher translates a commit's event in turn: the last object's messages are at hand.
+let lastObject: Readonly<VCluster> | undefined;
+let lastMessages: (WatchVClusterResponse | undefined)[] = [];
 
 /**
- * The live event message of `type` for `stored`, shared by every stream of the same codec. For
- * binary streams its vcluster travels as the bytes the hub encoded once (an unknown field to
- * protobuf-es, which writes such fields out verbatim), so even a stream that encodes each
- * message itself (connect-node's road, e.g. a compressed stream) does not re-encode the object.
+ * The event message of `type` for `vcluster`. For binary streams its vcluster travels as the
+ * bytes encoded once per frozen object (`encodedOnce`: an unknown field to protobuf-es, which
+ * writes such fields out verbatim), so even a stream that encodes each message itself
+ * (connect-node's road, e.g. a compressed stream) does not re-encode the object.
  */
-function liveEvent(type: WatchEventType, stored: StoredEvent, binary: boolean): WatchVClusterResponse {
-  // Every watcher translates a commit's event in turn: the last one's messages are at hand.
-  let messages = stored === lastEvent ? lastMessages : liveMessages.get(stored);
-  if (messages === undefined) {
-    messages = [];
-    liveMessages.set(stored, messages);
-  }
-  lastEvent = stored;
-  lastMessages = messages;
-  const slot = type * 2 + (binary ? 1 : 0);
-  let message = messages[slot];
-  if (message === undefined) {
-    if (binary) {
-      message = create(WatchVClusterResponseSchema, { type });
-      message.$unknown = [
-        {
-          no: VCLUSTER_FIELD,
-          wireType: WireType.LengthDelimited,
-          data: encodedObject(stored, withoutSecrets(stored.vcluster)),
-        },
-      ];
-    } else {
-      message = event(type, stored.vcluster);
+function eventMessage(type: WatchEventType, vcluster: Readonly<VCluster>, binary: boolean): WatchVClusterResponse {
+  if (vcluster !== lastObject) {
+    let messages = messagesOf.get(vcluster);
+    if (messages === undefined) {
+      messages = [];
+      if (Object.isFrozen(vcluster)) messagesOf.set(vcluster, messages);
     }
-    messages[slot] = message;
+    lastObject = vcluster;
+    lastMessages = messages;
+  }
+  const slot = type * 2 + (binary ? 1 : 0);
+  let message = lastMessages[slot];
+  if (message === undefined) {
+    message = binary
+      ? withEncodedField(create(WatchVClusterResponseSchema, { type }), VCLUSTER_FIELD, [withoutSecrets(vcluster)])
+      : event(type, vcluster);
+    lastMessages[slot] = message;
   }
   return message;
 }
@@ -167,7 +136,7 @@ async function* watchMessages(
   let shared: SharedHeld | undefined;
   const translate = (e: StoredEvent) => {
     const type = shared ? shared.outgoingType(e, matches) : outgoingType(e, matches, held, listed);
-    return type === undefined ? undefined : liveEvent(type, e, binary);
+    return type === undefined ? undefined : eventMessage(type, e.vcluster, binary);
   };
   const sharing = sharedHeldOf(watchHub);
   const filters = JSON.stringify([
@@ -193,7 +162,7 @@ async function* watchMessages(
         for (;;) {
           const page = await tx.peekVClusters(filter, "name", after, 1000);
           for (const v of page.items) {
-            initial.push(listedEvent(v, binary));
+            initial.push(eventMessage(WatchEventType.ADDED, v, binary));
             held.add(v.id);
           }
           const last = page.items.at(-1);
