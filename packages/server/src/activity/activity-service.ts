@@ -82,12 +82,9 @@ export class Activity {
         ConnectError.from(error).rawMessage,
       );
       const data = create(VClusterEventSchema, event);
-      await tx.appendHistory(
-        "event",
-        existing.id,
-        { timeMs: nowMs, data: toBinaryEvent(data) },
-        { keep: EVENTS_PER_VCLUSTER },
-      );
+      await tx.appendHistory("event", existing.id, [{ timeMs: nowMs, data: toBinaryEvent(data) }], {
+        keep: EVENTS_PER_VCLUSTER,
+      });
     });
   }
 

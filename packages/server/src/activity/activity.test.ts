@@ -183,4 +183,28 @@ describe("the recording store", () => {
     expect(await store.listHistory("event", vcluster.id, 0, 100)).toEqual([]);
     expect(await store.listHistory("usage", vcluster.id, 0, 100)).toEqual([]);
   });
+
+  it("finds an operation's request behind many later events", async () => {
+    const inProcess = createInProcessTransport({ timeScale: 1 });
+    server = inProcess.server;
+    const vclusters = createClient(VClusterService, inProcess.transport);
+    await vclusters.createVCluster({ name: "busy" });
+    // Refused requests while the create runs put more events after its request than are read first.
+    for (let i = 0; i < 12; i++) {
+      await expect(vclusters.resumeVCluster({ name: "busy" })).rejects.toThrow();
+    }
+    await vclusters.deleteVCluster({ name: "busy", force: true });
+    const store = server.store;
+    const { events } = await vclusters.listVClusterEvents({ name: "busy" });
+    const reasons = events.map((e) => e.reason);
+    expect(reasons.filter((reason) => reason === "ResumeRefused")).toHaveLength(12);
+    const failed = events.find((e) => e.reason === "CreateFailed");
+    const requested = events.find((e) => e.reason === "CreateRequested");
+    expect(reasons.indexOf("CreateFailed") - reasons.indexOf("CreateRequested")).toBeGreaterThan(12);
+    // What the request said is carried into the end: who asked, and how long it took from then.
+    expect(failed).toMatchObject({ actor: "anonymous", operationId: requested?.operationId });
+    expect(failed?.duration).toBeDefined();
+    await server.idle();
+    expect(await store.getVCluster("default", "busy")).toBeUndefined();
+  });
 });

@@ -20,6 +20,8 @@ import {
 export const EVENTS_PER_VCLUSTER = 200;
 /** Usage samples kept per vcluster (six hours at the default interval). */
 export const USAGE_SAMPLES_PER_VCLUSTER = 360;
+/** Events an operation's end looks through for its request before it reads all of them. */
+const RECENT_EVENTS_FIRST = 8;
 /** At most one usage sample per vcluster in each interval of this length. */
 export const DEFAULT_USAGE_SAMPLE_INTERVAL_MS = 60_000;
 
@@ -167,10 +169,11 @@ async function writeDown(
       const seen = { actor: request.actor, timeMs: request.startedAtMs };
       events.push(finished(request.verb, change.after, "", seen, endedInFailure(change.after), "", nowMs));
     }
-    for (const event of events) {
-      const data = toBinary(VClusterEventSchema, create(VClusterEventSchema, event));
-      await tx.appendHistory("event", id, { timeMs: nowMs, data }, { keep: EVENTS_PER_VCLUSTER });
-    }
+    const entries = events.map((event) => ({
+      timeMs: nowMs,
+      data: toBinary(VClusterEventSchema, create(VClusterEventSchema, event)),
+    }));
+    if (entries.length > 0) await tx.appendHistory("event", id, entries, { keep: EVENTS_PER_VCLUSTER });
     await sampleUsage(tx, change, nowMs, intervalMs);
   }
   return recorded;
@@ -178,12 +181,16 @@ async function writeDown(
 
 /** The "…Requested" event of an operation, to say who asked and how long it took. */
 async function requestOf(tx: StoreTx, vclusterId: string, operationId: string): Promise<RequestSeen | undefined> {
-  const recent = await tx.listHistory("event", vclusterId, 0, EVENTS_PER_VCLUSTER);
-  for (const entry of recent.reverse()) {
-    const event = fromBinary(VClusterEventSchema, entry.data);
-    if (event.operationId === operationId && event.reason === `${title(event.operation)}Requested`) {
-      return { actor: event.actor, timeMs: event.time ? timestampMs(event.time) : entry.timeMs };
+  // It is nearly always among the newest few events: those are read (and decoded) first.
+  for (const limit of [RECENT_EVENTS_FIRST, EVENTS_PER_VCLUSTER]) {
+    const recent = await tx.listHistory("event", vclusterId, 0, limit);
+    for (const entry of recent.reverse()) {
+      const event = fromBinary(VClusterEventSchema, entry.data);
+      if (event.operationId === operationId && event.reason === `${title(event.operation)}Requested`) {
+        return { actor: event.actor, timeMs: event.time ? timestampMs(event.time) : entry.timeMs };
+      }
     }
+    if (recent.length < limit) break;
   }
   return undefined;
 }
@@ -204,12 +211,10 @@ async function sampleUsage(tx: StoreTx, change: VClusterChange, nowMs: number, i
     storageBytes: BigInt(Math.round(quantityOrZero(usage.storageUsage))),
   });
   const data = toBinary(UsageSampleSchema, sample);
-  await tx.appendHistory(
-    "usage",
-    change.after.id,
-    { timeMs: nowMs, data },
-    { keep: USAGE_SAMPLES_PER_VCLUSTER, replaceLast: sameInterval },
-  );
+  await tx.appendHistory("usage", change.after.id, [{ timeMs: nowMs, data }], {
+    keep: USAGE_SAMPLES_PER_VCLUSTER,
+    replaceLast: sameInterval,
+  });
 }
 
 /** A provider's figure in base units; one it reports in no known form counts as nothing. */

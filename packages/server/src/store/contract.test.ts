@@ -1054,7 +1054,7 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
     it("appends in order, keeps the newest, pages by sequence and replaces the newest on request", async () => {
       await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
       for (let i = 1; i <= 5; i++) {
-        expect(await store.appendHistory("event", "vc-1", entry(i * 1_000, i), { keep: 3 })).toBe(i);
+        expect(await store.appendHistory("event", "vc-1", [entry(i * 1_000, i)], { keep: 3 })).toBe(i);
       }
       const kept = await store.listHistory("event", "vc-1", 0, 100);
       expect(kept.map((e) => e.sequence)).toEqual([3, 4, 5]);
@@ -1065,18 +1065,66 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       expect(await store.listHistory("event", "vc-1", 5, 100)).toEqual([]);
       // Kinds and vclusters are separate histories.
       expect(await store.listHistory("usage", "vc-1", 0, 100)).toEqual([]);
-      expect(await store.appendHistory("usage", "vc-1", entry(1, 7), { keep: 3 })).toBe(1);
-      expect(await store.appendHistory("usage", "vc-1", entry(2, 8), { keep: 3, replaceLast: true })).toBe(2);
+      expect(await store.appendHistory("usage", "vc-1", [entry(1, 7)], { keep: 3 })).toBe(1);
+      expect(await store.appendHistory("usage", "vc-1", [entry(2, 8)], { keep: 3, replaceLast: true })).toBe(2);
       const usage = await store.listHistory("usage", "vc-1", 0, 100);
       expect(usage.map((e) => [e.sequence, e.timeMs, e.data[0]])).toEqual([[2, 2, 8]]);
     });
 
+    it("appends several entries in one write, keeping only the newest of all", async () => {
+      await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
+      expect(await store.appendHistory("event", "vc-1", [], { keep: 3 })).toBe(0);
+      expect(await store.appendHistory("event", "vc-1", [entry(1, 1), entry(2, 2)], { keep: 3 })).toBe(2);
+      // Two of the old and three of the new would be five: the newest three stay.
+      expect(await store.appendHistory("event", "vc-1", [entry(3, 3), entry(4, 4), entry(5, 5)], { keep: 3 })).toBe(5);
+      let kept = await store.listHistory("event", "vc-1", 0, 100);
+      expect(kept.map((e) => [e.sequence, e.timeMs, e.data[0]])).toEqual([
+        [3, 3, 3],
+        [4, 4, 4],
+        [5, 5, 5],
+      ]);
+      // More new entries than are kept: only the newest of them are written.
+      expect(
+        await store.appendHistory(
+          "event",
+          "vc-1",
+          [6, 7, 8, 9].map((i) => entry(i, i)),
+          { keep: 2 },
+        ),
+      ).toBe(9);
+      kept = await store.listHistory("event", "vc-1", 0, 100);
+      expect(kept.map((e) => e.sequence)).toEqual([8, 9]);
+      expect(bytes(kept)).toEqual([8, 9]);
+      // An empty append changes nothing, even asked to replace.
+      expect(await store.appendHistory("event", "vc-1", [], { keep: 1, replaceLast: true })).toBe(9);
+      expect(bytes(await store.listHistory("event", "vc-1", 0, 100))).toEqual([8, 9]);
+      // Replacing the newest with several: the first new one takes its place, after it in sequence.
+      expect(
+        await store.appendHistory("event", "vc-1", [entry(10, 10), entry(11, 11)], { keep: 5, replaceLast: true }),
+      ).toBe(11);
+      kept = await store.listHistory("event", "vc-1", 0, 100);
+      expect(kept.map((e) => [e.sequence, e.data[0]])).toEqual([
+        [8, 8],
+        [10, 10],
+        [11, 11],
+      ]);
+      // More rows than one statement writes at a time, kept in order.
+      const many = Array.from({ length: 150 }, (_, i) => entry(100 + i, i));
+      expect(await store.appendHistory("usage", "vc-1", many, { keep: 200 })).toBe(150);
+      const usage = await store.listHistory("usage", "vc-1", 0, 200);
+      expect(usage.map((e) => e.sequence)).toEqual(many.map((_, i) => i + 1));
+      expect(bytes(usage)).toEqual(many.map((_, i) => i));
+      // Nothing kept at all: the sequence still moves on.
+      expect(await store.appendHistory("usage", "vc-1", [entry(1, 1)], { keep: 0 })).toBe(151);
+      expect(await store.listHistory("usage", "vc-1", 0, 200)).toEqual([]);
+    });
+
     it("writes nothing when the transaction fails, and forgets a deleted vcluster's histories", async () => {
       await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
-      await store.appendHistory("event", "vc-1", entry(1, 1), { keep: 10 });
+      await store.appendHistory("event", "vc-1", [entry(1, 1)], { keep: 10 });
       await expect(
         store.transaction(async (tx) => {
-          await tx.appendHistory("event", "vc-1", entry(2, 2), { keep: 10 });
+          await tx.appendHistory("event", "vc-1", [entry(2, 2)], { keep: 10 });
           throw new Error("boom");
         }),
       ).rejects.toThrow("boom");

@@ -14,6 +14,7 @@ export type {
   ClaimRequest,
   HistoryAppend,
   HistoryEntry,
+  HistoryEntryInit,
   HistoryKind,
   IdempotencyRecord,
   LabelPredicate,

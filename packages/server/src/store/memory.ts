@@ -12,6 +12,7 @@ import type {
   ClaimRequest,
   HistoryAppend,
   HistoryEntry,
+  HistoryEntryInit,
   HistoryKind,
   IdempotencyRecord,
   ListResult,
@@ -230,19 +231,17 @@ export class MemoryStore extends SerialStore {
         return entries.slice(Math.max(0, entries.length - limit)).map((e) => ({ ...e, data: e.data.slice() }));
       }),
       appendHistory: sync(
-        (
-          kind: HistoryKind,
-          vclusterId: string,
-          entry: { timeMs: number; data: Uint8Array },
-          options: HistoryAppend,
-        ) => {
+        (kind: HistoryKind, vclusterId: string, entries: readonly HistoryEntryInit[], options: HistoryAppend) => {
           const key = historyKey(kind, vclusterId);
           const before = this.#histories.get(key) ?? [];
-          const sequence = (before.at(-1)?.sequence ?? 0) + 1;
+          const last = before.at(-1)?.sequence ?? 0;
+          if (entries.length === 0) return last;
           const kept = options.replaceLast ? before.slice(0, -1) : [...before];
-          kept.push({ sequence, timeMs: entry.timeMs, data: entry.data.slice() });
+          entries.forEach((entry, i) => {
+            kept.push({ sequence: last + 1 + i, timeMs: entry.timeMs, data: entry.data.slice() });
+          });
           this.#set(this.#histories, key, kept.slice(Math.max(0, kept.length - options.keep)));
-          return sequence;
+          return last + entries.length;
         },
       ),
     };

@@ -15,6 +15,7 @@ import type {
   ClaimRequest,
   HistoryAppend,
   HistoryEntry,
+  HistoryEntryInit,
   HistoryKind,
   IdempotencyRecord,
   LabelPredicate,
@@ -978,34 +979,39 @@ class PostgresTx implements StoreTx {
   async appendHistory(
     kind: HistoryKind,
     vclusterId: string,
-    entry: { timeMs: number; data: Uint8Array },
+    entries: readonly HistoryEntryInit[],
     options: HistoryAppend,
   ): Promise<number> {
     // The store's write lock orders every writer, so max + 1 never collides and follows commit order.
     await this.#lock();
-    if (options.keep < 1) {
-      // Nothing is kept, not even this entry; its sequence is still the next one.
-      const [gone] = await this.q<{ sequence: string }[]>(
-        `
-        WITH last AS (SELECT COALESCE(max(sequence), 0) AS n FROM history WHERE vcluster_id = $1 AND kind = $2),
-          gone AS (DELETE FROM history WHERE vcluster_id = $1 AND kind = $2)
-        SELECT n + 1 AS sequence FROM last`,
-        [vclusterId, kind],
-      );
-      return Number(gone?.sequence);
-    }
-    // One round trip (writers wait on the lock for each): the sub-statements share one snapshot,
-    // so the trim never sees the new entry, which keep >= 1 spares anyway.
+    const count = entries.length;
+    // One round trip for all of them (writers wait on the lock for each). The sub-statements
+    // share one snapshot, so the trim never sees the new entries: the newest `keep` of
+    // everything are inserted or spared, the rest deleted or never written.
     const [row] = await this.q<{ sequence: string }[]>(
       `
       WITH last AS (SELECT COALESCE(max(sequence), 0) AS n FROM history WHERE vcluster_id = $1 AND kind = $2),
         replaced AS (
-          DELETE FROM history WHERE $6 AND vcluster_id = $1 AND kind = $2 AND sequence = (SELECT n FROM last)),
+          DELETE FROM history
+          WHERE $7::int > 0 AND $6 AND vcluster_id = $1 AND kind = $2 AND sequence = (SELECT n FROM last)),
         trimmed AS (
-          DELETE FROM history WHERE vcluster_id = $1 AND kind = $2 AND sequence <= (SELECT n FROM last) + 1 - $5)
-      INSERT INTO history (vcluster_id, kind, sequence, time_ms, data)
-      SELECT $1, $2, n + 1, $3, $4 FROM last RETURNING sequence`,
-      [vclusterId, kind, entry.timeMs, entry.data, options.keep, options.replaceLast === true],
+          DELETE FROM history
+          WHERE $7::int > 0 AND vcluster_id = $1 AND kind = $2 AND sequence <= (SELECT n FROM last) + $7::int - $5::int),
+        added AS (
+          INSERT INTO history (vcluster_id, kind, sequence, time_ms, data)
+          SELECT $1, $2, last.n + e.position, e.time_ms, e.data
+          FROM last, unnest($3::int8[], $4::bytea[]) WITH ORDINALITY AS e(time_ms, data, position)
+          WHERE e.position > $7::int - $5::int)
+      SELECT n + $7::int AS sequence FROM last`,
+      [
+        vclusterId,
+        kind,
+        entries.map((entry) => entry.timeMs),
+        entries.map((entry) => entry.data),
+        options.keep,
+        options.replaceLast === true,
+        count,
+      ],
     );
     return Number(row?.sequence);
   }

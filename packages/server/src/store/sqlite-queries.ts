@@ -302,3 +302,12 @@ export function snapshotCountQuery(filter: SnapshotFilter): Query {
   const columns = jsLabels(filter.labels) === undefined ? "COUNT(*) AS count" : "labels_json";
   return { sql: `SELECT ${columns} FROM snapshots${where(clauses)}`, params };
 }
+
+/** Rows one history insert writes at most (five parameters each, far below SQLite's limit). */
+export const HISTORY_ROWS_PER_INSERT = 64;
+
+/** An insert of `rows` history entries (one prepared statement per row count). */
+export function historyInsert(rows: number): string {
+  const values = Array.from({ length: rows }, () => "(?, ?, ?, ?, ?)").join(", ");
+  return `INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES ${values}`;
+}

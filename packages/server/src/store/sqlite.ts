@@ -12,6 +12,8 @@ import { CommittedVClusters, DecodedVClusters } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
+  HISTORY_ROWS_PER_INSERT,
+  historyInsert,
   jsLabels,
   jsVClusterLabels,
   LABEL_TALLY,
@@ -262,27 +264,30 @@ export class SqliteStore extends SerialStore {
             data: row.data as Uint8Array,
           }));
       },
-      appendHistory: (kind, vclusterId, entry, options) => {
+      appendHistory: (kind, vclusterId, entries, options) => {
         const bounds = this.#get(
           "SELECT min(sequence) AS first, max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?",
           vclusterId,
           kind,
         );
         const last = Number(bounds?.last ?? 0);
+        if (entries.length === 0) return last;
         if (options.replaceLast) {
           this.#run("DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence = ?", vclusterId, kind, last);
         }
-        const sequence = last + 1;
-        this.#run(
-          "INSERT INTO history (vcluster_id, kind, sequence, time_ms, data) VALUES (?, ?, ?, ?, ?)",
-          vclusterId,
-          kind,
-          sequence,
-          entry.timeMs,
-          entry.data,
-        );
+        const newest = last + entries.length;
+        const oldestKept = newest - options.keep + 1;
+        // One statement per chunk of rows: a statement's cost is mostly its own, not its rows'.
+        const kept = entries.slice(Math.max(0, entries.length - options.keep));
+        for (let start = 0; start < kept.length; start += HISTORY_ROWS_PER_INSERT) {
+          const chunk = kept.slice(start, start + HISTORY_ROWS_PER_INSERT);
+          const first = newest - kept.length + 1 + start;
+          this.#run(
+            historyInsert(chunk.length),
+            ...chunk.flatMap((entry, i) => [vclusterId, kind, first + i, entry.timeMs, entry.data]),
+          );
+        }
         // Only when something falls out of the kept window: a young history is not trimmed.
-        const oldestKept = sequence - options.keep + 1;
         if (bounds?.first !== null && bounds?.first !== undefined && Number(bounds.first) < oldestKept) {
           this.#run(
             "DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence < ?",
@@ -291,7 +296,7 @@ export class SqliteStore extends SerialStore {
             oldestKept,
           );
         }
-        return sequence;
+        return newest;
       },
     };
   }

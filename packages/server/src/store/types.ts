@@ -122,10 +122,13 @@ export interface HistoryEntry {
   data: Uint8Array;
 }
 
+/** An entry to append: the store gives it its sequence. */
+export type HistoryEntryInit = Omit<HistoryEntry, "sequence">;
+
 export interface HistoryAppend {
   /** Entries of this kind kept for the vcluster; older ones are dropped in the same transaction. */
   keep: number;
-  /** Replace the newest entry instead of adding one (its successor gets a new sequence). */
+  /** Replace the newest stored entry with the first new one (which gets a new sequence). */
   replaceLast?: boolean;
 }
 
@@ -203,13 +206,14 @@ export interface StoreTx extends StoreReader {
   /** Deletes records created strictly before `time`; returns how many. */
   deleteIdempotencyBefore(time: Date): Promise<number>;
   /**
-   * Adds an entry to a vcluster's history of `kind`; returns its sequence. Writers of one
-   * vcluster's history are serialised, so sequences follow commit order.
+   * Adds entries, oldest first, to a vcluster's history of `kind` in one write; returns the
+   * sequence of the last (the current last when `entries` is empty, which changes nothing).
+   * Writers of one vcluster's history are serialised, so sequences follow commit order.
    */
   appendHistory(
     kind: HistoryKind,
     vclusterId: string,
-    entry: { timeMs: number; data: Uint8Array },
+    entries: readonly HistoryEntryInit[],
     options: HistoryAppend,
   ): Promise<number>;
 
