@@ -253,12 +253,24 @@ async function createSection(): Promise<void> {
   }
 }
 
+const BURST_RUNS = 3;
+
 async function watchSection(): Promise<void> {
   const bursts: FanoutResult[] = [];
+  // The target's burst runs three times, each on a fresh server: one run moves by a third
+  // between identical runs on a shared machine, so the row reports the median run.
+  const memoryBursts: FanoutResult[] = [];
   for (const store of STORES) {
-    log(`watch: ${store} store, 100 watchers, burst of 1000 changes…`);
-    bursts.push(await benchFanout(store, 100, 1000));
+    for (let run = 0; run < (store === "memory" ? BURST_RUNS : 1); run++) {
+      log(`watch: ${store} store, 100 watchers, burst of 1000 changes…`);
+      const result = await benchFanout(store, 100, 1000);
+      if (store === "memory") memoryBursts.push(result);
+      else bursts.push(result);
+    }
   }
+  memoryBursts.sort((a, b) => a.eventsPerSecond - b.eventsPerSecond);
+  const memory = memoryBursts[Math.floor(memoryBursts.length / 2)] as FanoutResult;
+  bursts.unshift(memory);
   log("watch: memory store, 1000 watchers, 30 changes one at a time…");
   const single = await benchFanout("memory", 1000, 30, "sequential");
   log("watch: memory store, 1000 watchers that each listed 1000 vclusters…");
@@ -301,7 +313,6 @@ async function watchSection(): Promise<void> {
       ]),
     ),
   );
-  const memory = bursts[0] as FanoutResult;
   rows.push({
     id: "P3",
     what: "1,000 watchers, one change at a time: commit to delivery",
@@ -315,7 +326,7 @@ async function watchSection(): Promise<void> {
     id: "P3",
     what: "100 watchers × burst of 1,000 changes: events delivered",
     contender: "-",
-    figure: `${memory.eventsPerSecond.toFixed(0)} events/s`,
+    figure: `${memory.eventsPerSecond.toFixed(0)} events/s (median of ${memoryBursts.map((r) => r.eventsPerSecond.toFixed(0)).join(" / ")})`,
     ratio: "-",
     target: "≥ 200,000 events/s",
     met: memory.eventsPerSecond >= 200_000,
