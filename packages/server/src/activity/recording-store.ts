@@ -41,11 +41,20 @@ class Changes {
 
 function bindAll<T extends object>(target: T, overrides: Partial<T>): T {
   // The stores are classes with private fields: their methods must run on the store itself.
+  // Each is bound once: a new function per access would also defeat the caches of the layers
+  // above (metrics keeps its timed wrapper per function).
+  const bound = new WeakMap<object, unknown>();
   return new Proxy(target, {
     get(object, property) {
       if (property in overrides) return overrides[property as keyof T];
-      const value = Reflect.get(object, property, object);
-      return typeof value === "function" ? value.bind(object) : value;
+      const value: unknown = Reflect.get(object, property, object);
+      if (typeof value !== "function") return value;
+      let fn = bound.get(value);
+      if (fn === undefined) {
+        fn = value.bind(object);
+        bound.set(value, fn);
+      }
+      return fn;
     },
   });
 }

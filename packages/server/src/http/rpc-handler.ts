@@ -1,7 +1,7 @@
 import type * as http from "node:http";
 import type * as http2 from "node:http2";
 import type { Readable } from "node:stream";
-import type { DescMethodUnary, DescService } from "@bufbuild/protobuf";
+import type { DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -25,6 +25,7 @@ import { compatExchange, type Exchange, type ResponseWriter, streamExchange } fr
 import { reencodeGrpcMessage } from "./grpc-message.js";
 import { nodeRequestHeaders, webHeadersToNode } from "./node-headers.js";
 import { serverStreamingRoutes, serveServerStreaming } from "./server-streaming.js";
+import { encodedFromUnknown } from "./unknown-only.js";
 
 type NodeRequest = http.IncomingMessage | http2.Http2ServerRequest;
 type NodeResponse = http.ServerResponse | http2.Http2ServerResponse;
@@ -66,6 +67,9 @@ interface UnaryRoute {
   requireConnectProtocolHeader: boolean;
   serialization: Serializer;
   jsonOptions: ConnectRouterOptions["jsonOptions"];
+  writeMaxBytes: number;
+  /** Whether binary responses carry unknown fields (protobuf-es writes them by default). */
+  writesUnknown: boolean;
 }
 
 const MAX_READ_BYTES = 0xffffffff;
@@ -126,6 +130,7 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
     for (const method of entry.service.methods) {
       if (method.methodKind !== "unary") continue;
       const readMaxBytes = merged.readMaxBytes ?? MAX_READ_BYTES;
+      const writeMaxBytes = merged.writeMaxBytes ?? MAX_READ_BYTES;
       unary.set(`/${entry.service.typeName}/${method.name}`, {
         method: method as DescMethodUnary,
         service: entry.service,
@@ -138,8 +143,10 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
         jsonOptions: merged.jsonOptions,
         serialization: createMethodSerializationLookup(method, merged.binaryOptions, merged.jsonOptions, {
           readMaxBytes,
-          writeMaxBytes: merged.writeMaxBytes ?? MAX_READ_BYTES,
+          writeMaxBytes,
         }),
+        writeMaxBytes,
+        writesUnknown: merged.binaryOptions?.writeUnknownFields !== false,
       });
     }
   }
@@ -223,7 +230,7 @@ async function serveUnary(route: UnaryRoute, protocol: FastProtocol, exchange: E
     const bytes = await readBody(exchange.body, exchange.headers, grpc ? route.readMaxBytes + 5 : route.readMaxBytes);
     const input = route.serialization.getI(true).parse(grpc ? unwrapEnvelope(bytes, route.readMaxBytes) : bytes);
     const output = await invokeUnaryImplementation(route.spec, context, input, route.interceptors);
-    body = route.serialization.getO(true).serialize(output as never);
+    body = encodeOutput(route, output as Message);
   } catch (caught) {
     error =
       caught instanceof ConnectError
@@ -243,6 +250,20 @@ async function serveUnary(route: UnaryRoute, protocol: FastProtocol, exchange: E
   // Whatever the client still sends (after an error) is read and dropped, so it is not stuck
   // writing a body nobody reads.
   if (!exchange.body.readableEnded) exchange.body.resume();
+}
+
+/** The response's bytes; one that only carries already-encoded objects is written from them. */
+function encodeOutput(route: UnaryRoute, output: Message): Uint8Array {
+  const bytes = route.writesUnknown ? encodedFromUnknown(route.method.output, output) : undefined;
+  if (bytes === undefined) return route.serialization.getO(true).serialize(output as never);
+  if (bytes.length > route.writeMaxBytes) {
+    // As connect's own limit says it.
+    throw new ConnectError(
+      `message size ${bytes.length} is larger than configured writeMaxBytes ${route.writeMaxBytes}`,
+      Code.ResourceExhausted,
+    );
+  }
+  return bytes;
 }
 
 const GRPC_RESPONSE_HEADER = { "content-type": "application/grpc+proto" };
