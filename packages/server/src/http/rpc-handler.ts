@@ -276,15 +276,17 @@ function writeGrpc(res: ResponseWriter, context: HandlerContext, body: Uint8Arra
   const message = trailers["grpc-message"];
   if (typeof message === "string") trailers["grpc-message"] = reencodeGrpcMessage(message);
   res.writeHead(200, webHeadersToNode(context.responseHeader));
-  if (!error) {
-    const frame = Buffer.allocUnsafe(5 + body.length);
-    frame[0] = 0;
-    frame.writeUInt32BE(body.length, 1);
-    frame.set(body, 5);
-    res.write(frame);
-  }
   res.addTrailers(trailers);
-  res.end();
+  if (error) {
+    res.end();
+    return;
+  }
+  const frame = Buffer.allocUnsafe(5 + body.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(body.length, 1);
+  frame.set(body, 5);
+  // One call for the data and the end of it: the trailers follow once the data is out.
+  res.end(frame);
 }
 
 function writeConnect(
