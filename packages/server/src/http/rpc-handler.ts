@@ -164,6 +164,7 @@ export function createRpcHandler(options: RpcHandlerOptions): RpcHandler {
       return;
     }
     if (isGrpc(req.headers)) reencodeGrpcStatus(res);
+    stopReadingWithoutDestroying(req, res);
     connect(req, res);
   };
   const serveStream: RpcHandler["serveStream"] = (stream, headers, responseHeaders) => {
@@ -381,6 +382,24 @@ function unwrapEnvelope(bytes: Uint8Array, readMaxBytes: number): Uint8Array {
     throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
   }
   return bytes.subarray(5);
+}
+
+/**
+ * connect-node reads a request's body with `for await`, which destroys the request when the loop
+ * stops early: a message over the size limit. Over HTTP/1.1 that destroyed the connection with
+ * the rest of the body unread, so the client got a reset instead of the RESOURCE_EXHAUSTED
+ * answer; over HTTP/2 it reset the stream. The loop now leaves the request alone, and once the
+ * response is out whatever the client still sends is read and dropped, so a kept-alive
+ * connection goes on to its next request instead of stalling behind an unread body.
+ */
+function stopReadingWithoutDestroying(req: NodeRequest, res: NodeResponse): void {
+  Object.defineProperty(req, Symbol.asyncIterator, {
+    value: () => req.iterator({ destroyOnReturn: false }),
+    configurable: true,
+  });
+  res.once("finish", () => {
+    if (!req.readableEnded) req.resume();
+  });
 }
 
 /**
