@@ -1,9 +1,13 @@
 // A request over the size limit that connect-node refuses (here: JSON, which the fast path leaves
-// to it) is answered with RESOURCE_EXHAUSTED over HTTP/1.1, not a reset, and the kept-alive
-// connection then serves the next request.
+// to it) is answered with RESOURCE_EXHAUSTED, not a reset, and the connection then serves the next
+// request: over HTTP/1.1 with a chunked body, so the read stops at the limit while the body is
+// still arriving, and over HTTP/2.
 import * as http from "node:http";
+import { Code, createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { VClusterService } from "@open-vcluster/api";
 import { describe, expect, it } from "vitest";
-import { testServer } from "./support.js";
+import { expectError, testServer } from "./support.js";
 
 const GET = "/vcluster.api.v1.VClusterService/GetVCluster";
 
@@ -47,5 +51,18 @@ describe("a request over the size limit", () => {
     } finally {
       agent.destroy();
     }
+  });
+});
+
+describe("a request over the size limit over HTTP/2", () => {
+  it("is refused with RESOURCE_EXHAUSTED, and the connection serves the next call", async () => {
+    const server = await testServer({ maxRequestBytes: 64 * 1024 });
+    // JSON takes connect-node's road, where the read stops at the limit.
+    const transport = createConnectTransport({ baseUrl: server.url, httpVersion: "2", useBinaryFormat: false });
+    const client = createClient(VClusterService, transport);
+    const tooBig = await expectError(() => client.getVCluster({ name: "n".repeat(4 * 1024 * 1024) }));
+    expect(tooBig.error.code).toBe(Code.ResourceExhausted);
+    const next = await expectError(() => client.getVCluster({ name: "missing" }));
+    expect(next.error.code).toBe(Code.NotFound);
   });
 });
