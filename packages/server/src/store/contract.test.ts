@@ -1117,6 +1117,8 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
       // Nothing kept at all: the sequence still moves on.
       expect(await store.appendHistory("usage", "vc-1", [entry(1, 1)], { keep: 0 })).toBe(151);
       expect(await store.listHistory("usage", "vc-1", 0, 200)).toEqual([]);
+      // An empty history starts over.
+      expect(await store.appendHistory("usage", "vc-1", [entry(2, 2)], { keep: 1 })).toBe(1);
     });
 
     it("writes nothing when the transaction fails, and forgets a deleted vcluster's histories", async () => {
@@ -1129,8 +1131,13 @@ describe.each(implementations)("%s store", (_kind, openTestStore) => {
         }),
       ).rejects.toThrow("boom");
       expect(bytes(await store.listHistory("event", "vc-1", 0, 100))).toEqual([1]);
+      // The failed append took no sequence.
+      expect(await store.appendHistory("event", "vc-1", [entry(3, 3)], { keep: 10 })).toBe(2);
       await store.deleteVCluster("vc-1");
       expect(await store.listHistory("event", "vc-1", 0, 100)).toEqual([]);
+      // A vcluster of the same id starts a new history.
+      await store.putVCluster(vcluster({ id: "vc-1", name: "one" }));
+      expect(await store.appendHistory("event", "vc-1", [entry(4, 4)], { keep: 10 })).toBe(1);
     });
   });
 });

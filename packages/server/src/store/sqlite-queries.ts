@@ -241,6 +241,8 @@ export function vclusterPageQuery(
   return { sql, params };
 }
 
+/** How many vclusters there are (the store keeps the figure of its open transaction in memory). */
+export const COUNT_ALL = "SELECT vcluster_count AS count FROM meta WHERE id = 1";
 /** How many vclusters carry the label pair (from the kept tally). */
 export const LABEL_TALLY = "SELECT count FROM label_counts WHERE key = ? AND value = ?";
 /** How many vclusters live in the namespace (from the kept tally). */
@@ -254,9 +256,7 @@ export const NAMESPACE_TALLY = "SELECT count FROM namespace_counts WHERE namespa
  */
 export function vclusterCountQuery(filter: VClusterFilter): Query {
   const { clauses, params } = vclusterConditions(filter);
-  if (clauses.length === 0 && filter.labels === undefined) {
-    return { sql: "SELECT vcluster_count AS count FROM meta WHERE id = 1", params };
-  }
+  if (clauses.length === 0 && filter.labels === undefined) return { sql: COUNT_ALL, params };
   if (clauses.length === 1 && filter.namespace !== undefined) {
     return { sql: "SELECT COALESCE((SELECT count FROM namespace_counts WHERE namespace = ?), 0) AS count", params };
   }

@@ -204,8 +204,10 @@ export function configureConnection(db: DatabaseSync, options: { inMemory: boole
       throw new Error(`could not enable WAL journal mode (got ${String(row?.journal_mode)})`);
     }
   }
-  // FULL syncs the WAL on every commit: an acknowledged write survives a crash or power loss.
-  db.exec("PRAGMA synchronous = FULL");
+  // NORMAL is FULL without the WAL sync at the end of each COMMIT, which would block the event
+  // loop; the store makes that sync itself, off the loop, before it answers (WalSync). With it,
+  // an acknowledged write survives a crash or power loss. Checkpoints still sync as under FULL.
+  db.exec("PRAGMA synchronous = NORMAL");
   // A page cache of up to 64 MiB (the default is 2 MiB) keeps the hot rows a listing seeks by
   // key (e.g. those found through the label index) in memory instead of re-reading them.
   db.exec("PRAGMA cache_size = -65536");

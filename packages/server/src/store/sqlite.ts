@@ -12,6 +12,7 @@ import { CommittedVClusters, DecodedVClusters } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
+  COUNT_ALL,
   HISTORY_ROWS_PER_INSERT,
   historyInsert,
   jsLabels,
@@ -25,10 +26,12 @@ import {
   vclusterPageQuery,
 } from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
+import { WalSync } from "./wal-sync.js";
 import { Tallies } from "./tallies.js";
 import { type GroupCommit, readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
+  HistoryKind,
   IdempotencyRecord,
   LabelPredicate,
   ListResult,
@@ -49,6 +52,7 @@ type Row = Record<string, SQLOutputValue>;
 /**
  * A durable store in one SQLite file (node:sqlite). Every committed transaction is synced to
  * the write-ahead log before transaction() returns, so an acknowledged write survives a crash.
+ * The sync runs off the event loop (WalSync), and commits made while one runs share the next.
  *
  * Resource versions and the event history live in the same database as the objects and are
  * written in the same transaction, so they can never disagree. The connection is meant to be
@@ -57,6 +61,8 @@ type Row = Record<string, SQLOutputValue>;
  */
 export class SqliteStore extends SerialStore {
   readonly #db: DatabaseSync;
+  // Undefined for an in-memory database, which has nothing to sync.
+  readonly #wal: WalSync | undefined;
   readonly #statements = new Map<string, StatementSync>();
   // Every write goes through this process, so committed vclusters can be kept for peeks.
   readonly #committed = new CommittedVClusters();
@@ -64,6 +70,14 @@ export class SqliteStore extends SerialStore {
   readonly #decoded = new DecodedVClusters();
   #committedVersion = 0;
   #committedOldest = 0;
+  // The newest version handed out, committed or not: this connection is the only writer, so the
+  // counter lives here and reaches the meta row once per commit rather than once per write.
+  #version = 0;
+  // The same for the number of vclusters (the total of an unfiltered list).
+  #vclusterCount = 0;
+  #committedCount = 0;
+  // Each history's first (at most) and last sequence, so that an append need not look them up.
+  readonly #historyBounds = new Map<string, { first: number | undefined; last: number }>();
 
   constructor(path: string, options: StoreOptions = {}) {
     super(options);
@@ -73,9 +87,16 @@ export class SqliteStore extends SerialStore {
     try {
       configureConnection(this.#db, { inMemory });
       migrate(this.#db);
+      const meta = this.#db
+        .prepare("SELECT current_version, oldest_retained_version, vcluster_count FROM meta WHERE id = 1")
+        .get();
+      this.#version = this.#committedVersion = Number(meta?.current_version);
+      this.#vclusterCount = this.#committedCount = Number(meta?.vcluster_count);
+      this.#committedOldest = Number(meta?.oldest_retained_version);
       // An empty transaction applies a historyLimit lowered since the last run and loads the meta row.
       this.#db.exec("BEGIN IMMEDIATE");
       this.#commit();
+      this.#wal = inMemory ? undefined : new WalSync(`${path}-wal`);
     } catch (error) {
       this.#db.close();
       throw error;
@@ -84,7 +105,8 @@ export class SqliteStore extends SerialStore {
 
   /**
    * Write transactions commit in groups: each runs in a savepoint of one open database
-   * transaction, and the group's members share its COMMIT (one fsync of the write-ahead log).
+   * transaction, and the group's members share its COMMIT. The group is answered once the
+   * write-ahead log is synced, and groups that commit during one sync share the next.
    * A read outside a group runs on its own; inside one it is a savepoint as well.
    */
   protected override readonly groupCommit: GroupCommit = {
@@ -95,51 +117,65 @@ export class SqliteStore extends SerialStore {
       try {
         this.#commit();
       } catch (error) {
-        if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+        if (this.#db.isTransaction) this.#exec("ROLLBACK");
+        this.#groupLost();
         throw error;
       }
+      return this.#wal?.sync();
     },
   };
   // Members committed into the open database transaction, not yet durable.
   #groupMembers = 0;
 
   protected begin(readOnly: boolean): SerialTransaction {
+    // A read outside a group needs no database transaction: this connection is the only writer
+    // and runs one transaction at a time, so nothing changes between the read's statements.
     const standalone = readOnly && !this.#db.isTransaction;
-    if (standalone) this.#db.exec("BEGIN");
-    else {
-      if (!this.#db.isTransaction) this.#db.exec("BEGIN IMMEDIATE");
-      this.#db.exec("SAVEPOINT member");
-    }
+    // The first member of a group is undone by rolling back the group; later ones by a savepoint.
+    const first = !standalone && !this.#db.isTransaction;
+    if (first) this.#exec("BEGIN IMMEDIATE");
+    else if (!standalone) this.#exec("SAVEPOINT member");
     const events: StoredEvent[] = [];
     const tallies = new Tallies();
+    const start = { version: this.#version, count: this.#vclusterCount };
     const tx = asyncTx(this.#txOf(events, tallies));
     return {
       tx: readOnly ? readOnlyGuard(tx) : tx,
       events,
       commit: () => {
+        if (standalone) return;
         this.#writeTallies(tallies);
-        if (standalone) {
-          this.#db.exec("COMMIT");
-          return;
-        }
-        this.#db.exec("RELEASE member");
+        if (!first) this.#exec("RELEASE member");
         this.#groupMembers += 1;
       },
       rollback: () => {
+        if (standalone) return;
+        // What this process remembers of uncommitted state may be undone: forget it.
+        this.#historyBounds.clear();
         // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL): then the
         // whole group is gone, and SerialStore fails its members.
         if (!this.#db.isTransaction) {
-          this.#groupMembers = 0;
+          this.#groupLost();
           return;
         }
-        if (standalone || this.#groupMembers === 0) {
-          this.#db.exec("ROLLBACK");
+        this.#version = start.version;
+        this.#vclusterCount = start.count;
+        if (first) {
+          this.#exec("ROLLBACK");
           return;
         }
-        this.#db.exec("ROLLBACK TO member");
-        this.#db.exec("RELEASE member");
+        this.#exec("ROLLBACK TO member");
+        this.#exec("RELEASE member");
       },
     };
+  }
+
+  // The open group was rolled back: the counters are the committed ones again.
+  #groupLost(): void {
+    this.#groupMembers = 0;
+    this.#version = this.#committedVersion;
+    this.#vclusterCount = this.#committedCount;
+    this.#historyBounds.clear();
   }
 
   #txOf(events: StoredEvent[], tallies: Tallies): SyncTx {
@@ -246,7 +282,7 @@ export class SqliteStore extends SerialStore {
           ) > 0
         );
       },
-      currentVersion: () => Number(this.#get("SELECT current_version FROM meta WHERE id = 1")?.current_version),
+      currentVersion: () => this.#version,
       listHistory: (kind, vclusterId, afterSequence, limit) => {
         assertPageLimit(limit);
         return this.#all(
@@ -265,12 +301,7 @@ export class SqliteStore extends SerialStore {
           }));
       },
       appendHistory: (kind, vclusterId, entries, options) => {
-        const bounds = this.#get(
-          "SELECT min(sequence) AS first, max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?",
-          vclusterId,
-          kind,
-        );
-        const last = Number(bounds?.last ?? 0);
+        const { first, last } = this.#historyBoundsOf(kind, vclusterId);
         if (entries.length === 0) return last;
         if (options.replaceLast) {
           this.#run("DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence = ?", vclusterId, kind, last);
@@ -288,7 +319,7 @@ export class SqliteStore extends SerialStore {
           );
         }
         // Only when something falls out of the kept window: a young history is not trimmed.
-        if (bounds?.first !== null && bounds?.first !== undefined && Number(bounds.first) < oldestKept) {
+        if (first !== undefined && first < oldestKept) {
           this.#run(
             "DELETE FROM history WHERE vcluster_id = ? AND kind = ? AND sequence < ?",
             vclusterId,
@@ -296,9 +327,44 @@ export class SqliteStore extends SerialStore {
             oldestKept,
           );
         }
+        // The oldest row left is at least the older of what was kept and what was written. With
+        // nothing kept, nothing is left: the next append starts over, as it would after a look-up.
+        const firstWritten = newest - kept.length + 1;
+        this.#rememberHistoryBounds(
+          kind,
+          vclusterId,
+          kept.length === 0
+            ? { first: undefined, last: 0 }
+            : {
+                first: first === undefined ? firstWritten : Math.min(Math.max(first, oldestKept), firstWritten),
+                last: newest,
+              },
+        );
         return newest;
       },
     };
+  }
+
+  #historyBoundsOf(kind: HistoryKind, vclusterId: string): { first: number | undefined; last: number } {
+    const known = this.#historyBounds.get(historyKey(kind, vclusterId));
+    if (known !== undefined) return known;
+    const row = this.#get(
+      "SELECT min(sequence) AS first, max(sequence) AS last FROM history WHERE vcluster_id = ? AND kind = ?",
+      vclusterId,
+      kind,
+    );
+    const bounds = {
+      first: row?.first === null || row?.first === undefined ? undefined : Number(row.first),
+      last: Number(row?.last ?? 0),
+    };
+    this.#rememberHistoryBounds(kind, vclusterId, bounds);
+    return bounds;
+  }
+
+  #rememberHistoryBounds(kind: HistoryKind, vclusterId: string, bounds: { first: number | undefined; last: number }) {
+    // Bounded: beyond this many histories, start over rather than track which are hot.
+    if (this.#historyBounds.size >= HISTORY_BOUNDS_KEPT) this.#historyBounds.clear();
+    this.#historyBounds.set(historyKey(kind, vclusterId), bounds);
   }
 
   #allOperations(): OperationRecord[] {
@@ -393,23 +459,32 @@ export class SqliteStore extends SerialStore {
   // IMMEDIATE takes the write lock up front, so a transaction never fails half-way with
   // SQLITE_BUSY when it first writes after reading.
   #commit(): void {
-    const meta = this.#get("SELECT current_version, oldest_retained_version FROM meta WHERE id = 1");
-    const current = Number(meta?.current_version);
-    let oldest = Number(meta?.oldest_retained_version);
+    const current = this.#version;
+    let oldest = this.#committedOldest;
     // Versions are contiguous (one event each), so this keeps exactly historyLimit events.
     const cutoff = current - this.historyLimit;
     if (cutoff > oldest) {
       this.#run("DELETE FROM events WHERE resource_version <= ?", cutoff);
-      this.#run("UPDATE meta SET oldest_retained_version = ? WHERE id = 1", cutoff);
       oldest = cutoff;
     }
-    this.#db.exec("COMMIT");
+    const count = this.#vclusterCount;
+    if (current !== this.#committedVersion || oldest !== this.#committedOldest || count !== this.#committedCount) {
+      this.#run(
+        "UPDATE meta SET current_version = ?, oldest_retained_version = ?, vcluster_count = ? WHERE id = 1",
+        current,
+        oldest,
+        count,
+      );
+    }
+    this.#exec("COMMIT");
     this.#committedVersion = current;
     this.#committedOldest = oldest;
+    this.#committedCount = count;
   }
 
   protected closeStore(): void {
     this.#statements.clear();
+    this.#wal?.close();
     this.#db.close();
   }
 
@@ -420,6 +495,10 @@ export class SqliteStore extends SerialStore {
       this.#statements.set(sql, statement);
     }
     return statement;
+  }
+
+  #exec(sql: string): void {
+    this.#statement(sql).run();
   }
 
   #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
@@ -436,10 +515,8 @@ export class SqliteStore extends SerialStore {
   }
 
   #nextVersion(): number {
-    const row = this.#get(
-      "UPDATE meta SET current_version = current_version + 1 WHERE id = 1 RETURNING current_version",
-    );
-    return Number(row?.current_version);
+    this.#version += 1;
+    return this.#version;
   }
 
   #appendEvent(
@@ -455,26 +532,23 @@ export class SqliteStore extends SerialStore {
 
   /** The stored vcluster, after checking it is at the expected version (0 = absent). */
   #checkExpected(id: string, expected: number | undefined): Readonly<VCluster> | undefined {
-    const existing = this.#frozenOf(this.#get("SELECT id, data FROM vclusters WHERE id = ?", id));
-    if (expected === undefined) return existing;
-    const actual = existing === undefined ? 0 : Number(existing.annotations[Annotations.resourceVersion] ?? 0);
-    if (actual !== expected) {
-      throw new VersionConflictError(`vcluster ${id} is at version ${actual}, not the expected ${expected}`);
-    }
-    return existing;
+    return checkVersion(id, this.#frozenOf(this.#get("SELECT id, data FROM vclusters WHERE id = ?", id)), expected);
   }
 
   #putVCluster(events: StoredEvent[], tallies: Tallies, vcluster: VCluster, expected: number | undefined): VCluster {
     if (vcluster.id === "") throw new TypeError("vcluster.id is required");
-    const holder = this.#get(
-      "SELECT id FROM vclusters WHERE namespace = ? AND name = ?",
+    // The vcluster and whoever holds its name, in one look-up (two rows at most).
+    let existing: Readonly<VCluster> | undefined;
+    for (const row of this.#all(
+      "SELECT id, data FROM vclusters WHERE id = ? OR (namespace = ? AND name = ?)",
+      vcluster.id,
       vcluster.namespace,
       vcluster.name,
-    );
-    if (holder !== undefined && holder.id !== vcluster.id) {
-      throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, String(holder.id));
+    )) {
+      if (row.id === vcluster.id) existing = this.#frozenOf(row);
+      else throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, String(row.id));
     }
-    const existing = this.#checkExpected(vcluster.id, expected);
+    checkVersion(vcluster.id, existing, expected);
     const exists = existing !== undefined;
     this.#committed.forget(vcluster.id, vcluster);
     const version = this.#nextVersion();
@@ -500,7 +574,7 @@ export class SqliteStore extends SerialStore {
     );
     this.#indexLabels(Number(row?.seq), existing, stored);
     tallies.move(existing, stored);
-    if (!exists) this.#run("UPDATE meta SET vcluster_count = vcluster_count + 1 WHERE id = 1");
+    if (!exists) this.#vclusterCount += 1;
     this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
     return copyVCluster(stored);
   }
@@ -598,9 +672,10 @@ export class SqliteStore extends SerialStore {
     const row = this.#get("DELETE FROM vclusters WHERE id = ? RETURNING seq", id);
     this.#indexLabels(Number(row?.seq), final, undefined);
     tallies.move(final, undefined);
-    this.#run("UPDATE meta SET vcluster_count = vcluster_count - 1 WHERE id = 1");
+    this.#vclusterCount -= 1;
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
     this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
+    for (const kind of HISTORY_KINDS) this.#historyBounds.delete(historyKey(kind, id));
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
     return copyVCluster(final);
   }
@@ -724,6 +799,7 @@ export class SqliteStore extends SerialStore {
   }
 
   #count(query: Query, labels: LabelPredicate | undefined): number {
+    if (query.sql === COUNT_ALL) return this.#vclusterCount;
     if (labels === undefined) return Number(this.#get(query.sql, ...query.params)?.count);
     let count = 0;
     for (const row of this.#statement(query.sql).iterate(...query.params)) {
@@ -731,6 +807,27 @@ export class SqliteStore extends SerialStore {
     }
     return count;
   }
+}
+
+/** `existing` (the stored vcluster `id`), after checking it is at the expected version (0 = absent). */
+function checkVersion(
+  id: string,
+  existing: Readonly<VCluster> | undefined,
+  expected: number | undefined,
+): Readonly<VCluster> | undefined {
+  if (expected === undefined) return existing;
+  const actual = existing === undefined ? 0 : Number(existing.annotations[Annotations.resourceVersion] ?? 0);
+  if (actual !== expected) {
+    throw new VersionConflictError(`vcluster ${id} is at version ${actual}, not the expected ${expected}`);
+  }
+  return existing;
+}
+
+const HISTORY_KINDS: readonly HistoryKind[] = ["event", "usage"];
+const HISTORY_BOUNDS_KEPT = 10_000;
+
+function historyKey(kind: HistoryKind, vclusterId: string): string {
+  return `${kind}\u0000${vclusterId}`;
 }
 
 /** A row of a page: its id and its encoded object. */

@@ -34,15 +34,19 @@ export interface SerialTransaction {
 }
 
 /**
- * Group commit: transactions that finish while others are queued share one durable commit
- * (one fsync). Each member is answered, and its events published, only once that commit
- * succeeded; if it fails, every member fails and none of their writes remains.
+ * Group commit: transactions that finish while others are queued share one commit, and
+ * commits share syncs. Each member is answered, and its events published, only once its commit
+ * is durable; if the commit fails, every member fails and none of their writes remains.
  */
 export interface GroupCommit {
-  /** Whether a group is open (a transaction committed into it and it was not yet made durable). */
+  /** Whether a group is open (a transaction committed into it and it was not yet committed). */
   open(): boolean;
-  /** Makes the open group durable. Throws (having rolled it all back) when it could not. */
-  flush(): void;
+  /**
+   * Commits the open group. Throws (having rolled it all back) when it could not. Returns
+   * nothing when the commit is durable at once, or a promise that settles when it is; such
+   * promises settle in commit order, and once one fails the store can promise nothing more.
+   */
+  flush(): Promise<void> | undefined;
   /** Whether the open group was lost (the database rolled it back by itself); its members fail. */
   lost(): boolean;
 }
@@ -146,6 +150,8 @@ export abstract class SerialStore implements Store {
 
   protected assertOpen(): void {
     if (this.#closed) throw new Error("store is closed");
+    if (this.#broken)
+      throw new Error("store stopped: a commit could not be made durable", { cause: this.#broken.error });
   }
 
   /** Runs `work` when every earlier transaction has finished. */
@@ -196,6 +202,7 @@ export abstract class SerialStore implements Store {
   async #run<T>(fn: (tx: StoreTx) => Promise<T>, readOnly: boolean): Promise<T> {
     if (!readOnly && !this.#inside.getStore()) this.#gateGroup();
     let group: Group | undefined;
+    let unsynced: Promise<void> | undefined;
     const result = await this.#serialise(async () => {
       this.assertOpen();
       const open = this.begin(readOnly);
@@ -215,10 +222,13 @@ export abstract class SerialStore implements Store {
         group.events.push(open.events as StoredEvent[]);
       } else {
         this.#subscribers.publish(open.events);
+        // A read after a commit that is not durable yet may have seen it: it waits as well.
+        unsynced = this.#unsynced;
       }
       return value;
     });
     if (group) await group.durable;
+    else if (unsynced) await unsynced;
     return result;
   }
 
@@ -226,6 +236,10 @@ export abstract class SerialStore implements Store {
   protected readonly groupCommit: GroupCommit | undefined = undefined;
 
   #group: Group | undefined;
+  // The newest commit that is not durable yet: it settles once it and every earlier one are.
+  #unsynced: Promise<void> | undefined;
+  // Why the store stopped: a commit that could not be made durable.
+  #broken: { error: unknown } | undefined;
   // Serialised work asked for and not yet started; whether a group's start is being delayed.
   #queued = 0;
   #running = false;
@@ -253,14 +267,38 @@ export abstract class SerialStore implements Store {
 
   #flush(group: Group): void {
     if (this.#group !== group) return;
+    let durable: Promise<void> | undefined;
     try {
       if (this.#closed) throw new Error("store is closed");
-      this.groupCommit?.flush();
+      durable = this.groupCommit?.flush();
     } catch (error) {
       group.settle(error);
       return;
     }
-    // Subscribers have a commit's events by the time its caller hears it committed.
+    // Committed: the next write opens a new group, while this one may still wait for its sync.
+    this.#group = undefined;
+    if (durable === undefined) {
+      this.#published(group);
+      return;
+    }
+    const unsynced = durable.then(
+      () => this.#published(group),
+      (error: unknown) => {
+        this.#broken ??= { error };
+        group.settle(error);
+        throw error;
+      },
+    );
+    unsynced.catch(() => undefined);
+    this.#unsynced = unsynced;
+    const forget = () => {
+      if (this.#unsynced === unsynced) this.#unsynced = undefined;
+    };
+    unsynced.then(forget, forget);
+  }
+
+  // Subscribers have a commit's events by the time its caller hears it committed.
+  #published(group: Group): void {
     for (const events of group.events) this.#subscribers.publish(events);
     group.settle();
   }
@@ -276,13 +314,15 @@ export abstract class SerialStore implements Store {
   }
 
   healthy(): boolean {
-    return !this.#closed;
+    return !this.#closed && this.#broken === undefined;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    // Let transactions already asked for finish first (the last of them commits the open group).
+    // Let transactions already asked for finish first (the last of them commits the open group),
+    // and their commits become durable.
     await this.#serialise(async () => undefined).catch(() => undefined);
+    await this.#unsynced?.catch(() => undefined);
     this.#closed = true;
     this.#subscribers.clear();
     this.closeStore();
@@ -324,7 +364,15 @@ export abstract class SerialStore implements Store {
    * reads of a read-only load then never queue behind one another.
    */
   #quiet(): boolean {
-    return !this.#running && this.#queued === 0 && !this.#gated && this.#group === undefined && !this.#closed;
+    return (
+      !this.#running &&
+      this.#queued === 0 &&
+      !this.#gated &&
+      this.#group === undefined &&
+      this.#unsynced === undefined &&
+      this.#broken === undefined &&
+      !this.#closed
+    );
   }
 
   listVClusters(
