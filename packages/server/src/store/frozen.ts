@@ -47,46 +47,68 @@ export class DecodedVClusters {
 }
 
 /**
- * Committed vclusters, frozen, by id and by name, for a store every write of which goes through
- * this process (SQLite): a write forgets what it touches before it happens, and only a read
- * made while no transaction is open fills it, so what it holds is always what is committed.
- * Bounded; the least recently used entry goes first.
+ * What the database holds, frozen, by id and by name, as the one connection that writes it sees
+ * it (its open transaction's writes included), for a store every write of which goes through
+ * this process (SQLite). Reads remember what they found, absences included; writes record what
+ * they wrote; so a read of something known needs no statement. A rollback leaves it wrong: the
+ * store forgets everything then. Bounded; the oldest entries go first.
  */
-export class CommittedVClusters {
-  readonly #byId = new Map<string, Readonly<VCluster>>();
-  readonly #idByName = new Map<string, string>();
+export class KnownVClusters {
+  // null: known to be absent.
+  readonly #byId = new Map<string, Readonly<VCluster> | null>();
+  readonly #idByName = new Map<string, string | null>();
   readonly #limit: number;
 
   constructor(limit = 4096) {
     this.#limit = limit;
   }
 
-  get(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
-    const id = "id" in key ? key.id : this.#idByName.get(nameKey(key.namespace, key.name));
-    if (id === undefined) return undefined;
-    const vcluster = this.#byId.get(id);
-    if (vcluster !== undefined) {
-      this.#byId.delete(id);
-      this.#byId.set(id, vcluster);
-    }
-    return vcluster;
-  }
-
-  remember(vcluster: Readonly<VCluster>): void {
-    this.#byId.set(vcluster.id, vcluster);
-    this.#idByName.set(nameKey(vcluster.namespace, vcluster.name), vcluster.id);
-    if (this.#byId.size > this.#limit) {
-      const oldest = this.#byId.keys().next();
-      if (!oldest.done) this.forget(oldest.value);
-    }
-  }
-
-  /** Before vcluster `id` is written (possibly under a new name, `as`) or deleted. */
-  forget(id: string, as?: { namespace: string; name: string }): void {
+  /** The vcluster, null when known to be absent, undefined when not known. */
+  get(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | null | undefined {
+    if ("id" in key) return this.#byId.get(key.id);
+    const id = this.#idByName.get(nameKey(key.namespace, key.name));
+    if (id === null || id === undefined) return id;
     const held = this.#byId.get(id);
-    if (held !== undefined) this.#idByName.delete(nameKey(held.namespace, held.name));
+    return held?.namespace === key.namespace && held.name === key.name ? held : undefined;
+  }
+
+  /** What a read of `key` found (undefined: nothing). */
+  found(key: { id: string } | { namespace: string; name: string }, vcluster: Readonly<VCluster> | undefined): void {
+    if (vcluster !== undefined) this.#set(vcluster.id, vcluster);
+    else if ("id" in key) this.#set(key.id, null);
+    else this.#name(nameKey(key.namespace, key.name), null);
+  }
+
+  /** A write of vcluster `id`: it held `before` and now holds `after` (undefined: absent). */
+  wrote(id: string, before: Readonly<VCluster> | undefined, after: Readonly<VCluster> | undefined): void {
+    if (before !== undefined) this.#name(nameKey(before.namespace, before.name), null);
+    this.#set(id, after ?? null);
+  }
+
+  clear(): void {
+    this.#byId.clear();
+    this.#idByName.clear();
+  }
+
+  #set(id: string, vcluster: Readonly<VCluster> | null): void {
     this.#byId.delete(id);
-    if (as !== undefined) this.#idByName.delete(nameKey(as.namespace, as.name));
+    this.#byId.set(id, vcluster);
+    if (vcluster !== null) this.#name(nameKey(vcluster.namespace, vcluster.name), id);
+    if (this.#byId.size > this.#limit) {
+      const [oldest, held] = this.#byId.entries().next().value as [string, Readonly<VCluster> | null];
+      this.#byId.delete(oldest);
+      // Its name would lead nowhere: a look-up by name would read it again anyway.
+      if (held !== null) this.#idByName.delete(nameKey(held.namespace, held.name));
+    }
+  }
+
+  #name(name: string, id: string | null): void {
+    this.#idByName.delete(name);
+    this.#idByName.set(name, id);
+    if (this.#idByName.size > 2 * this.#limit) {
+      const oldest = this.#idByName.keys().next();
+      if (!oldest.done) this.#idByName.delete(oldest.value);
+    }
   }
 }
 

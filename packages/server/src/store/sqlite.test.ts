@@ -99,6 +99,45 @@ describe("sqlite store file", () => {
     await reopened.close();
   });
 
+  it("reads what a group's members left, after one of them failed with writes of its own", async () => {
+    const store = new SqliteStore(join(dir, "known.db"));
+    await store.transaction((tx) => tx.putVCluster(vcluster("old")));
+    // Known to the store before the group: by id, by name, and absences.
+    expect(await store.getVCluster("default", "old")).toBeDefined();
+    expect(await store.getVCluster("default", "new")).toBeUndefined();
+    expect(await store.getOperation("id-old")).toBeUndefined();
+    const operation = { kind: "create", id: "op-1" };
+    const results = await Promise.allSettled([
+      store.transaction(async (tx) => {
+        const old = await tx.getVClusterById("id-old");
+        await tx.putVCluster({ ...(old as NonNullable<typeof old>), name: "renamed" });
+        await tx.putOperation("id-old", operation, { owner: "me", leaseMs: 60_000 });
+      }),
+      store.transaction(async (tx) => {
+        await tx.putVCluster(vcluster("new"));
+        await tx.putOperation("id-new", operation, { waiting: true });
+        await tx.renewLeases("me", ["id-old"], 120_000);
+        await tx.deleteVCluster("id-old");
+        expect(await tx.getVCluster("default", "renamed")).toBeUndefined();
+        throw new Error("second fails");
+      }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected"]);
+    expect(await store.getVCluster("default", "old")).toBeUndefined();
+    expect((await store.getVCluster("default", "renamed"))?.id).toBe("id-old");
+    expect((await store.peekVClusterById("id-old"))?.name).toBe("renamed");
+    expect(await store.getVCluster("default", "new")).toBeUndefined();
+    expect(await store.getVClusterById("id-new")).toBeUndefined();
+    expect((await store.getOperation("id-old"))?.owner).toBe("me");
+    expect(await store.getOperation("id-new")).toBeUndefined();
+    // The name the failed member took is free again.
+    await store.transaction((tx) =>
+      tx.putVCluster(create(VClusterSchema, { id: "id-x", name: "new", namespace: "default" })),
+    );
+    expect((await store.getVCluster("default", "new"))?.id).toBe("id-x");
+    await store.close();
+  });
+
   it.each([
     { writers: 1, what: "one writer" },
     { writers: 16, what: "16 concurrent writers sharing commits" },

@@ -8,7 +8,7 @@ import { Annotations, Phase, SnapshotSchema, VClusterSchema, WatchEventType } fr
 import type { LabelRequirement } from "@open-vcluster/core";
 import { copyVCluster } from "./copy.js";
 import { timestampToMs } from "./cursors.js";
-import { CommittedVClusters, DecodedVClusters } from "./frozen.js";
+import { DecodedVClusters, freezeDeep, KnownVClusters } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
@@ -26,7 +26,6 @@ import {
   vclusterPageQuery,
 } from "./sqlite-queries.js";
 import { configureConnection, migrate } from "./sqlite-schema.js";
-import { WalSync } from "./wal-sync.js";
 import { Tallies } from "./tallies.js";
 import { type GroupCommit, readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
@@ -46,6 +45,7 @@ import type {
   VClusterOrder,
 } from "./types.js";
 import { HistoryExpiredError, NameConflictError, VersionConflictError } from "./types.js";
+import { WalSync } from "./wal-sync.js";
 
 type Row = Record<string, SQLOutputValue>;
 
@@ -64,8 +64,10 @@ export class SqliteStore extends SerialStore {
   // Undefined for an in-memory database, which has nothing to sync.
   readonly #wal: WalSync | undefined;
   readonly #statements = new Map<string, StatementSync>();
-  // Every write goes through this process, so committed vclusters can be kept for peeks.
-  readonly #committed = new CommittedVClusters();
+  // Every write goes through this process, so what it read and wrote can be kept.
+  readonly #known = new KnownVClusters();
+  // Operation rows by vcluster id, the same way (null: none).
+  readonly #operations = new Map<string, Row | null>();
   // Listed rows, decoded once while their bytes stay the same (a list reads the rows anyway).
   readonly #decoded = new DecodedVClusters();
   #committedVersion = 0;
@@ -151,7 +153,7 @@ export class SqliteStore extends SerialStore {
       rollback: () => {
         if (standalone) return;
         // What this process remembers of uncommitted state may be undone: forget it.
-        this.#historyBounds.clear();
+        this.#forgetKnown();
         // SQLite may already have rolled back by itself (e.g. after SQLITE_FULL): then the
         // whole group is gone, and SerialStore fails its members.
         if (!this.#db.isTransaction) {
@@ -175,15 +177,20 @@ export class SqliteStore extends SerialStore {
     this.#groupMembers = 0;
     this.#version = this.#committedVersion;
     this.#vclusterCount = this.#committedCount;
+    this.#forgetKnown();
+  }
+
+  #forgetKnown(): void {
+    this.#known.clear();
+    this.#operations.clear();
     this.#historyBounds.clear();
   }
 
   #txOf(events: StoredEvent[], tallies: Tallies): SyncTx {
     return {
-      getVCluster: (namespace, name) =>
-        this.#copyOf(this.#get("SELECT id, data FROM vclusters WHERE namespace = ? AND name = ?", namespace, name)),
-      getVClusterById: (id) => this.#copyOf(this.#get("SELECT id, data FROM vclusters WHERE id = ?", id)),
-      // Inside a transaction: what it sees, its own writes included, never cached.
+      getVCluster: (namespace, name) => copyOf(this.#selectFrozen({ namespace, name })),
+      getVClusterById: (id) => copyOf(this.#selectFrozen({ id })),
+      // Inside a transaction: what it sees, its own writes included.
       peekVCluster: (namespace, name) => this.#selectFrozen({ namespace, name }),
       peekVClusterById: (id) => this.#selectFrozen({ id }),
       putVCluster: (vcluster, expected) => this.#putVCluster(events, tallies, vcluster, expected),
@@ -234,8 +241,14 @@ export class SqliteStore extends SerialStore {
         );
       },
       deleteIdempotencyBefore: (time) => this.#run("DELETE FROM idempotency WHERE create_time_ms < ?", time.getTime()),
-      getOperation: (vclusterId) =>
-        decodeOperation(this.#get("SELECT * FROM operations WHERE vcluster_id = ?", vclusterId)),
+      getOperation: (vclusterId) => {
+        let row = this.#operations.get(vclusterId);
+        if (row === undefined) {
+          row = this.#get("SELECT * FROM operations WHERE vcluster_id = ?", vclusterId) ?? null;
+          this.#rememberOperation(vclusterId, row);
+        }
+        return decodeOperation(row ?? undefined);
+      },
       putOperation: (vclusterId, operation, lease) => {
         const waiting = "waiting" in lease;
         const row = this.#get(
@@ -250,27 +263,37 @@ export class SqliteStore extends SerialStore {
           waiting ? "" : lease.owner,
           waiting ? 0 : Date.now() + lease.leaseMs,
         );
+        this.#rememberOperation(vclusterId, row ?? null);
         return decodeOperation(row) as OperationRecord;
       },
-      deleteOperation: (vclusterId, operationId) =>
-        operationId === undefined
-          ? this.#run("DELETE FROM operations WHERE vcluster_id = ?", vclusterId) > 0
-          : this.#run(
-              "DELETE FROM operations WHERE vcluster_id = ? AND json_extract(operation_json, '$.id') = ?",
-              vclusterId,
-              operationId,
-            ) > 0,
+      deleteOperation: (vclusterId, operationId) => {
+        const deleted =
+          operationId === undefined
+            ? this.#run("DELETE FROM operations WHERE vcluster_id = ?", vclusterId) > 0
+            : this.#run(
+                "DELETE FROM operations WHERE vcluster_id = ? AND json_extract(operation_json, '$.id') = ?",
+                vclusterId,
+                operationId,
+              ) > 0;
+        if (deleted || operationId === undefined) this.#rememberOperation(vclusterId, null);
+        return deleted;
+      },
       claimOperations: (request) => this.#claim(request),
-      renewLeases: (owner, ids, leaseMs) =>
-        ids.filter(
-          (id) =>
+      renewLeases: (owner, ids, leaseMs) => {
+        const expires = Date.now() + leaseMs;
+        return ids.filter((id) => {
+          const renewed =
             this.#run(
               "UPDATE operations SET lease_expires_ms = ? WHERE vcluster_id = ? AND owner = ?",
-              Date.now() + leaseMs,
+              expires,
               id,
               owner,
-            ) > 0,
-        ),
+            ) > 0;
+          const known = this.#operations.get(id);
+          if (renewed && known) this.#rememberOperation(id, { ...known, lease_expires_ms: expires });
+          return renewed;
+        });
+      },
       countActiveCreates: () => countCreates(this.#allOperations()),
       claimHousekeeping: (intervalMs) => {
         const now = Date.now();
@@ -367,6 +390,12 @@ export class SqliteStore extends SerialStore {
     this.#historyBounds.set(historyKey(kind, vclusterId), bounds);
   }
 
+  #rememberOperation(vclusterId: string, row: Row | null): void {
+    // Bounded: beyond this many, start over rather than track which are hot.
+    if (this.#operations.size >= KNOWN_OPERATIONS) this.#operations.clear();
+    this.#operations.set(vclusterId, row);
+  }
+
   #allOperations(): OperationRecord[] {
     return this.#all("SELECT * FROM operations ORDER BY sequence").map(
       (row) => decodeOperation(row) as OperationRecord,
@@ -383,6 +412,7 @@ export class SqliteStore extends SerialStore {
         now + request.leaseMs,
         record.vclusterId,
       );
+      this.#rememberOperation(record.vclusterId, row ?? null);
       claimed.push(decodeOperation(row) as OperationRecord);
     };
     const all = this.#allOperations();
@@ -403,32 +433,28 @@ export class SqliteStore extends SerialStore {
     return claimed;
   }
 
-  // Only called while no transaction is open: what it reads is committed, and may be kept.
+  // Only called while no transaction is open and every commit is durable: what the connection
+  // sees is what is committed.
   protected peekCommitted(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
-    const cached = this.#committed.get(key);
-    if (cached !== undefined) return cached;
-    const read = this.#selectFrozen(key);
-    if (read !== undefined) this.#committed.remember(read);
-    return read;
+    return this.#selectFrozen(key);
   }
 
   #selectFrozen(key: { id: string } | { namespace: string; name: string }): Readonly<VCluster> | undefined {
+    const known = this.#known.get(key);
+    if (known !== undefined) return known ?? undefined;
     const row =
       "id" in key
         ? this.#get("SELECT id, data FROM vclusters WHERE id = ?", key.id)
         : this.#get("SELECT id, data FROM vclusters WHERE namespace = ? AND name = ?", key.namespace, key.name);
-    return this.#frozenOf(row);
+    const read = this.#frozenOf(row);
+    this.#known.found(key, read);
+    return read;
   }
 
   // A row's vcluster, decoded once while its bytes stay the same (see DecodedVClusters): frozen
   // for what only reads it, copied for whoever may change it.
   #frozenOf(row: Row | undefined): Readonly<VCluster> | undefined {
     return row === undefined ? undefined : this.#decoded.decode(String(row.id), row.data as Uint8Array);
-  }
-
-  #copyOf(row: Row | undefined): VCluster | undefined {
-    const frozen = this.#frozenOf(row);
-    return frozen === undefined ? undefined : copyVCluster(frozen);
   }
 
   protected committedVersion(): number {
@@ -532,25 +558,17 @@ export class SqliteStore extends SerialStore {
 
   /** The stored vcluster, after checking it is at the expected version (0 = absent). */
   #checkExpected(id: string, expected: number | undefined): Readonly<VCluster> | undefined {
-    return checkVersion(id, this.#frozenOf(this.#get("SELECT id, data FROM vclusters WHERE id = ?", id)), expected);
+    return checkVersion(id, this.#selectFrozen({ id }), expected);
   }
 
   #putVCluster(events: StoredEvent[], tallies: Tallies, vcluster: VCluster, expected: number | undefined): VCluster {
     if (vcluster.id === "") throw new TypeError("vcluster.id is required");
-    // The vcluster and whoever holds its name, in one look-up (two rows at most).
-    let existing: Readonly<VCluster> | undefined;
-    for (const row of this.#all(
-      "SELECT id, data FROM vclusters WHERE id = ? OR (namespace = ? AND name = ?)",
-      vcluster.id,
-      vcluster.namespace,
-      vcluster.name,
-    )) {
-      if (row.id === vcluster.id) existing = this.#frozenOf(row);
-      else throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, String(row.id));
+    const { existing, holder } = this.#existingAndHolder(vcluster);
+    if (holder !== undefined && holder.id !== vcluster.id) {
+      throw new NameConflictError("vcluster", vcluster.namespace, vcluster.name, holder.id);
     }
     checkVersion(vcluster.id, existing, expected);
     const exists = existing !== undefined;
-    this.#committed.forget(vcluster.id, vcluster);
     const version = this.#nextVersion();
     const stored = copyVCluster(vcluster);
     stored.annotations[Annotations.resourceVersion] = String(version);
@@ -572,11 +590,41 @@ export class SqliteStore extends SerialStore {
       JSON.stringify(stored.labels),
       data,
     );
+    this.#known.wrote(stored.id, existing, freezeDeep(stored));
     this.#indexLabels(Number(row?.seq), existing, stored);
     tallies.move(existing, stored);
     if (!exists) this.#vclusterCount += 1;
     this.#appendEvent(events, version, exists ? WatchEventType.MODIFIED : WatchEventType.ADDED, stored, data);
     return copyVCluster(stored);
+  }
+
+  /** The stored vcluster of `vcluster`'s id and the one holding its name: known, or one look-up. */
+  #existingAndHolder(vcluster: VCluster): {
+    existing: Readonly<VCluster> | undefined;
+    holder: Readonly<VCluster> | undefined;
+  } {
+    const name = { namespace: vcluster.namespace, name: vcluster.name };
+    const knownExisting = this.#known.get({ id: vcluster.id });
+    const knownHolder = this.#known.get(name);
+    if (knownExisting !== undefined && knownHolder !== undefined) {
+      return { existing: knownExisting ?? undefined, holder: knownHolder ?? undefined };
+    }
+    let existing: Readonly<VCluster> | undefined;
+    let holder: Readonly<VCluster> | undefined;
+    // Two rows at most: the vcluster, and another one holding its name.
+    for (const row of this.#all(
+      "SELECT id, data FROM vclusters WHERE id = ? OR (namespace = ? AND name = ?)",
+      vcluster.id,
+      vcluster.namespace,
+      vcluster.name,
+    )) {
+      const read = this.#frozenOf(row) as Readonly<VCluster>;
+      if (read.id === vcluster.id) existing = read;
+      if (read.namespace === vcluster.namespace && read.name === vcluster.name) holder = read;
+    }
+    this.#known.found({ id: vcluster.id }, existing);
+    this.#known.found(name, holder);
+    return { existing, holder };
   }
 
   /**
@@ -666,14 +714,15 @@ export class SqliteStore extends SerialStore {
     const existing = this.#checkExpected(id, expected);
     if (existing === undefined) return undefined;
     const final = copyVCluster(existing);
-    this.#committed.forget(id);
     const version = this.#nextVersion();
     final.annotations[Annotations.resourceVersion] = String(version);
     const row = this.#get("DELETE FROM vclusters WHERE id = ? RETURNING seq", id);
+    this.#known.wrote(id, existing, undefined);
     this.#indexLabels(Number(row?.seq), final, undefined);
     tallies.move(final, undefined);
     this.#vclusterCount -= 1;
     this.#run("DELETE FROM operations WHERE vcluster_id = ?", id);
+    this.#rememberOperation(id, null);
     this.#run("DELETE FROM history WHERE vcluster_id = ?", id);
     for (const kind of HISTORY_KINDS) this.#historyBounds.delete(historyKey(kind, id));
     this.#appendEvent(events, version, WatchEventType.DELETED, final, toBinary(VClusterSchema, final));
@@ -809,6 +858,10 @@ export class SqliteStore extends SerialStore {
   }
 }
 
+function copyOf(vcluster: Readonly<VCluster> | undefined): VCluster | undefined {
+  return vcluster === undefined ? undefined : copyVCluster(vcluster);
+}
+
 /** `existing` (the stored vcluster `id`), after checking it is at the expected version (0 = absent). */
 function checkVersion(
   id: string,
@@ -825,6 +878,7 @@ function checkVersion(
 
 const HISTORY_KINDS: readonly HistoryKind[] = ["event", "usage"];
 const HISTORY_BOUNDS_KEPT = 10_000;
+const KNOWN_OPERATIONS = 10_000;
 
 function historyKey(kind: HistoryKind, vclusterId: string): string {
   return `${kind}\u0000${vclusterId}`;
