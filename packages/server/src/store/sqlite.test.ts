@@ -1,12 +1,12 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { Annotations, SnapshotSchema, VClusterSchema } from "@open-vcluster/api";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { SqliteStore } from "./sqlite.js";
 import { SCHEMA_VERSION } from "./sqlite-schema.js";
 
@@ -97,6 +97,23 @@ describe("sqlite store file", () => {
     const reopened = new SqliteStore(path);
     expect((await reopened.listVClusters({}, "name", undefined, 10)).items.map((v) => v.name)).toEqual(["a", "c", "d"]);
     await reopened.close();
+  });
+
+  it("copies the write-ahead log into the database off the writing connection", async () => {
+    const path = join(dir, "checkpointed.db");
+    const store = new SqliteStore(path);
+    const initial = statSync(path).size;
+    const padding = "x".repeat(4096);
+    for (let i = 0; i < 200; i++) {
+      await store.transaction((tx) =>
+        tx.putVCluster(
+          create(VClusterSchema, { id: `id-${i}`, name: `v${i}`, namespace: "default", spec: { helmValues: padding } }),
+        ),
+      );
+    }
+    // The writing connection makes no checkpoints of its own: only the worker's grow the file.
+    await vi.waitFor(() => expect(statSync(path).size).toBeGreaterThan(initial + 100 * 4096), { timeout: 60_000 });
+    await store.close();
   });
 
   it("reads what a group's members left, after one of them failed with writes of its own", async () => {

@@ -45,6 +45,7 @@ import type {
   VClusterOrder,
 } from "./types.js";
 import { HistoryExpiredError, NameConflictError, VersionConflictError } from "./types.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
 
 type Row = Record<string, SQLOutputValue>;
@@ -63,6 +64,7 @@ export class SqliteStore extends SerialStore {
   readonly #db: DatabaseSync;
   // Undefined for an in-memory database, which has nothing to sync.
   readonly #wal: WalSync | undefined;
+  readonly #checkpointer: WalCheckpointer | undefined;
   readonly #statements = new Map<string, StatementSync>();
   // Every write goes through this process, so what it read and wrote can be kept.
   readonly #known = new KnownVClusters();
@@ -99,6 +101,13 @@ export class SqliteStore extends SerialStore {
       this.#db.exec("BEGIN IMMEDIATE");
       this.#commit();
       this.#wal = inMemory ? undefined : new WalSync(`${path}-wal`);
+      if (!inMemory) {
+        // Checkpoints run on a worker thread, not in the COMMITs of this connection.
+        this.#db.exec("PRAGMA wal_autocheckpoint = 0");
+        this.#checkpointer = new WalCheckpointer(path, () => {
+          if (this.#db.isOpen) this.#db.exec(`PRAGMA wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+        });
+      }
     } catch (error) {
       this.#db.close();
       throw error;
@@ -503,6 +512,7 @@ export class SqliteStore extends SerialStore {
       );
     }
     this.#exec("COMMIT");
+    this.#checkpointer?.committed();
     this.#committedVersion = current;
     this.#committedOldest = oldest;
     this.#committedCount = count;
@@ -511,6 +521,7 @@ export class SqliteStore extends SerialStore {
   protected closeStore(): void {
     this.#statements.clear();
     this.#wal?.close();
+    this.#checkpointer?.close();
     this.#db.close();
   }
 
@@ -877,6 +888,8 @@ function checkVersion(
 }
 
 const HISTORY_KINDS: readonly HistoryKind[] = ["event", "usage"];
+// SQLite's own default.
+const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 const HISTORY_BOUNDS_KEPT = 10_000;
 const KNOWN_OPERATIONS = 10_000;
 
