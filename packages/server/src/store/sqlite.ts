@@ -30,6 +30,7 @@ import { Tallies } from "./tallies.js";
 import { type GroupCommit, readOnlyGuard, SerialStore, type SerialTransaction } from "./transactional-store.js";
 import type {
   ClaimRequest,
+  HistoryEntry,
   HistoryKind,
   IdempotencyRecord,
   LabelPredicate,
@@ -81,7 +82,7 @@ export class SqliteStore extends SerialStore {
   #vclusterCount = 0;
   #committedCount = 0;
   // Each history's first (at most) and last sequence, so that an append need not look them up.
-  readonly #historyBounds = new Map<string, { first: number | undefined; last: number }>();
+  readonly #historyBounds = new Map<string, HistoryBounds>();
 
   constructor(path: string, options: StoreOptions = {}) {
     super(options);
@@ -317,6 +318,10 @@ export class SqliteStore extends SerialStore {
       currentVersion: () => this.#version,
       listHistory: (kind, vclusterId, afterSequence, limit) => {
         assertPageLimit(limit);
+        // The newest entry alone (the usage sampler's question) is known when this process wrote it.
+        const newest = limit === 1 ? this.#historyBounds.get(historyKey(kind, vclusterId))?.newest : undefined;
+        if (newest !== undefined)
+          return newest.sequence > afterSequence ? [{ ...newest, data: newest.data.slice() }] : [];
         return this.#all(
           `SELECT sequence, time_ms, data FROM history WHERE vcluster_id = ? AND kind = ? AND sequence > ?
            ORDER BY sequence DESC LIMIT ?`,
@@ -370,6 +375,11 @@ export class SqliteStore extends SerialStore {
             : {
                 first: first === undefined ? firstWritten : Math.min(Math.max(first, oldestKept), firstWritten),
                 last: newest,
+                newest: {
+                  sequence: newest,
+                  timeMs: kept.at(-1)?.timeMs ?? 0,
+                  data: kept.at(-1)?.data.slice() ?? new Uint8Array(),
+                },
               },
         );
         return newest;
@@ -377,7 +387,7 @@ export class SqliteStore extends SerialStore {
     };
   }
 
-  #historyBoundsOf(kind: HistoryKind, vclusterId: string): { first: number | undefined; last: number } {
+  #historyBoundsOf(kind: HistoryKind, vclusterId: string): HistoryBounds {
     const known = this.#historyBounds.get(historyKey(kind, vclusterId));
     if (known !== undefined) return known;
     const row = this.#get(
@@ -393,7 +403,7 @@ export class SqliteStore extends SerialStore {
     return bounds;
   }
 
-  #rememberHistoryBounds(kind: HistoryKind, vclusterId: string, bounds: { first: number | undefined; last: number }) {
+  #rememberHistoryBounds(kind: HistoryKind, vclusterId: string, bounds: HistoryBounds) {
     // Bounded: beyond this many histories, start over rather than track which are hot.
     if (this.#historyBounds.size >= HISTORY_BOUNDS_KEPT) this.#historyBounds.clear();
     this.#historyBounds.set(historyKey(kind, vclusterId), bounds);
@@ -892,6 +902,13 @@ const HISTORY_KINDS: readonly HistoryKind[] = ["event", "usage"];
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 const HISTORY_BOUNDS_KEPT = 10_000;
 const KNOWN_OPERATIONS = 10_000;
+
+/** A history's first sequence (at most), its last, and its newest entry when this process wrote it. */
+interface HistoryBounds {
+  first: number | undefined;
+  last: number;
+  newest?: HistoryEntry;
+}
 
 function historyKey(kind: HistoryKind, vclusterId: string): string {
   return `${kind}\u0000${vclusterId}`;
