@@ -5,6 +5,7 @@ import { onStreamEnd } from "../http/stream-end.js";
 import type { Provider } from "../provider/index.js";
 import type { Store } from "../store/index.js";
 import { codeName } from "./code-name.js";
+import { HotHistogram } from "./hot-histogram.js";
 
 /** What the scrape reads at collection time instead of counting on every change. */
 export interface MetricSources {
@@ -22,57 +23,51 @@ const PHASES = Object.values(Phase).filter((p): p is Phase => typeof p === "numb
 const seconds = (startedMs: number) => (performance.now() - startedMs) / 1000;
 
 /**
- * A metric's child per label values, kept: prom-client's labels() hashes and checks its
- * arguments on every call, which the RPC path would pay several times per call. The registry is
- * never reset, so a child stays the one the registry reports.
- */
-function children<Child>(metric: { labels(...values: string[]): Child }): (...values: string[]) => Child {
-  const made = new Map<string, Child>();
-  return (...values) => {
-    const key = values.join("\u0000");
-    let child = made.get(key);
-    if (child === undefined) {
-      child = metric.labels(...values);
-      made.set(key, child);
-    }
-    return child;
-  };
-}
-
-/**
  * The server's Prometheus metrics, in a registry of its own so several servers in one process
  * (embedding, tests) never mix their numbers. Served at GET /metrics.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
-  private readonly rpcs: Counter<"service" | "method" | "code">;
-  private readonly rpcSeconds: Histogram<"service" | "method" | "code">;
-  private readonly rpcsInFlight: Gauge<"service" | "method">;
-  private readonly storeSeconds: Histogram<"operation" | "outcome">;
+  private readonly rpcSeconds: HotHistogram;
+  private readonly storeSeconds: HotHistogram;
+  // RPCs being handled, by service and method: counted here, read at scrape time.
+  private readonly inFlight = new Map<string, { labels: Record<string, string>; value: number }>();
   private readonly lifecycle: Counter<"kind" | "outcome">;
   private readonly lifecycleSeconds: Histogram<"kind" | "outcome">;
   private readonly providerErrors: Counter<"kind">;
 
   constructor(sources: MetricSources, options: { processMetrics?: boolean } = {}) {
     const registers = [this.registry];
-    this.rpcs = new Counter({
-      name: "vcluster_api_rpcs_total",
-      help: "RPCs handled, by service, method and gRPC status code (streams count when they end).",
-      labelNames: ["service", "method", "code"],
-      registers,
-    });
-    this.rpcSeconds = new Histogram({
+    // The per-call metrics count in plain fields and reach prom-client at scrape time (see
+    // HotHistogram): its own inc/observe cost several microseconds a call.
+    const rpcSeconds = new HotHistogram({
       name: "vcluster_api_rpc_duration_seconds",
       help: "Time from receiving an RPC to its last response message (streams: their whole life).",
       labelNames: ["service", "method", "code"],
       buckets: RPC_BUCKETS,
       registers,
     });
-    this.rpcsInFlight = new Gauge({
+    this.rpcSeconds = rpcSeconds;
+    new Counter({
+      name: "vcluster_api_rpcs_total",
+      help: "RPCs handled, by service, method and gRPC status code (streams count when they end).",
+      labelNames: ["service", "method", "code"],
+      registers,
+      // The same count as the duration histogram's.
+      collect() {
+        this.reset();
+        for (const { labels, count } of rpcSeconds.counts()) this.inc(labels, count);
+      },
+    });
+    const inFlight = this.inFlight;
+    new Gauge({
       name: "vcluster_api_rpcs_in_flight",
       help: "RPCs being handled now, open streams included.",
       labelNames: ["service", "method"],
       registers,
+      collect() {
+        for (const { labels, value } of inFlight.values()) this.set(labels, value);
+      },
     });
     new Gauge({
       name: "vcluster_api_watch_streams_open",
@@ -82,7 +77,7 @@ export class ServerMetrics {
         this.set(sources.openWatchStreams());
       },
     });
-    this.storeSeconds = new Histogram({
+    this.storeSeconds = new HotHistogram({
       name: "vcluster_api_store_operation_duration_seconds",
       help: "Store calls made outside a transaction, and whole transactions (operation=transaction).",
       labelNames: ["operation", "outcome"],
@@ -121,14 +116,17 @@ export class ServerMetrics {
       },
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry });
-    this.#rpcs = children(this.rpcs);
-    this.#rpcSeconds = children(this.rpcSeconds);
-    this.#inFlight = children(this.rpcsInFlight);
   }
 
-  readonly #rpcs: (...values: string[]) => { inc(): void };
-  readonly #rpcSeconds: (...values: string[]) => { observe(value: number): void };
-  readonly #inFlight: (...values: string[]) => { inc(): void; dec(): void };
+  #inFlightOf(service: string, method: string): { value: number } {
+    const key = `${service}/${method}`;
+    let entry = this.inFlight.get(key);
+    if (entry === undefined) {
+      entry = { labels: { service, method }, value: 0 };
+      this.inFlight.set(key, entry);
+    }
+    return entry;
+  }
 
   /** Counts, times and tracks in-flight RPCs; streams are measured until they end. */
   interceptor(): Interceptor {
@@ -136,13 +134,12 @@ export class ServerMetrics {
       const service = req.service.typeName;
       const method = req.method.name;
       const started = performance.now();
-      const inFlight = this.#inFlight(service, method);
-      inFlight.inc();
+      const inFlight = this.#inFlightOf(service, method);
+      inFlight.value += 1;
       const done = (error: unknown) => {
-        inFlight.dec();
+        inFlight.value -= 1;
         const code = codeName(error === undefined ? 0 : ConnectError.from(error, Code.Internal).code);
-        this.#rpcs(service, method, code).inc();
-        this.#rpcSeconds(service, method, code).observe(seconds(started));
+        this.rpcSeconds.series(service, method, code)(seconds(started));
       };
       let res: Awaited<ReturnType<typeof next>>;
       try {
@@ -167,9 +164,8 @@ export class ServerMetrics {
 
   /** Times every store call made outside a transaction, and each transaction as a whole. */
   instrumentStore(store: Store): Store {
-    const timer = children(this.storeSeconds);
     return timeMethods(store, UNTIMED_STORE_METHODS, (operation, outcome, ms) =>
-      timer(operation, outcome).observe(ms / 1000),
+      this.storeSeconds.series(operation, outcome)(ms / 1000),
     );
   }
 
