@@ -58,8 +58,9 @@ type Row = Record<string, SQLOutputValue>;
  *
  * Resource versions and the event history live in the same database as the objects and are
  * written in the same transaction, so they can never disagree. The connection is meant to be
- * the only writer: committed versions are cached in memory after each commit. Transactions
- * take turns on the one connection (SerialStore).
+ * the only writer: the version counter, totals, history bounds and the rows it read or wrote
+ * are kept in memory (forgotten on rollback), and checkpoints run on a worker thread
+ * (WalCheckpointer). Transactions take turns on the one connection (SerialStore).
  */
 export class SqliteStore extends SerialStore {
   readonly #db: DatabaseSync;
@@ -98,7 +99,7 @@ export class SqliteStore extends SerialStore {
       this.#version = this.#committedVersion = Number(meta?.current_version);
       this.#vclusterCount = this.#committedCount = Number(meta?.vcluster_count);
       this.#committedOldest = Number(meta?.oldest_retained_version);
-      // An empty transaction applies a historyLimit lowered since the last run and loads the meta row.
+      // An empty transaction applies a historyLimit lowered since the last run.
       this.#db.exec("BEGIN IMMEDIATE");
       this.#commit();
       this.#wal = inMemory ? undefined : new WalSync(`${path}-wal`);
