@@ -241,8 +241,6 @@ export function vclusterPageQuery(
   return { sql, params };
 }
 
-/** How many vclusters there are (the store keeps the figure of its open transaction in memory). */
-export const COUNT_ALL = "SELECT vcluster_count AS count FROM meta WHERE id = 1";
 /** How many vclusters carry the label pair (from the kept tally). */
 export const LABEL_TALLY = "SELECT count FROM label_counts WHERE key = ? AND value = ?";
 /** How many vclusters live in the namespace (from the kept tally). */
@@ -250,13 +248,14 @@ export const NAMESPACE_TALLY = "SELECT count FROM namespace_counts WHERE namespa
 
 /**
  * COUNT(*) of the matching rows, or, when a label predicate must run in JS, their labels.
- * Filters of one part read the tallies kept beside the rows instead of counting them: the
- * whole collection, one namespace, or one label requirement that names a key (`=`, `in`,
- * `exists`). Anything else (several parts, `!=`, `notin`, `!exists`) is counted from the rows.
+ * Filters of one part read the tallies kept beside the rows instead of counting them: one
+ * namespace, or one label requirement that names a key (`=`, `in`, `exists`). Anything else
+ * (several parts, `!=`, `notin`, `!exists`) is counted from the rows. Undefined: no filter at
+ * all, whose count is the store's kept total.
  */
-export function vclusterCountQuery(filter: VClusterFilter): Query {
+export function vclusterCountQuery(filter: VClusterFilter): Query | undefined {
   const { clauses, params } = vclusterConditions(filter);
-  if (clauses.length === 0 && filter.labels === undefined) return { sql: COUNT_ALL, params };
+  if (clauses.length === 0 && filter.labels === undefined) return undefined;
   if (clauses.length === 1 && filter.namespace !== undefined) {
     return { sql: "SELECT COALESCE((SELECT count FROM namespace_counts WHERE namespace = ?), 0) AS count", params };
   }

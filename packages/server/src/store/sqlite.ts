@@ -12,7 +12,6 @@ import { DecodedVClusters, freezeDeep, KnownVClusters } from "./frozen.js";
 import { assertPageLimit, drivingCandidates } from "./matching.js";
 import { countCreates } from "./memory.js";
 import {
-  COUNT_ALL,
   HISTORY_ROWS_PER_INSERT,
   historyInsert,
   jsLabels,
@@ -405,15 +404,11 @@ export class SqliteStore extends SerialStore {
   }
 
   #rememberHistoryBounds(kind: HistoryKind, vclusterId: string, bounds: HistoryBounds) {
-    // Bounded: beyond this many histories, start over rather than track which are hot.
-    if (this.#historyBounds.size >= HISTORY_BOUNDS_KEPT) this.#historyBounds.clear();
-    this.#historyBounds.set(historyKey(kind, vclusterId), bounds);
+    remember(this.#historyBounds, historyKey(kind, vclusterId), bounds);
   }
 
   #rememberOperation(vclusterId: string, row: Row | null): void {
-    // Bounded: beyond this many, start over rather than track which are hot.
-    if (this.#operations.size >= KNOWN_OPERATIONS) this.#operations.clear();
-    this.#operations.set(vclusterId, row);
+    remember(this.#operations, vclusterId, row);
   }
 
   #allOperations(): OperationRecord[] {
@@ -787,7 +782,7 @@ export class SqliteStore extends SerialStore {
     const driver = labels === undefined ? this.#driver(filter) : undefined;
     const page = this.#page("vclusters", vclusterPageQuery(filter, order, after, sqlLimit, driver), labels, limit);
     const items = page.items.map(decode);
-    const total = after === undefined && !page.hasMore ? items.length : this.#count(vclusterCountQuery(filter), labels);
+    const total = after === undefined && !page.hasMore ? items.length : this.#countVClusters(filter, labels);
     return { items, total, hasMore: page.hasMore };
   }
 
@@ -869,8 +864,12 @@ export class SqliteStore extends SerialStore {
     return { items, hasMore };
   }
 
+  #countVClusters(filter: VClusterFilter, labels: LabelPredicate | undefined): number {
+    const query = vclusterCountQuery(filter);
+    return query === undefined ? this.#vclusterCount : this.#count(query, labels);
+  }
+
   #count(query: Query, labels: LabelPredicate | undefined): number {
-    if (query.sql === COUNT_ALL) return this.#vclusterCount;
     if (labels === undefined) return Number(this.#get(query.sql, ...query.params)?.count);
     let count = 0;
     for (const row of this.#statement(query.sql).iterate(...query.params)) {
@@ -901,8 +900,14 @@ function checkVersion(
 const HISTORY_KINDS: readonly HistoryKind[] = ["event", "usage"];
 // SQLite's own default.
 const DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
-const HISTORY_BOUNDS_KEPT = 10_000;
-const KNOWN_OPERATIONS = 10_000;
+// Entries each of the kept maps holds at most: beyond that it starts over rather than track
+// which entries are hot (a miss only costs the statement it would have saved).
+const KEPT_ENTRIES = 10_000;
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= KEPT_ENTRIES) map.clear();
+  map.set(key, value);
+}
 
 /** A history's first sequence (at most), its last, and its newest entry when this process wrote it. */
 interface HistoryBounds {
